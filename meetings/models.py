@@ -1,0 +1,145 @@
+"""Structured minutes (會議紀錄) of the network's meetings.
+
+The official numbering (壹、…; 一、; (一); 1、; (1)) is never stored: it is computed from the
+structure when the minutes are rendered (see numbering.py).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class MeetingSeries(models.Model):
+    """A recurring meeting, e.g. 九大分區資訊組長聯席會議, and who convenes it."""
+
+    name = models.CharField("會議名稱", max_length=80, unique=True)
+    organiser = models.CharField("召集單位", max_length=80)
+
+    class Meta:
+        verbose_name = "會議系列"
+        verbose_name_plural = "會議系列"
+
+    def __str__(self):
+        return self.name
+
+
+class Meeting(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        PUBLISHED = "published", "已發布"
+
+    series = models.ForeignKey(
+        MeetingSeries, verbose_name="會議系列", on_delete=models.PROTECT, related_name="meetings"
+    )
+    title = models.CharField("會議名稱", max_length=120, help_text="例如：108 年度 9 月份聯席會議")
+    held_on = models.DateField("會議日期", db_index=True)
+    start_time = models.TimeField("開始時間", null=True, blank=True)
+    adjourned_time = models.TimeField("散會時間", null=True, blank=True)
+    place = models.CharField("會議地點", max_length=200, blank=True)
+    chair = models.CharField("主持人", max_length=60, blank=True)
+    recorder = models.CharField("紀錄", max_length=60, blank=True)
+    attendance_note = models.CharField("出席人員", max_length=200, blank=True, default="詳簽到表")
+    attendees = models.ManyToManyField(
+        "portal.School", verbose_name="出席學校", blank=True, related_name="meetings_attended"
+    )
+    chair_remarks = models.TextField("主席致詞", blank=True, default="略")
+    status = models.CharField(
+        "狀態", max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    published_at = models.DateTimeField("發布時間", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    source_text = models.TextField("匯入原文", blank=True, help_text="匯入時的原始文字，保留備查")
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+        verbose_name = "會議"
+        verbose_name_plural = "會議"
+        indexes = [models.Index(fields=["status", "-held_on"], name="meeting_status_held_idx")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("meetings:detail", args=[self.pk])
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
+
+
+class ReportItem(models.Model):
+    """One item of a division's business report (業務報告), in a tree of any depth.
+
+    Top-level items (parent = None) are numbered (一), (二)… under their division's 一、二、…;
+    their children 1、2、…, grandchildren (1)(2)…
+    """
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="report_items")
+    division = models.ForeignKey(
+        "portal.Division", verbose_name="業務組別", on_delete=models.PROTECT, related_name="+"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    position = models.PositiveIntegerField("順序", default=0)
+    text = models.TextField("內容")
+
+    class Meta:
+        ordering = ["meeting", "division__position", "parent_id", "position", "id"]
+        verbose_name = "業務報告項目"
+        verbose_name_plural = "業務報告項目"
+
+    def __str__(self):
+        return self.text[:40]
+
+
+class Motion(models.Model):
+    """A proposal (提案討論) or an extempore motion (臨時動議), with its 案由 and 決議."""
+
+    class Kind(models.TextChoices):
+        PROPOSAL = "proposal", "提案討論"
+        EXTEMPORE = "extempore", "臨時動議"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="motions")
+    kind = models.CharField("類別", max_length=10, choices=Kind.choices)
+    position = models.PositiveIntegerField("順序", default=0)
+    subject = models.TextField("案由")
+    explanation = models.TextField("說明", blank=True)
+    resolution = models.TextField("決議", blank=True)
+    proposer = models.CharField("提案單位", max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["meeting", "kind", "position", "id"]
+        verbose_name = "提案"
+        verbose_name_plural = "提案"
+
+    def __str__(self):
+        return self.subject[:40]
+
+
+class Attachment(models.Model):
+    """A file or a link (for example to a survey of signups/) attached to the minutes."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attachments")
+    report_item = models.ForeignKey(
+        ReportItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    motion = models.ForeignKey(
+        Motion, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    title = models.CharField("名稱", max_length=200)
+    file = models.FileField("檔案", upload_to="meetings/%Y/", blank=True)
+    url = models.CharField("連結", max_length=500, blank=True)
+    position = models.PositiveIntegerField("順序", default=0)
+
+    class Meta:
+        ordering = ["meeting", "position", "id"]
+        verbose_name = "附件"
+        verbose_name_plural = "附件"
+
+    def __str__(self):
+        return self.title

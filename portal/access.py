@@ -1,0 +1,157 @@
+"""Who may see or change what. Every app asks this module; no template or view decides roles.
+
+Rules of the network:
+- a school coordinator (資訊組長) sees everything published and files data for one school;
+- a district convener (分區代表) also sees the schools of their district;
+- bureau staff (教育局) see and manage everything; their division decides which tracked items
+  they update;
+- a system admin may do what bureau staff do, and use the Django admin.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+
+from .models import Membership, Role, School
+
+log = logging.getLogger("portal.access")
+
+
+@dataclass(frozen=True)
+class Roles:
+    coordinator_school_ids: frozenset = frozenset()
+    convener_district_ids: frozenset = frozenset()
+    bureau_division_ids: frozenset = frozenset()
+    is_bureau: bool = False
+    is_admin: bool = False
+
+    @property
+    def has_any(self):
+        return bool(
+            self.coordinator_school_ids
+            or self.convener_district_ids
+            or self.is_bureau
+            or self.is_admin
+        )
+
+    @property
+    def is_staff(self):
+        """Bureau staff or admin: may manage everything in the portal."""
+        return self.is_bureau or self.is_admin
+
+
+NO_ROLES = Roles()
+
+
+def roles_of(user):
+    """The user's roles, read once per request (cached on the user object)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NO_ROLES
+    cached = getattr(user, "_portal_roles", None)
+    if cached is not None:
+        return cached
+    schools, districts, divisions = set(), set(), set()
+    bureau = False
+    admin = user.is_superuser
+    for role, school_id, district_id, division_id in Membership.objects.filter(
+        user=user
+    ).values_list("role", "school_id", "district_id", "division_id"):
+        if role == Role.COORDINATOR:
+            schools.add(school_id)
+        elif role == Role.CONVENER:
+            districts.add(district_id)
+        elif role == Role.BUREAU:
+            bureau = True
+            if division_id:
+                divisions.add(division_id)
+        elif role == Role.ADMIN:
+            admin = True
+    roles = Roles(
+        coordinator_school_ids=frozenset(schools),
+        convener_district_ids=frozenset(districts),
+        bureau_division_ids=frozenset(divisions),
+        is_bureau=bureau,
+        is_admin=admin,
+    )
+    user._portal_roles = roles
+    return roles
+
+
+def has_role(user):
+    return roles_of(user).has_any
+
+
+def is_staff(user):
+    return roles_of(user).is_staff
+
+
+def is_coordinator_of(user, school):
+    return school is not None and school.pk in roles_of(user).coordinator_school_ids
+
+
+def can_view_school(user, school):
+    """School-private data (signup rows, VMs): the school's coordinators, its district's
+    convener, bureau staff."""
+    roles = roles_of(user)
+    if roles.is_staff or school.pk in roles.coordinator_school_ids:
+        return True
+    return school.district_id in roles.convener_district_ids
+
+
+def can_act_for_school(user, school):
+    """Filing data in a school's name: only that school's coordinators (bureau staff act through
+    their own pages, e.g. reopening a submission)."""
+    return is_coordinator_of(user, school)
+
+
+def can_update_division_work(user, division):
+    """Bureau staff of the responsible division (or any bureau staff when no division is set);
+    admins always."""
+    roles = roles_of(user)
+    if roles.is_admin:
+        return True
+    if not roles.is_bureau:
+        return False
+    return (
+        division is None
+        or not roles.bureau_division_ids
+        or division.pk in roles.bureau_division_ids
+    )
+
+
+def visible_schools(user):
+    roles = roles_of(user)
+    qs = School.objects.select_related("district")
+    if roles.is_staff:
+        return qs
+    return qs.filter(pk__in=roles.coordinator_school_ids) | qs.filter(
+        district_id__in=roles.convener_district_ids
+    )
+
+
+def schools_of(user):
+    """The schools a coordinator files for, in a stable order."""
+    return School.objects.filter(pk__in=roles_of(user).coordinator_school_ids).order_by("code")
+
+
+def deny(request, reason, **detail):
+    """Refuse the request: log it (and audit it), then raise 403 with a message in Chinese."""
+    from .audit import record
+
+    user = getattr(request, "user", None)
+    log.warning("refused %s %s for %s: %s", request.method, request.path, user, reason)
+    record(
+        "access.refused",
+        request=request,
+        target=request.path,
+        reason=reason,
+        method=request.method,
+        **detail,
+    )
+    raise PermissionDenied(reason)
+
+
+def require(request, allowed, reason="您沒有權限執行這項操作。", **detail):
+    if not allowed:
+        deny(request, reason, **detail)

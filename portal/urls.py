@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("ping", views.health_page_ok, name="ping"),
+    path("people/", views.people, name="people"),
+    path("invite/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]
+
+urlpatterns += [
+    path("", include("meetings.urls")),
+    path("", include("tracking.urls")),
+    path("", include("signups.urls")),
+    path("", include("vmquota.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,166 @@
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.db.models import Prefetch
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from . import access
+from .models import District, Membership, Role, School
+from .navigation import home_blocks
+from .services import InvitationError, heartbeat_age_s, invitation_accept, invitation_create
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "portal/welcome.html")
+    if not access.has_role(request.user):
+        return render(request, "portal/pending.html", status=200)
+    return render(
+        request,
+        "portal/home.html",
+        {"blocks": home_blocks(request), "today": timezone.localdate()},
+    )
+
+
+def _check_broker():
+    from portal.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return None
+    except Exception as exc:  # noqa: BLE001 – any failure means the broker is unusable
+        return f"{type(exc).__name__}: {exc}"[:200]
+
+
+@never_cache
+def healthz(request):
+    """{db, broker, worker_heartbeat_age_s}: 200 when all are fine, 503 naming what is not."""
+    body, failing = {}, []
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        body["db"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        body["db"] = f"error: {type(exc).__name__}"
+        failing.append("db")
+    broker_error = _check_broker()
+    body["broker"] = "ok" if broker_error is None else f"error: {broker_error}"
+    if broker_error:
+        failing.append("broker")
+    age = heartbeat_age_s() if "db" not in failing else None
+    body["worker_heartbeat_age_s"] = age
+    if age is None or age > settings.HEARTBEAT_MAX_AGE_S:
+        failing.append("worker")
+    body["status"] = "ok" if not failing else "failing"
+    body["failing"] = failing
+    return JsonResponse(body, status=200 if not failing else 503)
+
+
+def invitation_accept_view(request, token):
+    if not request.user.is_authenticated:
+        request.session["invitation_token"] = token
+        messages.info(request, "請建立帳號（或登入既有帳號）以接受邀請。")
+        return redirect("account_signup")
+    try:
+        invitation = invitation_accept(token=token, user=request.user)
+    except InvitationError as exc:
+        messages.error(request, str(exc))
+        return redirect("home")
+    messages.success(request, f"已加入：{invitation.school or invitation.district or '教育局'}。")
+    return redirect("home")
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="電子郵件")
+    school = forms.ModelChoiceField(
+        label="學校", queryset=School.objects.select_related("district"), required=True
+    )
+
+
+class ApproveForm(forms.Form):
+    user_id = forms.IntegerField(widget=forms.HiddenInput)
+    school = forms.ModelChoiceField(label="學校", queryset=School.objects.all())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def people(request):
+    """Bureau staff: invite coordinators, approve people who arrived through OpenID Connect."""
+    access.require(request, access.is_staff(request.user))
+    invite_form = InvitationForm(request.POST if request.POST.get("action") == "invite" else None)
+    approve_form = ApproveForm(request.POST if request.POST.get("action") == "approve" else None)
+    if request.method == "POST":
+        if request.POST.get("action") == "invite" and invite_form.is_valid():
+            invitation_create(
+                email=invite_form.cleaned_data["email"],
+                school=invite_form.cleaned_data["school"],
+                invited_by=request.user,
+                request=request,
+            )
+            messages.success(request, f"已寄出邀請給 {invite_form.cleaned_data['email']}。")
+            return redirect("people")
+        if request.POST.get("action") == "approve" and approve_form.is_valid():
+            user = get_user_model().objects.filter(pk=approve_form.cleaned_data["user_id"]).first()
+            if user is not None:
+                Membership.objects.get_or_create(
+                    user=user, role=Role.COORDINATOR, school=approve_form.cleaned_data["school"]
+                )
+                messages.success(request, f"已核准 {user.display_name}。")
+            return redirect("people")
+    districts = District.objects.prefetch_related(
+        Prefetch(
+            "schools",
+            queryset=School.objects.order_by("code").prefetch_related(
+                Prefetch(
+                    "membership_set",
+                    queryset=Membership.objects.filter(role=Role.COORDINATOR).select_related(
+                        "user"
+                    ),
+                    to_attr="coordinators",
+                )
+            ),
+        )
+    )
+    waiting = get_user_model().objects.filter(
+        memberships__isnull=True, is_superuser=False, is_active=True
+    )
+    return render(
+        request,
+        "portal/people.html",
+        {
+            "districts": districts,
+            "invite_form": invite_form,
+            "approve_form": approve_form,
+            "waiting": waiting,
+            "schools": School.objects.order_by("code"),
+        },
+    )
+
+
+def health_page_ok(request):
+    """A trivial view: the ceiling for load benchmarks (no database, no template)."""
+    from django.http import HttpResponse
+
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def roles_block(request):
+    memberships = request.user.memberships.select_related(
+        "school__district", "district", "division"
+    )
+    waiting = None
+    if access.is_staff(request.user):
+        waiting = (
+            get_user_model()
+            .objects.filter(memberships__isnull=True, is_superuser=False, is_active=True)
+            .count()
+        )
+    return "partials/home_roles.html", {"memberships": memberships, "waiting_count": waiting}

@@ -1,0 +1,1 @@
+"""Models of the signups app (see its issue)."""

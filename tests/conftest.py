@@ -1,0 +1,276 @@
+"""Shared fixtures: the people of the network, and the real services some tests need.
+
+A test that needs PostgreSQL, Redis, Chromium or a Celery worker skips on a laptop without it,
+but fails in CI, where `.ci/run` sets PORTAL_REQUIRE_SERVICES=1.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES", "") == "1"
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+SCREENSHOTS = ROOT / "var" / "screenshots"
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API + live_server
+
+
+def missing_service(what):
+    """Skip on a laptop; fail in CI, where every service must be there."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required in CI (PORTAL_REQUIRE_SERVICES=1) but is not available")
+    pytest.skip(f"{what} is not available")
+
+
+# --- the people of the network --------------------------------------------------------------
+
+
+@pytest.fixture
+def wenshan(db):
+    return factories.DistrictFactory(name="文山分區", position=4)
+
+
+@pytest.fixture
+def banqiao(db):
+    return factories.DistrictFactory(name="板橋分區", position=1)
+
+
+@pytest.fixture
+def xindian_school(wenshan):
+    return factories.SchoolFactory(name="新店國小", code="014632", district=wenshan)
+
+
+@pytest.fixture
+def beixin_school(wenshan):
+    return factories.SchoolFactory(name="北新國小", code="014631", district=wenshan)
+
+
+@pytest.fixture
+def jiangcui_school(banqiao):
+    return factories.SchoolFactory(name="江翠國中", code="014501", district=banqiao)
+
+
+@pytest.fixture
+def coordinator(xindian_school):
+    """The coordinator (資訊組長) of 新店國小."""
+    return factories.coordinator_of(xindian_school, username="xindian-coordinator")
+
+
+@pytest.fixture
+def other_coordinator(jiangcui_school):
+    """The coordinator of 江翠國中, another district."""
+    return factories.coordinator_of(jiangcui_school, username="jiangcui-coordinator")
+
+
+@pytest.fixture
+def convener(wenshan):
+    return factories.convener_of(wenshan, username="wenshan-convener")
+
+
+@pytest.fixture
+def bureau(db):
+    return factories.bureau_staff(username="bureau-clerk")
+
+
+@pytest.fixture
+def sysadmin(db):
+    return factories.admin_user()
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+# --- real services ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def postgres(db):
+    if connection.vendor != "postgresql":
+        missing_service("PostgreSQL (set DATABASE_URL=postgres://…)")
+    return connection
+
+
+def _redis_up(url):
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_url():
+    if not _redis_up(REDIS_URL):
+        missing_service(f"Redis at {REDIS_URL}")
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    return REDIS_URL
+
+
+def _database_url_for_children():
+    s = connection.settings_dict
+    user = s.get("USER") or "postgres"
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+class WorkerProcess:
+    """A real `celery worker` process on Redis, using the test database; e-mail goes to files."""
+
+    def __init__(self, tmp_path, broker_url, extra_env=None):
+        self.mail_dir = tmp_path / "mail"
+        self.mail_dir.mkdir()
+        self.log_path = tmp_path / "worker.log"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": "worker-test-key",
+            "DATABASE_URL": _database_url_for_children(),
+            "DATABASE_CONN_MAX_AGE": "0",
+            "CELERY_BROKER_URL": broker_url,
+            "EMAIL_URL": f"filemail://{self.mail_dir}",
+            "C_FORCE_ROOT": "1",
+            **(extra_env or {}),
+        }
+        self.process = None
+
+    def start(self):
+        self.log = open(self.log_path, "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=prefork",
+             "--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()}")
+            if "ready." in self.log_path.read_text():
+                return self
+            time.sleep(0.2)
+        raise RuntimeError(f"worker not ready in 45 s:\n{self.log_path.read_text()}")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+    def sent_mail(self):
+        return sorted(p.read_text() for p in self.mail_dir.glob("*.log"))
+
+
+def wait_for(predicate, timeout=30, interval=0.2, message="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+
+
+def use_broker(app, url):
+    """Point this process's Celery app at another broker, dropping pooled connections."""
+    app.conf.broker_url = url
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, redis_url, tmp_path):
+    """Start a real worker on Redis and route this process's tasks to it (not eager)."""
+    if connection.vendor != "postgresql":
+        missing_service("PostgreSQL (a worker process cannot share the in-memory SQLite database)")
+    from portal.celery import app
+
+    saved_url, saved_eager = app.conf.broker_url, app.conf.task_always_eager
+    use_broker(app, redis_url)
+    app.conf.task_always_eager = False
+    worker = WorkerProcess(tmp_path, redis_url).start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        app.conf.task_always_eager = saved_eager
+        use_broker(app, saved_url)
+
+
+# --- the browser ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        missing_service(f"Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(
+        locale="zh-TW", timezone_id="Asia/Taipei", base_url=live_server.url,
+        viewport={"width": 1280, "height": 900},
+    )  # fmt: skip
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    """screenshot(page, "name") writes var/screenshots/<name>-<width>.png for people to look at."""
+
+    def _shot(page, name):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        width = page.viewport_size["width"]
+        path = SCREENSHOTS / f"{name}-{width}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot
+
+
+def browser_login(page, username, password=factories.PASSWORD):
+    page.goto("/accounts/login/")
+    page.get_by_label("登入").fill(username)
+    page.get_by_label("密碼").fill(password)
+    page.get_by_role("button", name="登入").click()

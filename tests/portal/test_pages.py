@@ -1,0 +1,81 @@
+from django.core import mail
+from django.urls import reverse
+
+from portal.models import Invitation, Membership, Role
+from portal.services import invitation_accept
+from tests import factories
+
+
+def test_anonymous_visitors_get_the_welcome_page(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "登入" in response.content.decode()
+    assert 'lang="zh-Hant"' in response.content.decode()
+
+
+def test_the_home_page_greets_a_coordinator_with_their_school(login, coordinator):
+    response = login(coordinator).get("/")
+    body = response.content.decode()
+    assert "新店國小" in body
+    assert "民國" in body
+
+
+def test_someone_without_a_role_waits_for_approval(login, db):
+    newcomer = factories.UserFactory(username="oidc-newcomer")
+    response = login(newcomer).get("/")
+    assert response.status_code == 200
+    assert "等待核准" in response.content.decode()
+
+
+def test_a_wrong_password_is_explained_in_chinese(client, coordinator):
+    response = client.post(
+        reverse("account_login"), {"login": coordinator.username, "password": "wrong"}
+    )
+    assert response.status_code == 200
+    assert "密碼不正確" in response.content.decode()
+
+
+def test_bureau_invites_a_coordinator_who_is_bound_to_the_school(
+    login, bureau, xindian_school, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(bureau).post(
+            reverse("people"),
+            {"action": "invite", "email": "new@xdes.ntpc.edu.tw", "school": xindian_school.pk},
+        )
+    assert response.status_code == 302
+    invitation = Invitation.objects.get(email="new@xdes.ntpc.edu.tw")
+    assert len(mail.outbox) == 1
+    assert invitation.token in mail.outbox[0].body
+    newcomer = factories.UserFactory(username="newcomer")
+    invitation_accept(token=invitation.token, user=newcomer)
+    assert Membership.objects.filter(
+        user=newcomer, role=Role.COORDINATOR, school=xindian_school
+    ).exists()
+
+
+def test_an_invitation_link_opens_sign_up_for_a_stranger(client, bureau, xindian_school):
+    invitation = Invitation.objects.create(email="a@b.tw", school=xindian_school, invited_by=bureau)
+    response = client.get(reverse("invitation_accept", args=[invitation.token]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("account_signup")
+    assert response.status_code == 200
+
+
+def test_sign_up_is_closed_without_an_invitation(client, db):
+    response = client.get(reverse("account_signup"))
+    assert "註冊已關閉" in response.content.decode() or response.status_code == 403
+
+
+def test_a_used_invitation_cannot_be_used_again(bureau, xindian_school):
+    invitation = Invitation.objects.create(email="a@b.tw", school=xindian_school, invited_by=bureau)
+    invitation_accept(token=invitation.token, user=factories.UserFactory(username="first"))
+    second = factories.UserFactory(username="second")
+    try:
+        invitation_accept(token=invitation.token, user=second)
+    except Exception as exc:  # noqa: BLE001
+        assert "失效" in str(exc)
+    assert not Membership.objects.filter(user=second).exists()
+
+
+def test_coordinators_cannot_open_the_people_page(login, coordinator):
+    assert login(coordinator).get(reverse("people")).status_code == 403

@@ -1,0 +1,69 @@
+"""The settings module refuses bad environment variables by name, and is production-clean."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "x" * 60 + "production-like-secret-key-with-enough-entropy",
+    "DJANGO_ALLOWED_HOSTS": "portal.ntpc.edu.tw",
+    "DATABASE_URL": "sqlite:////tmp/portal-check.sqlite3",
+}
+
+
+def manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "OIDC_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_deploy_is_clean_with_the_documented_production_variables():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("DJANGO_DEBUG", "maybe"), ("DATABASE_URL", "not-a-url"), ("DJANGO_HSTS_SECONDS", "a year"),
+     ("OIDC_NTPC_SECRET", "")],
+)  # fmt: skip
+def test_a_malformed_variable_stops_start_up_naming_it(name, value):
+    env = {**PRODUCTION, name: value}
+    if name.startswith("OIDC_NTPC"):
+        env.update(OIDC_NTPC_CLIENT_ID="portal", OIDC_NTPC_SERVER_URL="https://openid.ntpc.edu.tw")
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
+def test_a_missing_secret_key_in_production_is_named():
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_oidc_providers_appear_only_when_configured():
+    code = (
+        "from django.conf import settings;"
+        "print([a['provider_id'] for a in settings.SOCIALACCOUNT_PROVIDERS['openid_connect']['APPS']])"
+    )
+    without = manage("shell", "--no-imports", "-c", code, **PRODUCTION)
+    assert without.stdout.strip() == "[]", without.stderr
+    with_edu = manage(
+        "shell", "--no-imports", "-c", code, **PRODUCTION, OIDC_EDU_CLOUD_CLIENT_ID="portal",
+        OIDC_EDU_CLOUD_SECRET="s3cret", OIDC_EDU_CLOUD_SERVER_URL="https://oidc.tanet.edu.tw",
+    )  # fmt: skip
+    assert with_edu.stdout.strip() == "['edu-cloud']", with_edu.stderr

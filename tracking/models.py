@@ -1,0 +1,1 @@
+"""Models of the tracking app (see its issue)."""

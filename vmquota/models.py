@@ -1,0 +1,1 @@
+"""Models of the vmquota app (see its issue)."""
