@@ -65,3 +65,20 @@ def heartbeat_age_s():
     if latest is None:
         return None
     return round((timezone.now() - latest).total_seconds(), 1)
+
+
+def audit_purge(*, older_than_days, batch_size=5000):
+    """Delete audit events older than the retention period, in batches (safe to run twice)."""
+    from datetime import timedelta
+
+    from .models import AuditEvent
+
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted = 0
+    while True:
+        ids = list(
+            AuditEvent.objects.filter(at__lt=cutoff).values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return deleted
+        deleted += AuditEvent.objects.filter(pk__in=ids).delete()[0]

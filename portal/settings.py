@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "django_filters",
     "import_export",
+    "axes",
     "portal",
     "meetings",
     "tracking",
@@ -96,6 +97,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.security.AbsoluteSessionLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -132,6 +136,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked accounts and addresses
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -156,6 +161,9 @@ ACCOUNT_SESSION_REMEMBER = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never merge an OIDC identity into an account by e-mail
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
+# Failed logins are limited by django-axes (5 failures → 15-minute lock, audited); allauth's own
+# shorter limit would answer first with a different message, so it is turned off for logins.
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
 
 
 def _oidc_apps():
@@ -247,7 +255,9 @@ HEARTBEAT_INTERVAL_S = _int("PORTAL_HEARTBEAT_INTERVAL_S", 30, minimum=1)
 HEARTBEAT_MAX_AGE_S = _int("PORTAL_HEARTBEAT_MAX_AGE_S", 180, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": HEARTBEAT_INTERVAL_S},
+    "audit-purge": {"task": "portal.tasks.purge_audit_log", "schedule": 6 * 60 * 60},
 }
+AUDIT_RETENTION_DAYS = _int("PORTAL_AUDIT_RETENTION_DAYS", 200, minimum=183)  # at least 6 months
 # Each app may declare its periodic tasks in <app>/schedule.py (BEAT_SCHEDULE, plain dicts).
 for _app in ("portal", "meetings", "tracking", "signups", "vmquota"):
     if (BASE_DIR / _app / "schedule.py").exists():
@@ -278,7 +288,36 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 12 * 60 * 60
+# Idle timeout: the session (server-side) expires 30 minutes after the last request.
+SESSION_COOKIE_AGE = _int("PORTAL_SESSION_IDLE_S", 30 * 60, minimum=60)
+SESSION_SAVE_EVERY_REQUEST = True
+PORTAL_SESSION_ABSOLUTE_S = _int("PORTAL_SESSION_ABSOLUTE_S", 12 * 60 * 60, minimum=60)
+
+# --- login protection (django-axes) ------------------------------------------------------
+AXES_FAILURE_LIMIT = _int("PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = _int("PORTAL_LOGIN_LOCK_MINUTES", 15, minimum=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each locks on its own
+AXES_USERNAME_CALLABLE = "portal.security.axes_username"
+AXES_CLIENT_IP_CALLABLE = "portal.security.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+# --- Content-Security-Policy (django-csp): no inline script, no framing ---------------------
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

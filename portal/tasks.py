@@ -9,3 +9,12 @@ from .services import heartbeat_record
 def record_heartbeat():
     """Proof that a worker is alive and reaches the database; /healthz reports its age."""
     heartbeat_record(worker=socket.gethostname())
+
+
+@shared_task(name="portal.tasks.purge_audit_log")
+def purge_audit_log():
+    from django.conf import settings
+
+    from .services import audit_purge
+
+    return audit_purge(older_than_days=settings.AUDIT_RETENTION_DAYS)

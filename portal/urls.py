@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.health_page_ok, name="ping"),
     path("people/", views.people, name="people"),
+    path("audit/", views.audit_log, name="audit_log"),
     path("invite/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from . import access
-from .models import District, Membership, Role, School
+from .models import AuditEvent, District, Membership, Role, School
 from .navigation import home_blocks
 from .services import InvitationError, heartbeat_age_s, invitation_accept, invitation_create
 
@@ -143,6 +143,19 @@ def people(request):
             "schools": School.objects.order_by("code"),
         },
     )
+
+
+@login_required
+def audit_log(request):
+    """Bureau staff read the audit log with filters; nobody edits it from the application."""
+    from django.core.paginator import Paginator
+
+    from .filters import AuditEventFilter
+
+    access.require(request, access.is_staff(request.user))
+    events = AuditEventFilter(request.GET, queryset=AuditEvent.objects.all())
+    page = Paginator(events.qs, 50).get_page(request.GET.get("page"))
+    return render(request, "portal/audit_log.html", {"filter": events, "page": page})
 
 
 def health_page_ok(request):

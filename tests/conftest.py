@@ -34,6 +34,15 @@ def missing_service(what):
     pytest.skip(f"{what} is not available")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth's rate limits live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 # --- the people of the network --------------------------------------------------------------
 
 

@@ -1,0 +1,162 @@
+"""Login protection, session lifetime, headers and the audit log."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.models import AuditEvent
+from portal.security import SESSION_STARTED
+from portal.services import audit_purge
+from tests import factories
+
+
+def fail_login(client, login, times=1, **extra):
+    for _ in range(times):
+        response = client.post(
+            reverse("account_login"), {"login": login, "password": "wrong"}, **extra
+        )
+    return response
+
+
+def test_five_failures_lock_the_account_even_with_the_right_password(client, coordinator):
+    fail_login(client, coordinator.username, times=5)
+    response = client.post(
+        reverse("account_login"),
+        {"login": coordinator.username, "password": factories.PASSWORD},
+        REMOTE_ADDR="10.9.9.9",  # another address: the account itself is locked
+    )
+    assert response.status_code == 429
+    assert "暫時鎖定" in response.content.decode()
+    assert AuditEvent.objects.filter(action="login.lockout").exists()
+
+
+def test_the_lock_is_shared_by_username_and_email(client, coordinator):
+    fail_login(client, coordinator.username, times=3)
+    fail_login(client, coordinator.email, times=2)
+    response = client.post(
+        reverse("account_login"), {"login": coordinator.username, "password": factories.PASSWORD}
+    )
+    assert response.status_code == 429
+
+
+def test_the_lock_ends_by_itself_after_fifteen_minutes(client, coordinator):
+    import time_machine
+
+    fail_login(client, coordinator.username, times=5)
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        response = client.post(
+            reverse("account_login"),
+            {"login": coordinator.username, "password": factories.PASSWORD},
+        )
+    assert response.status_code == 302
+
+
+def test_the_admin_login_is_protected_too(client, sysadmin):
+    for _ in range(5):
+        client.post("/admin/login/", {"username": sysadmin.username, "password": "wrong"})
+    response = client.post(
+        "/admin/login/", {"username": sysadmin.username, "password": factories.PASSWORD}
+    )
+    assert response.status_code == 429
+
+
+def test_a_client_address_is_locked_across_accounts(client, db):
+    for i in range(5):
+        fail_login(client, f"nobody{i}")
+    someone = factories.UserFactory(username="someone")
+    response = client.post(
+        reverse("account_login"), {"login": someone.username, "password": factories.PASSWORD}
+    )
+    assert response.status_code == 429
+
+
+def test_a_forged_forwarded_for_header_changes_nothing(client, db):
+    for i in range(5):
+        fail_login(client, f"nobody{i}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
+    someone = factories.UserFactory(username="someone")
+    response = client.post(
+        reverse("account_login"),
+        {"login": someone.username, "password": factories.PASSWORD},
+        HTTP_X_FORWARDED_FOR="198.51.100.1",
+    )
+    assert response.status_code == 429  # still the same REMOTE_ADDR, still locked
+
+
+def test_login_gives_a_new_session_id(client, coordinator):
+    client.get(reverse("account_login"))
+    client.session.save()
+    before = client.session.session_key
+    client.post(
+        reverse("account_login"), {"login": coordinator.username, "password": factories.PASSWORD}
+    )
+    assert client.session.session_key != before
+
+
+def test_logout_ends_the_session_on_the_server(client, coordinator):
+    from django.contrib.sessions.models import Session
+
+    client.force_login(coordinator)
+    key = client.session.session_key
+    client.post(reverse("account_logout"))
+    assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_a_disabled_account_loses_its_session(login, coordinator):
+    client = login(coordinator)
+    coordinator.is_active = False
+    coordinator.save()
+    response = client.get(reverse("people"))
+    assert response.status_code == 302  # anonymous again: sent to log in
+
+
+def test_sessions_end_after_twelve_hours_whatever_the_activity(client, coordinator, settings):
+    client.force_login(coordinator)
+    session = client.session
+    session[SESSION_STARTED] = int(time.time()) - settings.PORTAL_SESSION_ABSOLUTE_S - 1
+    session.save()
+    response = client.get("/")
+    assert response.status_code == 302
+    assert client.get("/").context["user"].is_authenticated is False
+
+
+def test_sessions_have_a_thirty_minute_idle_timeout(settings):
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST
+
+
+def test_pages_carry_the_security_headers(client, db):
+    response = client.get("/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_logins_are_audited(client, coordinator):
+    fail_login(client, coordinator.username)
+    client.post(
+        reverse("account_login"), {"login": coordinator.username, "password": factories.PASSWORD}
+    )
+    actions = list(AuditEvent.objects.order_by("at").values_list("action", flat=True))
+    assert actions == ["login.failure", "login.success"]
+
+
+def test_the_audit_log_is_purged_after_the_retention_period(db):
+    old = AuditEvent.objects.create(action="login.success", at=timezone.now() - timedelta(days=201))
+    recent = AuditEvent.objects.create(
+        action="login.success", at=timezone.now() - timedelta(days=150)
+    )
+    assert audit_purge(older_than_days=200) == 1
+    assert not AuditEvent.objects.filter(pk=old.pk).exists()
+    assert AuditEvent.objects.filter(pk=recent.pk).exists()
+
+
+@pytest.mark.parametrize("who, status", [("coordinator", 403), ("bureau", 200)])
+def test_only_bureau_staff_read_the_audit_log(login, request, who, status):
+    user = request.getfixturevalue(who)
+    assert login(user).get(reverse("audit_log")).status_code == status
