@@ -155,6 +155,7 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "portal.forms.LoginForm"}
 SOCIALACCOUNT_ADAPTER = "portal.adapters.SocialAccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_SESSION_REMEMBER = False
@@ -333,3 +334,9 @@ LOGGING = {
 PORTAL_CLIENT_IP_HEADER = env.str("PORTAL_CLIENT_IP_HEADER", default="")
 
 # --- settings of the feature apps (each app appends its own block below) --------------------
+
+# --- tracking ---
+# Days before a meeting when each division is e-mailed its items lacking a 現辦理情形.
+TRACKING_REMINDER_DAYS_BEFORE = _int("TRACKING_REMINDER_DAYS_BEFORE", 7, minimum=0)
+# An open item is flagged stale after this many meetings without a new 辦理情形.
+TRACKING_STALE_AFTER_MEETINGS = _int("TRACKING_STALE_AFTER_MEETINGS", 3, minimum=1)

@@ -280,6 +280,6 @@ def screenshot(request):
 
 def browser_login(page, username, password=factories.PASSWORD):
     page.goto("/accounts/login/")
-    page.get_by_label("登入").fill(username)
+    page.get_by_label("帳號或電子郵件").fill(username)
     page.get_by_label("密碼").fill(password)
     page.get_by_role("button", name="登入").click()
