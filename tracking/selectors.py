@@ -1,8 +1,195 @@
-"""Reads for tracked items. INTERFACE used by meetings/ – the tracking issue fills it in."""
+"""Reads for tracked items. `minutes_tables` is the INTERFACE used by meetings/ (page, .docx, text).
+
+Lists never query per item: an item's age in meetings and its stale flag come from one list of
+meeting dates (see `MeetingCalendar`)."""
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from django.conf import settings
+from django.db.models import Count, F, Prefetch, Q
+from django.utils import timezone
+
+from .models import Review, StatusUpdate, Subscription, TrackedItem
+from .transitions import STATE_LABELS
+
+NO_STATUS = "/"
 
 
 def minutes_tables(meeting):
     """The two tables of a meeting's minutes, in the official layout:
     {"previous": [{"case_no", "subject", "previous_status", "current_status", "resolution"}],
      "new": [{"case_no", "subject"}]}."""
-    return {"previous": [], "new": []}
+    previous = [
+        {
+            "case_no": r.item.case_no,
+            "subject": r.item.subject,
+            "previous_status": r.previous_status or NO_STATUS,
+            "current_status": r.current_status,
+            "resolution": r.resolution,
+        }
+        for r in Review.objects.filter(meeting=meeting)
+        .select_related("item")
+        .order_by("position", "item__case_no")
+    ]
+    new = [
+        {"case_no": i.case_no, "subject": i.subject}
+        for i in TrackedItem.objects.filter(origin_meeting=meeting).order_by("position", "case_no")
+    ]
+    return {"previous": previous, "new": new}
+
+
+@dataclass(frozen=True)
+class MeetingCalendar:
+    """The dates of the meetings held so far (one query), to count meetings since a date."""
+
+    dates: tuple
+
+    @classmethod
+    def load(cls, today=None):
+        from meetings.models import Meeting
+
+        today = today or timezone.localdate()
+        dates = Meeting.objects.filter(held_on__lte=today).order_by("held_on")
+        return cls(tuple(dates.values_list("held_on", flat=True)))
+
+    def meetings_after(self, day):
+        return len(self.dates) - bisect_right(self.dates, day)
+
+    @property
+    def stale_before(self):
+        """An open item whose last update (or opening) is before this date has gone through
+        TRACKING_STALE_AFTER_MEETINGS meetings without news; None when there were fewer."""
+        n = getattr(settings, "TRACKING_STALE_AFTER_MEETINGS", 3)
+        return self.dates[-n] if len(self.dates) >= n else None
+
+
+def activity_day(item):
+    if item.last_update_at is not None:
+        return timezone.localtime(item.last_update_at).date()
+    return item.opened_on
+
+
+def decorate(items, calendar):
+    """Set `age_meetings` and `is_stale` on each item, without queries."""
+    cutoff = calendar.stale_before
+    for item in items:
+        item.age_meetings = calendar.meetings_after(item.opened_on)
+        item.is_stale = bool(item.is_open and cutoff is not None and activity_day(item) < cutoff)
+    return items
+
+
+def stale_q(calendar):
+    """The stale flag as a query filter (same rule as `decorate`)."""
+    cutoff = calendar.stale_before
+    if cutoff is None:
+        return Q(pk__in=[])
+    start_of_cutoff = timezone.make_aware(datetime.combine(cutoff, time.min))
+    return Q(state=TrackedItem.State.OPEN) & (
+        Q(last_update_at__isnull=True, opened_on__lt=cutoff) | Q(last_update_at__lt=start_of_cutoff)
+    )
+
+
+def needs_status_q():
+    """Open items with no 辦理情形 since their last review (or since they were opened)."""
+    return Q(state=TrackedItem.State.OPEN) & (
+        Q(last_update_at__isnull=True)
+        | Q(last_reviewed_on__isnull=False, last_update_at__date__lt=F("last_reviewed_on"))
+    )
+
+
+def item_list_queryset():
+    return TrackedItem.objects.select_related("division", "origin_meeting").annotate(
+        update_count=Count("updates", distinct=True)
+    )
+
+
+def item_for_page(case_no):
+    return (
+        TrackedItem.objects.select_related(
+            "division", "origin_meeting", "origin_motion", "merged_into", "follows_up"
+        )
+        .prefetch_related(
+            Prefetch(
+                "reviews",
+                queryset=Review.objects.select_related("meeting", "decided_by").order_by(
+                    "meeting__held_on", "id"
+                ),
+            ),
+            Prefetch(
+                "updates",
+                queryset=StatusUpdate.objects.select_related("author", "review__meeting"),
+            ),
+            Prefetch("changes", queryset=_changes()),
+            "merged_items",
+            "follow_ups",
+        )
+        .get(case_no=case_no)
+    )
+
+
+def _changes():
+    from .models import Change
+
+    return Change.objects.select_related("actor", "meeting").order_by("at", "id")
+
+
+def timeline(item):
+    """Every review, update and change of the item, oldest first, as dicts for the template."""
+    entries = []
+    for review in item.reviews.all():
+        entries.append(
+            {
+                "kind": "review",
+                "sort": (review.meeting.held_on, 1, review.decided_at or timezone.now()),
+                "review": review,
+            }
+        )
+    for update in item.updates.all():
+        entries.append(
+            {
+                "kind": "update",
+                "sort": (timezone.localtime(update.created_at).date(), 2, update.created_at),
+                "update": update,
+            }
+        )
+    for change in item.changes.all():
+        entries.append(
+            {
+                "kind": "change",
+                "sort": (
+                    change.meeting.held_on
+                    if change.meeting
+                    else timezone.localtime(change.at).date(),
+                    3,
+                    change.at,
+                ),
+                "change": change,
+                "old_label": STATE_LABELS.get(change.old, change.old),
+                "new_label": STATE_LABELS.get(change.new, change.new),
+            }
+        )
+    entries.sort(key=lambda e: e["sort"])
+    return entries
+
+
+def is_subscribed(item, user):
+    return Subscription.objects.filter(item=item, user=user).exists()
+
+
+def meeting_status(meeting):
+    """For the meeting page: its reviews with whether each 現辦理情形 is filled."""
+    reviews = list(
+        Review.objects.filter(meeting=meeting)
+        .select_related("item__division")
+        .order_by("position", "item__case_no")
+    )
+    filled = sum(1 for r in reviews if r.current_status.strip())
+    return {"reviews": reviews, "filled": filled, "total": len(reviews)}
+
+
+def recent_meetings(limit=6):
+    from meetings.models import Meeting
+
+    return list(Meeting.objects.order_by("-held_on", "-id")[:limit])

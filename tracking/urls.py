@@ -1,1 +1,21 @@
-urlpatterns = []
+from django.urls import path, re_path
+
+from . import views
+from .feeds import updates_feed
+
+app_name = "tracking"
+
+CASE = r"(?P<case_no>\d{2,3}-\d{2}-[A-Z]?\d{2,3})"
+
+urlpatterns = [
+    path("tracking/", views.item_list, name="list"),
+    path("tracking/export.xlsx", views.export_xlsx, name="export"),
+    path("tracking/feed/", updates_feed, name="feed"),
+    path("tracking/meetings/new/", views.meeting_new, name="meeting_new"),
+    path("tracking/meetings/<int:meeting_id>/", views.meeting_tables, name="meeting"),
+    path("tracking/reviews/<int:pk>/decide/", views.review_decide, name="decide"),
+    re_path(rf"^tracking/{CASE}/$", views.item_detail, name="item"),
+    re_path(rf"^tracking/{CASE}/update/$", views.item_update, name="update"),
+    re_path(rf"^tracking/{CASE}/subscribe/$", views.item_subscribe, name="subscribe"),
+    re_path(rf"^tracking/{CASE}/assign/$", views.item_assign, name="assign"),
+]

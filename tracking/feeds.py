@@ -1,0 +1,55 @@
+"""Atom feed of the latest 辦理情形 (members only: the feed is read in a logged-in browser)."""
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.syndication.views import Feed
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from portal import access
+
+from .models import StatusUpdate
+
+
+class UpdatesFeed(Feed):
+    feed_type = Atom1Feed
+    title = "列管事項辦理情形"
+    subtitle = "新北市九大分區資訊組長社群：列管事項最新辦理情形"
+    limit = 50
+
+    def __call__(self, request, *args, **kwargs):
+        access.require(request, access.has_role(request.user), "列管事項僅供社群成員檢視。")
+        return super().__call__(request, *args, **kwargs)
+
+    def link(self):
+        return reverse("tracking:list")
+
+    def items(self):
+        return StatusUpdate.objects.select_related("item", "author").order_by("-created_at", "-id")[
+            : self.limit
+        ]
+
+    def item_title(self, update):
+        return f"{update.item.case_no} {update.item.subject[:40]}"
+
+    def item_description(self, update):
+        return update.text
+
+    def item_link(self, update):
+        return f"{update.item.get_absolute_url()}#update-{update.pk}"
+
+    def item_guid(self, update):
+        return f"tracking-update-{update.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, update):
+        return update.created_at
+
+    def item_updateddate(self, update):
+        return update.created_at
+
+    def item_author_name(self, update):
+        return update.author.display_name if update.author else ""
+
+
+updates_feed = login_required(UpdatesFeed())
