@@ -340,3 +340,18 @@ PORTAL_CLIENT_IP_HEADER = env.str("PORTAL_CLIENT_IP_HEADER", default="")
 TRACKING_REMINDER_DAYS_BEFORE = _int("TRACKING_REMINDER_DAYS_BEFORE", 7, minimum=0)
 # An open item is flagged stale after this many meetings without a new 辦理情形.
 TRACKING_STALE_AFTER_MEETINGS = _int("TRACKING_STALE_AFTER_MEETINGS", 3, minimum=1)
+
+# --- vmquota ---
+# Hypervisor adapter: auto (libvirt when libvirt-python is installed, else dryrun), libvirt, dryrun.
+VMQUOTA_HYPERVISOR_ADAPTER = env.str("VMQUOTA_HYPERVISOR_ADAPTER", default="auto")
+if VMQUOTA_HYPERVISOR_ADAPTER not in {"auto", "libvirt", "dryrun"}:
+    _fail("VMQUOTA_HYPERVISOR_ADAPTER", "必須是 auto、libvirt 或 dryrun")
+# libvirt URI of the demo hypervisor (load_demo); tests use test:///default or a test:///…xml file.
+VMQUOTA_DEMO_HYPERVISOR_URI = env.str("VMQUOTA_DEMO_HYPERVISOR_URI", default="test:///default")
+VMQUOTA_SAMPLE_RETENTION_DAYS = _int("VMQUOTA_SAMPLE_RETENTION_DAYS", 35, minimum=1)
+VMQUOTA_REMINDER_HOURS = _int("VMQUOTA_REMINDER_HOURS", 4, minimum=1)
+VMQUOTA_NO_DATA_GRACE_SECONDS = _int("VMQUOTA_NO_DATA_GRACE_SECONDS", 120, minimum=0)
+VMQUOTA_ACTION_MAX_ATTEMPTS = _int("VMQUOTA_ACTION_MAX_ATTEMPTS", 5, minimum=1)
+VMQUOTA_ACTION_RETRY_BASE_S = _int("VMQUOTA_ACTION_RETRY_BASE_S", 30, minimum=1)
+VMQUOTA_MAX_SAMPLES_PER_REQUEST = _int("VMQUOTA_MAX_SAMPLES_PER_REQUEST", 10000, minimum=1)
+VMQUOTA_RESUME_CONTACT = env.str("VMQUOTA_RESUME_CONTACT", default="platform@ntpc.edu.tw")

@@ -158,6 +158,38 @@ def audit_log(request):
     return render(request, "portal/audit_log.html", {"filter": events, "page": page})
 
 
+def _job_for(request, pk):
+    from django.shortcuts import get_object_or_404
+
+    from .models import BackgroundJob
+
+    job = get_object_or_404(BackgroundJob, pk=pk)
+    access.require(request, job.created_by_id == request.user.pk or access.is_staff(request.user))
+    return job
+
+
+@login_required
+def job_detail(request, pk):
+    return render(request, "portal/job.html", {"job": _job_for(request, pk)})
+
+
+@login_required
+def job_status(request, pk):
+    job = _job_for(request, pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "status_label": job.get_status_display(),
+            "done": job.done,
+            "total": job.total,
+            "percent": job.percent,
+            "message": job.message,
+            "error": job.error,
+            "result_url": job.result_url,
+        }
+    )
+
+
 def health_page_ok(request):
     """A trivial view: the ceiling for load benchmarks (no database, no template)."""
     from django.http import HttpResponse
