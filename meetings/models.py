@@ -53,6 +53,13 @@ class Meeting(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     source_text = models.TextField("匯入原文", blank=True, help_text="匯入時的原始文字，保留備查")
+    section_notes = models.JSONField(
+        "未歸類文字",
+        default=dict,
+        blank=True,
+        help_text="匯入時無法歸類、保留在各段落的文字：{段落代碼: [文字, …]}",
+    )
+    import_warnings = models.JSONField("匯入提醒", default=list, blank=True)
 
     class Meta:
         ordering = ["-held_on", "-id"]
@@ -143,3 +150,91 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class Correction(models.Model):
+    """A recorded change to published minutes: who, when, what (old → new) and why.
+
+    Published minutes are never edited silently; every changed field is one row."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="corrections")
+    target = models.CharField("更正項目", max_length=200, help_text="例如：會議地點、案由二的決議")
+    field = models.CharField("欄位", max_length=60)
+    old_value = models.TextField("原內容", blank=True)
+    new_value = models.TextField("更正後內容", blank=True)
+    reason = models.CharField("更正原因", max_length=300)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    corrected_at = models.DateTimeField("更正時間", auto_now_add=True)
+
+    class Meta:
+        ordering = ["meeting", "corrected_at", "id"]
+        verbose_name = "紀錄更正"
+        verbose_name_plural = "紀錄更正"
+
+    def __str__(self):
+        return f"{self.meeting}：{self.target}"
+
+
+class MinutesNotice(models.Model):
+    """One e-mail telling one coordinator that minutes were published. The unique constraint and
+    the conditional claim of `sent_at` make the notice task safe to run twice."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField("電子郵件")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField("寄出時間", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "發布通知"
+        verbose_name_plural = "發布通知"
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "user"], name="one_notice_per_meeting_user")
+        ]
+
+    def __str__(self):
+        return f"{self.meeting} → {self.email}"
+
+
+class SearchEntry(models.Model):
+    """A denormalised row per searchable piece of published minutes (an item, a motion, a header
+    field), rebuilt whenever a meeting is saved. Search reads only this table, with one query."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="search_entries")
+    held_on = models.DateField()
+    published = models.BooleanField(default=False)
+    anchor = models.CharField(max_length=40, help_text="the id of the element on the meeting page")
+    label = models.CharField(
+        max_length=120, help_text="where it is, e.g. 捌、業務報告 一、(四) 2、"
+    )
+    text = models.TextField()
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-held_on", "meeting_id", "position"]
+        verbose_name = "搜尋索引"
+        verbose_name_plural = "搜尋索引"
+        indexes = [models.Index(fields=["published", "-held_on"], name="search_pub_held_idx")]
+
+    def __str__(self):
+        return f"{self.meeting_id} {self.label}"
+
+
+class FeedKey(models.Model):
+    """A secret per user in the Atom and iCalendar feed URLs: feed readers and calendar apps
+    cannot log in, and the minutes are not public."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="meetings_feed_key"
+    )
+    key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "訂閱金鑰"
+        verbose_name_plural = "訂閱金鑰"
+
+    def __str__(self):
+        return f"{self.user} 的訂閱金鑰"
