@@ -1,1 +1,303 @@
-"""Models of the signups app (see its issue)."""
+"""Survey tables that schools file before a deadline (調查填報).
+
+A `Survey` is one table the bureau asks every school to return, e.g. 109年度寒假青少年休閒育樂活動
+開辦調查表. Its date rules are data (an activity window, blackout periods, registration before the
+activity), so the next survey of the same kind needs no code. A school's answer is one `Response`
+(state 草稿 / 已送出 / 無意願 / 退回; no row means 未填) holding its `Offer` rows. Every state change
+is a `StatusChange` row and every submission a `Submission` version with a snapshot of the rows.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from portal import rocdate
+
+from . import rules
+
+
+class Survey(models.Model):
+    title = models.CharField("調查名稱", max_length=200)
+    instructions = models.TextField("填報說明", blank=True)
+    meeting = models.ForeignKey(
+        "meetings.Meeting",
+        verbose_name="公告會議",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="surveys",
+    )
+    report_item = models.ForeignKey(
+        "meetings.ReportItem",
+        verbose_name="公告的業務報告項目",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="surveys",
+    )
+    opens_at = models.DateTimeField("開放填報時間")
+    closes_at = models.DateTimeField("截止時間")
+    contact = models.CharField("聯絡人", max_length=200, blank=True)
+    school_year = models.PositiveSmallIntegerField(
+        "學年度", help_text="用來解讀表中只寫月/日的日期，例如 12/25~1/3"
+    )
+    categories = models.TextField(
+        "類型選項", help_text="每行一個，例如：技能研習", default="技能研習"
+    )
+    window_label = models.CharField("活動期間名稱", max_length=30, default="寒假")
+    activity_starts_on = models.DateField("活動期間開始")
+    activity_ends_on = models.DateField("活動期間結束")
+    registration_before_activity = models.BooleanField("報名須於活動開始前截止", default=True)
+    reminder_days_before = models.PositiveSmallIntegerField(
+        "截止前幾天自動提醒", default=3, help_text="0 表示不自動提醒"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-closes_at", "-id"]
+        verbose_name = "調查表"
+        verbose_name_plural = "調查表"
+        constraints = [
+            models.CheckConstraint(
+                name="survey_closes_after_opening", condition=Q(closes_at__gt=models.F("opens_at"))
+            ),
+            models.CheckConstraint(
+                name="survey_window_in_order",
+                condition=Q(activity_ends_on__gte=models.F("activity_starts_on")),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("signups:survey", args=[self.pk])
+
+    @property
+    def category_list(self):
+        return [line.strip() for line in self.categories.splitlines() if line.strip()]
+
+    def is_open(self, now=None):
+        now = now or timezone.now()
+        return self.opens_at <= now < self.closes_at
+
+    def rules(self, blackouts=None):
+        """The survey's date rules as the plain value `rules.py` checks rows against."""
+        if blackouts is None:
+            blackouts = list(self.blackouts.all())
+        return rules.SurveyRules(
+            school_year=self.school_year,
+            categories=tuple(self.category_list),
+            window=rules.Period(self.activity_starts_on, self.activity_ends_on, self.window_label),
+            blackouts=tuple(rules.Period(b.starts_on, b.ends_on, b.label) for b in blackouts),
+            registration_before_activity=self.registration_before_activity,
+        )
+
+
+class Blackout(models.Model):
+    """A period inside the activity window when no activity may run (e.g. 除夕及春假)."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="blackouts")
+    label = models.CharField("名稱", max_length=40)
+    starts_on = models.DateField("開始")
+    ends_on = models.DateField("結束")
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        verbose_name = "不可辦理期間"
+        verbose_name_plural = "不可辦理期間"
+
+    def __str__(self):
+        return f"{self.label}（{rocdate.format_short(self.starts_on)}～{rocdate.format_short(self.ends_on)}）"
+
+
+class Status(models.TextChoices):
+    NONE = "none", "未填"
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "已送出"
+    DECLINED = "declined", "無意願"
+    RETURNED = "returned", "退回"
+
+
+ANSWERED = (Status.SUBMITTED, Status.DECLINED)
+
+
+class Response(models.Model):
+    """One school's answer to one survey."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    school = models.ForeignKey(
+        "portal.School", verbose_name="學校", on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(
+        "狀態", max_length=10, choices=Status.choices, default=Status.NONE, db_index=True
+    )
+    reopened_until = models.DateTimeField(
+        "截止後重新開放至", null=True, blank=True, help_text="教育局為此校重新開放填報的期限"
+    )
+    return_comment = models.TextField("退回原因", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField("最後送出時間", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "學校填報"
+        verbose_name_plural = "學校填報"
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "school"], name="one_response_per_school")
+        ]
+
+    def __str__(self):
+        return f"{self.survey} – {self.school}"
+
+    def is_editable(self, now=None):
+        now = now or timezone.now()
+        if self.survey.is_open(now):
+            return True
+        return (
+            self.survey.opens_at <= now
+            and self.reopened_until is not None
+            and now < self.reopened_until
+        )
+
+
+class Gender(models.TextChoices):
+    OPEN = "open", "不限"
+    GIRLS_ONLY = "girls_only", "女生"
+    GIRLS_FIRST = "girls_first", "女生優先"
+
+
+class Offer(models.Model):
+    """One row of the table: one course a school offers."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="offers")
+    position = models.PositiveIntegerField("順序", default=0)
+    category = models.CharField("類型", max_length=40)
+    course_name = models.CharField("課程名稱", max_length=120)
+    activity_starts_on = models.DateField("活動日期（起）")
+    activity_ends_on = models.DateField("活動日期（迄）")
+    venue = models.CharField("活動地點", max_length=120)
+    fee = models.PositiveIntegerField("費用（新臺幣元，0 為免費）", default=0)
+    registration_starts_on = models.DateField("報名日期（起）")
+    registration_ends_on = models.DateField("報名日期（迄）")
+    grade_from = models.PositiveSmallIntegerField("參加年級（起）")
+    grade_to = models.PositiveSmallIntegerField("參加年級（迄）")
+    gender = models.CharField(
+        "招收對象", max_length=12, choices=Gender.choices, default=Gender.OPEN
+    )
+    capacity = models.PositiveIntegerField("人數")
+
+    class Meta:
+        ordering = ["response", "position", "id"]
+        verbose_name = "開辦課程"
+        verbose_name_plural = "開辦課程"
+        constraints = [
+            models.CheckConstraint(
+                name="offer_grades_in_range",
+                condition=Q(
+                    grade_from__gte=1, grade_to__lte=12, grade_from__lte=models.F("grade_to")
+                ),
+            ),
+            models.CheckConstraint(name="offer_capacity_positive", condition=Q(capacity__gte=1)),
+        ]
+
+    def __str__(self):
+        return self.course_name
+
+    def as_values(self):
+        return rules.OfferValues(
+            category=self.category,
+            course_name=self.course_name,
+            activity=(self.activity_starts_on, self.activity_ends_on),
+            venue=self.venue,
+            fee=self.fee,
+            registration=(self.registration_starts_on, self.registration_ends_on),
+            grades=(self.grade_from, self.grade_to),
+            gender=self.gender,
+            capacity=self.capacity,
+        )
+
+
+class StatusChange(models.Model):
+    """Every change of a response's state (and reopening), never overwritten."""
+
+    class Event(models.TextChoices):
+        SAVED = "saved", "儲存草稿"
+        SUBMITTED = "submitted", "送出"
+        DECLINED = "declined", "回覆無意願"
+        RETURNED = "returned", "退回"
+        REOPENED = "reopened", "重新開放"
+        IMPORTED = "imported", "匯入"
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="changes")
+    event = models.CharField("事件", max_length=10, choices=Event.choices)
+    old_status = models.CharField("原狀態", max_length=10, choices=Status.choices)
+    new_status = models.CharField("新狀態", max_length=10, choices=Status.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField("說明", blank=True)
+    notified_at = models.DateTimeField("已通知學校", null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = "狀態變更"
+        verbose_name_plural = "狀態變更"
+
+    def __str__(self):
+        return f"{self.response}: {self.old_status} → {self.new_status}"
+
+
+class Submission(models.Model):
+    """A version: what the school sent at one submission (who, when, the rows as they were)."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="submissions")
+    number = models.PositiveIntegerField("版次")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    declined = models.BooleanField("回覆無意願", default=False)
+    snapshot = models.JSONField("內容", default=list)
+
+    class Meta:
+        ordering = ["response", "number"]
+        verbose_name = "送出版本"
+        verbose_name_plural = "送出版本"
+        constraints = [
+            models.UniqueConstraint(fields=["response", "number"], name="one_submission_number")
+        ]
+
+    def __str__(self):
+        return f"{self.response} 第 {self.number} 版"
+
+
+class Reminder(models.Model):
+    """One reminder to one school. `kind` makes it idempotent: `auto-3d` (the beat task) or
+    `manual-20190920` (the bureau's button, at most once a day per school)."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="reminders")
+    school = models.ForeignKey("portal.School", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField("種類", max_length=30)
+    created_at = models.DateTimeField(default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField("寄出時間", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "填報提醒"
+        verbose_name_plural = "填報提醒"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "school", "kind"], name="one_reminder_per_kind"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.survey} → {self.school} ({self.kind})"

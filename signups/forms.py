@@ -1,0 +1,198 @@
+"""Forms: one row of the filing table (judged by rules.clean_row), the table as a formset, and
+the bureau's survey form. The school and the status are never form fields: the view sets them."""
+
+from django import forms
+from django.utils import timezone
+
+from portal import rocdate
+from portal.forms_fields import ROCDateField
+
+from . import rules
+from .models import Survey
+
+GRADE_CHOICES = [("", "—")] + [(str(g), f"{g} 年級") for g in range(1, 13)]
+GENDER_CHOICES = list(rules.GENDERS.items())
+TEXT_FIELDS = ("category", "course_name", "activity", "venue", "fee", "registration",
+               "grade_from", "grade_to", "gender", "capacity")  # fmt: skip
+
+
+class OfferForm(forms.Form):
+    category = forms.CharField(label="類型", required=False, widget=forms.Select)
+    course_name = forms.CharField(label="課程名稱", required=False, max_length=120)
+    activity = forms.CharField(
+        label="活動日期", required=False, max_length=40, help_text="例如 2/3~4 或 109/2/3"
+    )
+    venue = forms.CharField(label="活動地點", required=False, max_length=120)
+    fee = forms.CharField(label="費用", required=False, max_length=20, help_text="免費或金額（元）")
+    registration = forms.CharField(
+        label="報名日期", required=False, max_length=40, help_text="例如 12/25~1/3"
+    )
+    grade_from = forms.CharField(
+        label="年級（起）", required=False, widget=forms.Select(choices=GRADE_CHOICES)
+    )
+    grade_to = forms.CharField(
+        label="年級（迄）", required=False, widget=forms.Select(choices=GRADE_CHOICES)
+    )
+    gender = forms.CharField(
+        label="招收對象",
+        required=False,
+        initial="open",
+        widget=forms.Select(choices=GENDER_CHOICES),
+    )
+    capacity = forms.CharField(
+        label="人數",
+        required=False,
+        max_length=10,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, survey_rules, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.survey_rules = survey_rules
+        categories = list(survey_rules.categories)
+        self.fields["category"].widget.choices = [(c, c) for c in categories]
+        self.fields["category"].initial = categories[0] if categories else ""
+        for name in ("course_name", "venue", "activity", "registration", "fee"):
+            self.fields[name].widget.attrs.setdefault("autocomplete", "off")
+        self.values = None
+
+    def has_changed(self):
+        """A row counts as filled in when any typed field is; the order number, the selects'
+        defaults and the delete box alone do not make a blank row worth validating."""
+        return any(
+            str(self[name].value() or "").strip()
+            for name in ("course_name", "activity", "venue", "fee", "registration", "capacity")
+        )
+
+    def full_clean(self):
+        super().full_clean()
+        # tie each error to its field for screen readers
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": f"{self[name].auto_id}_error"}
+                )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        result = rules.clean_row({k: data.get(k, "") for k in TEXT_FIELDS}, self.survey_rules)
+        for name, messages in result.errors.items():
+            for message in messages:
+                self.add_error(name, message)
+        self.values = result.values
+        return data
+
+
+def initial_of(offer):
+    return {
+        "category": offer.category,
+        "course_name": offer.course_name,
+        "activity": rules.format_range(offer.activity_starts_on, offer.activity_ends_on),
+        "venue": offer.venue,
+        "fee": "免費" if not offer.fee else str(offer.fee),
+        "registration": rules.format_range(
+            offer.registration_starts_on, offer.registration_ends_on
+        ),
+        "grade_from": str(offer.grade_from),
+        "grade_to": str(offer.grade_to),
+        "gender": offer.gender,
+        "capacity": str(offer.capacity),
+    }
+
+
+class BaseOfferFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "ORDER" in form.fields:
+            form.fields["ORDER"].label = "順序"
+            form.fields["ORDER"].widget.attrs.update({"class": "order-input", "min": "1"})
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "刪除此列"
+
+    def rows(self):
+        """The kept rows' values in the order the school arranged them."""
+        return [f.values for f in self.ordered_forms if f.values is not None]
+
+
+def offer_formset(survey_rules, *, data=None, offers=(), extra=1):
+    initial = [initial_of(o) for o in offers]
+    formset_class = forms.formset_factory(
+        OfferForm, formset=BaseOfferFormSet, extra=extra, can_delete=True, can_order=True,
+        max_num=200, validate_max=True,
+    )  # fmt: skip
+    return formset_class(
+        data=data, initial=initial, prefix="rows", form_kwargs={"survey_rules": survey_rules}
+    )
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def format_value(self, value):
+        if hasattr(value, "hour"):
+            return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
+        return value
+
+
+class SurveyForm(forms.ModelForm):
+    """The bureau's survey form. Blackouts are lines like 「109/1/23~1/29 除夕及春假」."""
+
+    activity_starts_on = ROCDateField(label="活動期間開始")
+    activity_ends_on = ROCDateField(label="活動期間結束")
+    blackouts_text = forms.CharField(
+        label="不可辦理期間",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="每行一段：日期區間、空格、名稱，例如「109/1/23~1/29 除夕及春假」",
+    )
+
+    class Meta:
+        model = Survey
+        fields = ["title", "instructions", "meeting", "report_item", "opens_at", "closes_at",
+                  "contact", "school_year", "categories", "window_label", "activity_starts_on",
+                  "activity_ends_on", "registration_before_activity", "reminder_days_before"]  # fmt: skip
+        widgets = {
+            "opens_at": DateTimeLocalInput(),
+            "closes_at": DateTimeLocalInput(),
+            "categories": forms.Textarea(attrs={"rows": 3}),
+            "instructions": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("opens_at", "closes_at"):
+            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M"]
+        self.fields["report_item"].queryset = self.fields["report_item"].queryset.select_related(
+            "meeting"
+        )
+        self.blackouts = []
+
+    def clean_blackouts_text(self):
+        text = self.cleaned_data.get("blackouts_text", "")
+        school_year = self.data.get(self.add_prefix("school_year")) or 0
+        blackouts = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            dates, _, label = line.strip().partition(" ")
+            try:
+                start, end = rocdate.parse_date_range(
+                    dates, school_year=int(school_year or 0) or None
+                )
+            except (rocdate.ROCDateError, ValueError) as exc:
+                raise forms.ValidationError(f"第 {number} 行：{exc}") from None
+            blackouts.append((label.strip() or "不可辦理期間", start, end))
+        self.blackouts = blackouts
+        return text
+
+    def clean(self):
+        data = super().clean()
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", "截止時間須晚於開放時間。")
+        start, end = data.get("activity_starts_on"), data.get("activity_ends_on")
+        if start and end and end < start:
+            self.add_error("activity_ends_on", "活動期間結束日不可早於開始日。")
+        return data

@@ -1,0 +1,287 @@
+"""The survey table as a spreadsheet, in the bureau's layout (the seed's columns, in order).
+
+Export: django-import-export's `OfferResource` turns the consolidated rows into a tablib dataset
+(項次 numbered, dates like 2/3~4 and 12/25~1/3); `export_xlsx` writes it under the survey's title
+with every cell that Excel could read as a formula written as text.
+
+Import: a school uploads the same layout. The file is checked by content before it is opened
+(zip magic, [Content_Types].xml, ≤ 5 MB, ≤ 50 MB unzipped), the headers must be exact, every row
+is judged by `rules.clean_row`, and only when no row has an error are they saved, in one
+transaction. Errors read 「第 N 列，欄位 X：…」 with N the row number Excel shows.
+"""
+
+import io
+import itertools
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from import_export import fields, resources
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font
+
+from portal import rocdate
+
+from . import rules
+from .models import Offer
+
+HEADERS = ["項次", "類型", "承辦學校", "課程名稱", "活動日期", "活動地點", "費用", "報名日期",
+           "參加年級", "人數"]  # fmt: skip
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 200
+FORMULA_STARTS = ("=", "+", "-", "@", "\t")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class OfferResource(resources.ModelResource):
+    number = fields.Field(column_name="項次")
+    category = fields.Field(attribute="category", column_name="類型")
+    school = fields.Field(attribute="response__school__name", column_name="承辦學校")
+    course_name = fields.Field(attribute="course_name", column_name="課程名稱")
+    activity = fields.Field(column_name="活動日期")
+    venue = fields.Field(attribute="venue", column_name="活動地點")
+    fee = fields.Field(column_name="費用")
+    registration = fields.Field(column_name="報名日期")
+    grades = fields.Field(column_name="參加年級")
+    capacity = fields.Field(attribute="capacity", column_name="人數")
+
+    class Meta:
+        model = Offer
+        fields = ("number", "category", "school", "course_name", "activity", "venue", "fee",
+                  "registration", "grades", "capacity")  # fmt: skip
+        export_order = fields
+
+    def before_export(self, queryset, **kwargs):
+        self._numbers = itertools.count(1)
+
+    def dehydrate_number(self, offer):
+        return next(self._numbers)
+
+    def dehydrate_activity(self, offer):
+        return rocdate.format_month_day_range(offer.activity_starts_on, offer.activity_ends_on)
+
+    def dehydrate_registration(self, offer):
+        return rocdate.format_month_day_range(
+            offer.registration_starts_on, offer.registration_ends_on
+        )
+
+    def dehydrate_fee(self, offer):
+        return "免費" if not offer.fee else offer.fee
+
+    def dehydrate_grades(self, offer):
+        return rules.format_grades(offer.grade_from, offer.grade_to, offer.gender)
+
+
+def consolidated_offers(survey):
+    from .models import Status
+
+    return (
+        Offer.objects.filter(response__survey=survey, response__status=Status.SUBMITTED)
+        .select_related("response__school__district")
+        .order_by("response__school__district__position", "response__school__code", "position")
+    )
+
+
+def _put(ws, row, column, value):
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        # openpyxl would store "=…" as a formula; force a plain string, shown as typed
+        cell.value = value
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def _workbook(title, rows, notes=()):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "調查表"
+    _put(ws, 1, 1, title).font = Font(bold=True, size=14)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
+    for column, header in enumerate(HEADERS, start=1):
+        cell = _put(ws, 2, column, header)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    r = 2
+    for r, row in enumerate(rows, start=3):
+        for column, value in enumerate(row, start=1):
+            _put(ws, r, column, value)
+    for offset, note in enumerate(notes, start=2):
+        _put(ws, r + offset, 1, note)
+    for letter, width in zip("ABCDEFGHIJ", (6, 10, 12, 28, 12, 14, 8, 12, 16, 6), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A3"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def survey_notes(survey):
+    notes = ["*表格不足請自行增列"]
+    window = survey.rules().window
+    notes.append(f"{window.label}時間為{rocdate.format_date(window.start, era=False, weekday=False)}"
+                 f"至{rocdate.format_date(window.end, era=False, weekday=False)}")  # fmt: skip
+    for b in survey.blackouts.all():
+        notes.append(
+            f"（{rocdate.format_short(b.starts_on)}至{rocdate.format_short(b.ends_on)}{b.label}）"
+        )
+    return notes
+
+
+def export_xlsx(survey, offers=None):
+    dataset = OfferResource().export(offers if offers is not None else consolidated_offers(survey))
+    return _workbook(survey.title, [list(row) for row in dataset], survey_notes(survey))
+
+
+def template_xlsx(survey, school):
+    """The empty table a school may fill offline, with the seed's example row (skipped on import)."""
+    example = ["1 (例)", (survey.category_list or ["技能研習"])[0], school.name,
+               "FUN Coding (KODU+RPG)", "2/3~4", school.name, "免費", "12/25~1/3", "4~6年級 女生",
+               20]  # fmt: skip
+    return _workbook(survey.title, [example], survey_notes(survey))
+
+
+# --- import ----------------------------------------------------------------------------------
+
+
+class ImportRefused(Exception):
+    """The file or some rows are refused; `messages` lists every problem, in Chinese."""
+
+    def __init__(self, messages):
+        super().__init__("\n".join(messages))
+        self.messages = list(messages)
+
+
+def check_xlsx(upload):
+    """Refuse anything that is not a small, real .xlsx before any parser sees it."""
+    size = getattr(upload, "size", None)
+    if size is None:
+        upload.seek(0, io.SEEK_END)
+        size = upload.tell()
+    if size > MAX_UPLOAD_BYTES:
+        raise ImportRefused([f"檔案太大（{size / 1024 / 1024:.1f} MB），上限為 5 MB。"])
+    upload.seek(0)
+    head = upload.read(4)
+    upload.seek(0)
+    not_xlsx = (
+        "檔案不是 Excel 活頁簿（.xlsx）。請用 Excel 另存為「Excel 活頁簿 (*.xlsx)」後再上傳。"
+    )
+    if head != b"PK\x03\x04":
+        raise ImportRefused([not_xlsx])
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            infos = archive.infolist()
+            names = {i.filename for i in infos}
+    except (zipfile.BadZipFile, OSError):
+        raise ImportRefused([not_xlsx]) from None
+    finally:
+        upload.seek(0)
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise ImportRefused([not_xlsx])
+    # zipfile never inflates an entry beyond its declared size, so the declared sizes bound
+    # what openpyxl can unpack.
+    if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
+        raise ImportRefused(["檔案解壓縮後超過 50 MB，疑似異常檔案，已拒絕。"])
+
+
+def _cell_text(value, school_year):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        # Excel turned a typed 2/3 into a date of some year; keep the month/day in the survey's
+        # school year, which is what the school meant.
+        d = rocdate.school_year_month_day(value.month, value.day, school_year)
+        return rocdate.format_short(d)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+@dataclass
+class ParsedSheet:
+    rows: list  # [(excel row number, OfferValues)]
+
+
+def read_rows(upload, *, survey_rules, school):
+    """Every row of the uploaded table, judged; raises ImportRefused listing every problem."""
+    check_xlsx(upload)
+    try:
+        wb = load_workbook(upload, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 – any parser failure means "not a readable workbook"
+        raise ImportRefused(["檔案無法讀取，請確認是 Excel 活頁簿（.xlsx）且沒有損毀。"]) from None
+    try:
+        ws = wb.worksheets[0]
+        all_rows = list(ws.iter_rows(values_only=True, max_col=len(HEADERS)))
+    finally:
+        wb.close()
+    header_at = next(
+        (i for i, row in enumerate(all_rows[:3]) if row and str(row[0] or "").strip() == "項次"),
+        None,
+    )
+    expected = "、".join(HEADERS)
+    if header_at is None:
+        raise ImportRefused([f"找不到標題列：前 3 列中須有一列依序為「{expected}」。"])
+    found = [str(v or "").strip() for v in all_rows[header_at]]
+    found += [""] * (len(HEADERS) - len(found))
+    if found != HEADERS:
+        wrong = [f"第 {i} 欄應為「{h}」而不是「{f}」" for i, (h, f) in enumerate(zip(HEADERS, found, strict=True), 1) if h != f]  # fmt: skip
+        raise ImportRefused([f"第 {header_at + 1} 列的欄位名稱不正確：" + "；".join(wrong) + "。"])
+
+    messages, parsed = [], []
+    column_of = {name: label for name, label in rules.LABELS.items()}
+    for index, row in enumerate(all_rows[header_at + 1 :], start=header_at + 2):
+        cells = [_cell_text(v, survey_rules.school_year) for v in row] + [""] * len(HEADERS)
+        number, category, host, name, activity, venue, fee, registration, grades, capacity = cells[
+            :10
+        ]
+        if not any(cells[1:10]):
+            continue  # blank line or a note under the table
+        if "例" in number:
+            continue  # the example row of the template
+        problems = []
+        if host and host != school.name:
+            problems.append(
+                ("承辦學校", f"承辦學校須為本校（{school.name}），不可代其他學校填報。")
+            )
+        raw = {"category": category, "course_name": name, "activity": activity, "venue": venue,
+               "fee": fee, "registration": registration, "capacity": capacity, "gender": "open",
+               "grade_from": "", "grade_to": ""}  # fmt: skip
+        try:
+            raw["grade_from"], raw["grade_to"], raw["gender"] = (
+                str(x) for x in rules.parse_grade_cell(grades)
+            )
+        except rules.RuleError as exc:
+            problems.append(("參加年級", str(exc)))
+        result = rules.clean_row(raw, survey_rules)
+        for field, field_messages in result.errors.items():
+            if field in ("grade_from", "grade_to", "gender") and any(
+                c == "參加年級" for c, _ in problems
+            ):
+                continue  # the cell itself was unreadable; one message is enough
+            problems.extend((column_of[field], m) for m in field_messages)
+        if problems:
+            messages.extend(f"第 {index} 列，欄位 {column}：{m}" for column, m in problems)
+        else:
+            parsed.append((index, result.values))
+    if not parsed and not messages:
+        messages.append("表中沒有任何資料列。")
+    if len(parsed) > MAX_ROWS:
+        messages.append(f"一次最多匯入 {MAX_ROWS} 列。")
+    if messages:
+        raise ImportRefused(messages)
+    return ParsedSheet(rows=parsed)
+
+
+def import_xlsx(upload, *, response, by):
+    """Validate the whole file first, then replace the school's rows in one transaction."""
+    from .models import StatusChange
+    from .services import offers_save
+
+    sheet = read_rows(upload, survey_rules=response.survey.rules(), school=response.school)
+    offers_save(
+        response=response, rows=[v for _, v in sheet.rows], by=by, event=StatusChange.Event.IMPORTED
+    )
+    return len(sheet.rows)

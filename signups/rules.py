@@ -1,0 +1,259 @@
+"""The survey's rules, as pure functions: text in, values or Chinese messages out.
+
+Used by the filing form and by the spreadsheet import alike, so a row is judged the same way
+whichever way it arrives. No database here: a survey passes its rules in as `SurveyRules`.
+Every message names what is wrong and what to write instead.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from portal import rocdate
+
+GENDERS = {"open": "不限", "girls_only": "女生", "girls_first": "女生優先"}
+
+# The raw fields of one row (form field names) and the column each belongs to in the table.
+LABELS = {
+    "category": "類型",
+    "course_name": "課程名稱",
+    "activity": "活動日期",
+    "venue": "活動地點",
+    "fee": "費用",
+    "registration": "報名日期",
+    "grade_from": "參加年級",
+    "grade_to": "參加年級",
+    "gender": "參加年級",
+    "capacity": "人數",
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    label: str = ""
+
+    def overlaps(self, start, end):
+        return start <= self.end and end >= self.start
+
+    @property
+    def text(self):
+        return format_range(self.start, self.end)
+
+
+@dataclass(frozen=True)
+class SurveyRules:
+    school_year: int
+    categories: tuple = ()
+    window: Period | None = None
+    blackouts: tuple = ()
+    registration_before_activity: bool = True
+
+
+@dataclass(frozen=True)
+class OfferValues:
+    category: str
+    course_name: str
+    activity: tuple
+    venue: str
+    fee: int
+    registration: tuple
+    grades: tuple
+    gender: str
+    capacity: int
+
+
+class RuleError(ValueError):
+    """One field's value is wrong; the message is in Chinese."""
+
+
+@dataclass
+class RowResult:
+    values: OfferValues | None = None
+    errors: dict = field(default_factory=dict)  # raw field name -> [messages]
+
+    def add(self, name, message):
+        self.errors.setdefault(name, []).append(message)
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def format_range(start, end):
+    """ROC dates for the form: 109/2/3, 109/2/3~4, 109/1/30~2/4, 108/12/25~109/1/3."""
+    first = rocdate.format_short(start)
+    if start == end:
+        return first
+    if start.year != end.year:
+        return f"{first}~{rocdate.format_short(end)}"
+    if start.month != end.month:
+        return f"{first}~{end.month}/{end.day}"
+    return f"{first}~{end.day}"
+
+
+def format_grades(grade_from, grade_to, gender):
+    """The table's 參加年級 cell: 4~6年級 女生, 3年級, 1~12年級 女生優先."""
+    grades = f"{grade_from}年級" if grade_from == grade_to else f"{grade_from}~{grade_to}年級"
+    return f"{grades} {GENDERS[gender]}" if gender != "open" else grades
+
+
+def format_fee(fee):
+    return "免費" if not fee else f"{fee:,} 元"
+
+
+# --- reading one field ---------------------------------------------------------------------
+
+
+def _flat(text):
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or "")))
+
+
+def parse_fee(text):
+    """免費 / 0 → 0; 500, NT$1,200, 1200元 → the amount in NT$ (whole dollars)."""
+    flat = _flat(text).upper().replace("NT$", "").replace("NTD", "").replace("$", "")
+    if flat in {"免費", "0", "無", "不收費"}:
+        return 0
+    flat = flat.replace(",", "").removesuffix("元")
+    if not flat:
+        raise RuleError("請填寫費用：免費，或新臺幣金額（整數），例如 500。")
+    if not flat.isdigit():
+        raise RuleError(f"費用「{text}」不是金額：請填「免費」或新臺幣整數金額，例如 500。")
+    return int(flat)
+
+
+def parse_capacity(text):
+    flat = _flat(text).removesuffix("人").removesuffix("名")
+    if not flat.isdigit() or int(flat) < 1:
+        shown = f"「{text}」" if str(text or "").strip() else ""
+        raise RuleError(f"人數{shown}須為正整數，例如 20。")
+    return int(flat)
+
+
+def parse_grade(text, which):
+    flat = _flat(text).removesuffix("年級")
+    if not flat.isdigit():
+        raise RuleError(f"參加年級（{which}）請填 1 到 12 的整數。")
+    return int(flat)
+
+
+_GRADE_CELL = re.compile(
+    r"^(?:國小|國中|高中)?(\d{1,2})(?:[~～\-至到](\d{1,2}))?(?:年級)?(女生優先|女生專班|女生|不限)?$"
+)
+
+
+def parse_grade_cell(text):
+    """The table's cell 4~6年級 女生 → (4, 6, 'girls_only')."""
+    m = _GRADE_CELL.match(_flat(text))
+    if not m:
+        raise RuleError(
+            f"參加年級「{text}」無法辨識：請寫成「4~6年級」，女生專班加「女生」，女生優先加「女生優先」。"
+        )
+    lo = int(m[1])
+    hi = int(m[2]) if m[2] else lo
+    gender = {"女生": "girls_only", "女生專班": "girls_only", "女生優先": "girls_first"}.get(
+        m[3], "open"
+    )
+    return lo, hi, gender
+
+
+def parse_dates(text, school_year, what):
+    if not str(text or "").strip():
+        raise RuleError(f"請填寫{what}，例如「2/3~4」或「109/2/3」。")
+    try:
+        return rocdate.parse_date_range(text, school_year=school_year)
+    except rocdate.ROCDateError as exc:
+        raise RuleError(f"{what}：{exc}") from None
+
+
+# --- the survey's rules --------------------------------------------------------------------
+
+
+def check_grades(lo, hi):
+    messages = []
+    if not (1 <= lo <= 12 and 1 <= hi <= 12):
+        messages.append("參加年級須介於 1 至 12 年級。")
+    elif lo > hi:
+        messages.append(f"參加年級起訖顛倒：起始年級（{lo}）大於結束年級（{hi}）。")
+    return messages
+
+
+def check_activity(start, end, rules):
+    messages = []
+    window = rules.window
+    if window is not None and not (window.start <= start and end <= window.end):
+        messages.append(f"活動日期須在{window.label}期間（{window.text}）內。")
+    for blackout in rules.blackouts:
+        if blackout.overlaps(start, end):
+            messages.append(f"活動日期不可在{blackout.label}期間（{blackout.text}），請改期。")
+    return messages
+
+
+def check_registration(registration, activity, rules):
+    if not rules.registration_before_activity:
+        return []
+    if registration[1] >= activity[0]:
+        return [
+            f"報名截止日（{rocdate.format_short(registration[1])}）須早於活動開始日"
+            f"（{rocdate.format_short(activity[0])}）。"
+        ]
+    return []
+
+
+def clean_row(raw, rules):
+    """Read and check one row given as text (form or spreadsheet). Returns a RowResult whose
+    `values` is set only when there are no errors."""
+    result = RowResult()
+
+    def read(name, fn, *args):
+        try:
+            return fn(raw.get(name, ""), *args)
+        except RuleError as exc:
+            result.add(name, str(exc))
+            return None
+
+    category = str(raw.get("category") or "").strip()
+    if not category:
+        result.add("category", "請選擇類型。")
+    elif rules.categories and category not in rules.categories:
+        result.add("category", f"類型「{category}」不在選項中：{'、'.join(rules.categories)}。")
+    course_name = str(raw.get("course_name") or "").strip()
+    if not course_name:
+        result.add("course_name", "請填寫課程名稱。")
+    venue = str(raw.get("venue") or "").strip()
+    if not venue:
+        result.add("venue", "請填寫活動地點。")
+    activity = read("activity", parse_dates, rules.school_year, "活動日期")
+    registration = read("registration", parse_dates, rules.school_year, "報名日期")
+    fee = read("fee", parse_fee)
+    capacity = read("capacity", parse_capacity)
+    lo = read("grade_from", parse_grade, "起")
+    hi = read("grade_to", parse_grade, "迄")
+    gender = str(raw.get("gender") or "open")
+    if gender not in GENDERS:
+        result.add("gender", "招收對象請選擇：不限、女生（女生專班）或女生優先。")
+
+    if lo is not None and hi is not None:
+        for message in check_grades(lo, hi):
+            result.add("grade_from" if not 1 <= lo <= 12 else "grade_to", message)
+    if activity is not None:
+        for message in check_activity(*activity, rules):
+            result.add("activity", message)
+        if registration is not None:
+            for message in check_registration(registration, activity, rules):
+                result.add("registration", message)
+
+    if not result.errors:
+        result.values = OfferValues(
+            category=category,
+            course_name=course_name,
+            activity=activity,
+            venue=venue,
+            fee=fee,
+            registration=registration,
+            grades=(lo, hi),
+            gender=gender,
+            capacity=capacity,
+        )
+    return result

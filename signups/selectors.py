@@ -1,0 +1,100 @@
+"""Reads of the signups app. The grid costs a fixed number of queries whatever the number of
+schools: one for the schools (with districts), one for the responses (with row counts)."""
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+from django.utils import timezone
+
+from portal.models import School
+
+from .models import ANSWERED, Response, Status, Survey
+
+BADGES = {
+    Status.NONE: "badge-muted",
+    Status.DRAFT: "badge-warn",
+    Status.SUBMITTED: "badge-ok",
+    Status.DECLINED: "badge-info",
+    Status.RETURNED: "badge-bad",
+}
+
+
+@dataclass
+class GridRow:
+    school: School
+    status: str
+    offers: int = 0
+    submitted_at: object = None
+    updated_at: object = None
+
+    @property
+    def label(self):
+        return Status(self.status).label
+
+    @property
+    def badge(self):
+        return BADGES[self.status]
+
+
+@dataclass
+class DistrictGroup:
+    district: object
+    rows: list = field(default_factory=list)
+
+    def count(self, status):
+        return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def counts(self):
+        return [(Status(s).label, BADGES[s], self.count(s)) for s in Status.values]
+
+    @property
+    def answered(self):
+        return sum(1 for r in self.rows if r.status in ANSWERED)
+
+
+def survey_grid(survey):
+    """Every school, grouped by district, with its state for `survey`."""
+    responses = {
+        r["school_id"]: r
+        for r in Response.objects.filter(survey=survey)
+        .annotate(offer_count=Count("offers"))
+        .values("school_id", "status", "offer_count", "submitted_at", "updated_at")
+    }
+    groups = OrderedDict()
+    for school in School.objects.select_related("district").order_by("district__position", "code"):
+        group = groups.setdefault(school.district_id, DistrictGroup(district=school.district))
+        r = responses.get(school.pk)
+        group.rows.append(
+            GridRow(
+                school=school,
+                status=r["status"] if r else Status.NONE,
+                offers=r["offer_count"] if r else 0,
+                submitted_at=r["submitted_at"] if r else None,
+                updated_at=r["updated_at"] if r else None,
+            )
+        )
+    return list(groups.values())
+
+
+def totals(groups):
+    rows = [r for g in groups for r in g.rows]
+    return {
+        "schools": len(rows),
+        "answered": sum(1 for r in rows if r.status in ANSWERED),
+        "by_status": [
+            (Status(s).label, BADGES[s], sum(1 for r in rows if r.status == s))
+            for s in Status.values
+        ],
+    }
+
+
+def open_surveys(now=None):
+    now = now or timezone.now()
+    return Survey.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("closes_at")
+
+
+def status_of(survey, school):
+    r = Response.objects.filter(survey=survey, school=school).values_list("status", flat=True)
+    return Status(r.first() or Status.NONE)

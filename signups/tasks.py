@@ -1,0 +1,76 @@
+"""Celery tasks: load by id, claim with a conditional UPDATE, call domain code. Safe to run twice."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from portal.mail import send_email
+
+from .models import Reminder, StatusChange, Survey
+
+
+@shared_task(name="signups.tasks.send_reminder", autoretry_for=(OSError,), retry_backoff=60,
+             max_retries=5)  # fmt: skip
+def send_reminder(reminder_id):
+    """E-mail one school's coordinators that the survey is waiting for their answer."""
+    claimed = Reminder.objects.filter(pk=reminder_id, sent_at__isnull=True).update(
+        sent_at=timezone.now()
+    )
+    if claimed != 1:
+        return False  # another worker (or an earlier run) sent it
+    from .services import coordinator_emails
+
+    reminder = Reminder.objects.select_related("survey", "school").get(pk=reminder_id)
+    try:
+        send_email(
+            "signups_reminder",
+            {"survey": reminder.survey, "school": reminder.school, "reminder": reminder},
+            coordinator_emails(reminder.school),
+        )
+    except Exception:
+        # give the claim back so the retry sends it
+        Reminder.objects.filter(pk=reminder_id).update(sent_at=None)
+        raise
+    return True
+
+
+@shared_task(name="signups.tasks.send_return_notice", autoretry_for=(OSError,), retry_backoff=60,
+             max_retries=5)  # fmt: skip
+def send_return_notice(change_id):
+    """Tell the school why the bureau returned its answer."""
+    claimed = StatusChange.objects.filter(
+        pk=change_id, event=StatusChange.Event.RETURNED, notified_at__isnull=True
+    ).update(notified_at=timezone.now())
+    if claimed != 1:
+        return False
+    from .services import coordinator_emails
+
+    change = StatusChange.objects.select_related("response__survey", "response__school", "by").get(
+        pk=change_id
+    )
+    try:
+        send_email(
+            "signups_returned",
+            {"survey": change.response.survey, "school": change.response.school, "change": change},
+            coordinator_emails(change.response.school),
+        )
+    except Exception:
+        StatusChange.objects.filter(pk=change_id).update(notified_at=None)
+        raise
+    return True
+
+
+@shared_task(name="signups.tasks.remind_before_deadline")
+def remind_before_deadline():
+    """Beat: for every open survey whose deadline is within its `reminder_days_before`, remind
+    the schools that have not answered – once per survey, school and lead time."""
+    from datetime import timedelta
+
+    from .services import reminders_send
+
+    now = timezone.now()
+    total = 0
+    due = Survey.objects.filter(opens_at__lte=now, closes_at__gt=now, reminder_days_before__gt=0)
+    for survey in due:
+        if survey.closes_at - timedelta(days=survey.reminder_days_before) <= now:
+            total += reminders_send(survey=survey, kind=f"auto-{survey.reminder_days_before}d")
+    return total

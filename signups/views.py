@@ -1,0 +1,329 @@
+"""Thin views: load through an access check, call one service, render.
+
+The school a row belongs to comes from the URL and `portal.access`, never from POST; a response's
+status is never a form field. Forged fields are therefore simply ignored.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from portal import access, audit
+from portal.models import School
+
+from . import resources, selectors, services
+from .forms import SurveyForm, offer_formset
+from .models import Response, Status, Survey
+from .rules import LABELS, format_fee, format_grades, format_range
+
+
+def _staff_only(request):
+    access.require(request, access.is_staff(request.user), "只有教育局承辦人可以使用這個頁面。")
+
+
+def _survey_and_school(request, pk, school_pk):
+    survey = get_object_or_404(Survey.objects.prefetch_related("blackouts"), pk=pk)
+    school = get_object_or_404(School.objects.select_related("district"), pk=school_pk)
+    access.require(
+        request,
+        access.can_view_school(request.user, school),
+        "您不能查看其他學校的填報資料。",
+        school=school.pk,
+    )
+    return survey, school
+
+
+def _xlsx(data, filename):
+    response = HttpResponse(data, content_type=resources.XLSX_MIME)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response
+
+
+@login_required
+def survey_list(request):
+    access.require(request, access.has_role(request.user), "您的帳號尚未取得角色。")
+    surveys = list(Survey.objects.order_by("-closes_at"))
+    schools = list(access.schools_of(request.user))
+    statuses = {
+        (r.survey_id, r.school_id): r.status
+        for r in Response.objects.filter(survey__in=surveys, school__in=schools)
+    }
+    now = timezone.now()
+    entries = [
+        {
+            "survey": s,
+            "is_open": s.is_open(now),
+            "schools": [
+                (school, Status(statuses.get((s.pk, school.pk), Status.NONE))) for school in schools
+            ],
+        }
+        for s in surveys
+    ]
+    return render(
+        request,
+        "signups/list.html",
+        {"entries": entries, "is_staff": access.is_staff(request.user)},
+    )
+
+
+@login_required
+def survey_create(request):
+    _staff_only(request)
+    initial = {}
+    source = Survey.objects.filter(pk=request.GET.get("copy") or 0).first()
+    if source:
+        # the next survey of the same kind: same columns, categories and rule shape
+        initial = {
+            "title": source.title,
+            "instructions": source.instructions,
+            "contact": source.contact,
+            "school_year": source.school_year + 1,
+            "categories": source.categories,
+            "window_label": source.window_label,
+            "registration_before_activity": source.registration_before_activity,
+            "reminder_days_before": source.reminder_days_before,
+        }
+    form = SurveyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "blackouts_text"}
+        survey = services.survey_create(by=request.user, blackouts=form.blackouts, **fields)
+        messages.success(request, f"已建立調查：{survey.title}")
+        return redirect("signups:grid", survey.pk)
+    return render(request, "signups/survey_form.html", {"form": form, "source": source})
+
+
+@login_required
+def survey_detail(request, pk):
+    survey = get_object_or_404(Survey, pk=pk)
+    if access.is_staff(request.user):
+        return redirect("signups:grid", survey.pk)
+    schools = list(access.schools_of(request.user))
+    if len(schools) == 1:
+        return redirect("signups:file", survey.pk, schools[0].pk)
+    visible = list(access.visible_schools(request.user).order_by("district__position", "code"))
+    access.require(request, bool(visible), "您沒有可以查看的學校。")
+    return render(request, "signups/schools.html", {"survey": survey, "schools": visible})
+
+
+def _row_display(offer, school):
+    return {
+        "school": school.name,
+        "category": offer.category,
+        "course_name": offer.course_name,
+        "activity": format_range(offer.activity_starts_on, offer.activity_ends_on),
+        "venue": offer.venue,
+        "fee": format_fee(offer.fee),
+        "registration": format_range(offer.registration_starts_on, offer.registration_ends_on),
+        "grades": format_grades(offer.grade_from, offer.grade_to, offer.gender),
+        "capacity": offer.capacity,
+    }
+
+
+def _error_summary(formset):
+    """「第 N 列，欄位 X：…」 for every error in the table, linking to the field."""
+    if formset is None or not formset.is_bound:
+        return []
+    summary = []
+    for number, form in enumerate(formset.forms, start=1):
+        for name, errors in form.errors.items():
+            for message in errors:
+                summary.append({"row": number, "label": LABELS.get(name, name), "message": message,
+                                "field_id": form[name].auto_id if name in form.fields else ""})  # fmt: skip
+    return summary
+
+
+@login_required
+def file(request, pk, school_pk):
+    survey, school = _survey_and_school(request, pk, school_pk)
+    can_act = access.can_act_for_school(request.user, school)
+    if request.method == "POST":
+        access.require(request, can_act, "您只能為自己的學校填報。", school=school.pk)
+    response = services.response_get(survey=survey, school=school)
+    editable = can_act and response.is_editable()
+    offers = list(response.offers.all())
+    survey_rules = survey.rules()
+    try:
+        extra = max(1, min(int(request.GET.get("extra", 1)), 20))
+    except ValueError:
+        extra = 1
+
+    formset = None
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        if not editable:
+            messages.error(request, "本調查已截止，無法再修改；如需更正請洽教育局承辦人重新開放。")
+            return redirect("signups:file", survey.pk, school.pk)
+        try:
+            if action == "decline":
+                services.response_decline(response=response, by=request.user, request=request)
+                messages.success(request, "已回覆：本校不辦理（無意願）。")
+                return redirect("signups:file", survey.pk, school.pk)
+            formset = offer_formset(survey_rules, data=request.POST, offers=offers)
+            if formset.is_valid():
+                with transaction.atomic():
+                    services.offers_save(response=response, rows=formset.rows(), by=request.user)
+                    if action == "submit":
+                        version = services.response_submit(
+                            response=response, by=request.user, request=request
+                        )
+                if action == "submit":
+                    messages.success(
+                        request, f"已送出（第 {version.number} 版）。截止前仍可修改後重新送出。"
+                    )
+                    return redirect("signups:file", survey.pk, school.pk)
+                messages.success(request, "已儲存草稿，尚未送出。")
+                url = reverse("signups:file", args=[survey.pk, school.pk])
+                if action == "add":
+                    url += "?extra=2"
+                return redirect(url)
+            messages.error(request, "有些欄位需要修正，請看表格中標示的說明。")
+        except services.SignupError as exc:
+            messages.error(request, str(exc))
+            if formset is None or not formset.is_bound:
+                return redirect("signups:file", survey.pk, school.pk)
+    if formset is None and editable:
+        formset = offer_formset(survey_rules, offers=offers, extra=extra)
+
+    context = {
+        "survey": survey,
+        "school": school,
+        "response": response,
+        "status": Status(response.status),
+        "badge": selectors.BADGES[response.status],
+        "editable": editable,
+        "can_act": can_act,
+        "formset": formset,
+        "rows": [_row_display(o, school) for o in offers],
+        "error_summary": _error_summary(formset),
+        "xlsx_mime": resources.XLSX_MIME,
+        "is_staff": access.is_staff(request.user),
+        "versions": list(response.submissions.select_related("by").order_by("-number")),
+        "changes": list(response.changes.select_related("by").order_by("-at", "-id")),
+        "blackouts": list(survey.blackouts.all()),
+        "window": survey_rules.window,
+    }
+    return render(request, "signups/file.html", context)
+
+
+@login_required
+@require_POST
+def import_view(request, pk, school_pk):
+    survey, school = _survey_and_school(request, pk, school_pk)
+    access.require(
+        request, access.can_act_for_school(request.user, school), "您只能為自己的學校填報。"
+    )
+    response = services.response_get(survey=survey, school=school)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "請選擇要匯入的 Excel 檔案（.xlsx）。")
+        return redirect("signups:file", survey.pk, school.pk)
+    try:
+        count = resources.import_xlsx(upload, response=response, by=request.user)
+    except resources.ImportRefused as exc:
+        audit.record("signups.import_refused", request=request, target=response,
+                     problems=len(exc.messages))  # fmt: skip
+        return render(
+            request,
+            "signups/import_refused.html",
+            {"survey": survey, "school": school, "problems": exc.messages},
+            status=400,
+        )
+    except services.SignupError as exc:
+        messages.error(request, str(exc))
+        return redirect("signups:file", survey.pk, school.pk)
+    audit.record("signups.imported", request=request, target=response, rows=count)
+    messages.success(request, f"已匯入 {count} 列並存為草稿，請檢查後按「送出」。")
+    return redirect("signups:file", survey.pk, school.pk)
+
+
+@login_required
+def template_download(request, pk, school_pk):
+    survey, school = _survey_and_school(request, pk, school_pk)
+    return _xlsx(resources.template_xlsx(survey, school), f"survey-{survey.pk}-{school.code}.xlsx")
+
+
+@login_required
+def grid(request, pk):
+    _staff_only(request)
+    survey = get_object_or_404(Survey, pk=pk)
+    groups = selectors.survey_grid(survey)
+    return render(
+        request,
+        "signups/grid.html",
+        {
+            "survey": survey,
+            "groups": groups,
+            "totals": selectors.totals(groups),
+            "is_open": survey.is_open(),
+        },  # fmt: skip
+    )
+
+
+@login_required
+def rows(request, pk):
+    _staff_only(request)
+    survey = get_object_or_404(Survey, pk=pk)
+    offers = resources.consolidated_offers(survey)
+    return render(
+        request,
+        "signups/rows.html",
+        {"survey": survey, "rows": [_row_display(o, o.response.school) for o in offers]},
+    )
+
+
+@login_required
+def export(request, pk):
+    _staff_only(request)
+    survey = get_object_or_404(Survey, pk=pk)
+    audit.record("signups.exported", request=request, target=survey)
+    return _xlsx(resources.export_xlsx(survey), f"survey-{survey.pk}.xlsx")
+
+
+@login_required
+@require_POST
+def remind(request, pk):
+    _staff_only(request)
+    survey = get_object_or_404(Survey, pk=pk)
+    count = services.reminders_send(
+        survey=survey, kind=services.manual_reminder_kind(), by=request.user
+    )
+    audit.record("signups.reminded", request=request, target=survey, schools=count)
+    if count:
+        messages.success(request, f"已寄出提醒給 {count} 所尚未回覆的學校。")
+    else:
+        messages.info(request, "沒有需要提醒的學校（今天已提醒過的學校不會重複寄送）。")
+    return redirect("signups:grid", survey.pk)
+
+
+@login_required
+@require_POST
+def return_view(request, pk, school_pk):
+    _staff_only(request)
+    survey, school = _survey_and_school(request, pk, school_pk)
+    response = services.response_get(survey=survey, school=school)
+    try:
+        services.response_return(
+            response=response, by=request.user, comment=request.POST.get("comment", ""),
+            request=request,
+        )  # fmt: skip
+    except services.SignupError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已退回 {school.name} 的填報，並以電子郵件通知學校。")
+    return redirect("signups:file", survey.pk, school.pk)
+
+
+@login_required
+@require_POST
+def reopen(request, pk, school_pk):
+    _staff_only(request)
+    survey, school = _survey_and_school(request, pk, school_pk)
+    response = services.response_get(survey=survey, school=school)
+    services.response_reopen(response=response, by=request.user, request=request)
+    messages.success(request, f"已為 {school.name} 重新開放填報 7 天。")
+    return redirect("signups:file", survey.pk, school.pk)
