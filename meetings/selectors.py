@@ -1,0 +1,151 @@
+"""Reads for the minutes: what a user may see, one meeting's document, browsing and search.
+
+Every function here runs a fixed number of queries whatever the size of a meeting (see the
+query-count tests and tests/bench/bench_meetings.py)."""
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+import tracking.selectors
+from portal import access, rocdate
+
+from . import rendering
+from .models import Meeting, Motion, ReportItem, SearchEntry
+
+SEARCH_MIN_CHARS = 2
+SEARCH_LIMIT = 100
+
+
+def visible_meetings(user):
+    """Coordinators see published minutes only; bureau staff see drafts too."""
+    qs = Meeting.objects.select_related("series")
+    if access.is_staff(user):
+        return qs
+    return qs.filter(status=Meeting.Status.PUBLISHED)
+
+
+def can_view(user, meeting):
+    return meeting.is_published or access.is_staff(user)
+
+
+def can_manage(user):
+    """Writing, importing, publishing and correcting minutes: bureau staff (and admins)."""
+    return access.is_staff(user)
+
+
+def meeting_document(meeting):
+    """The rendered structure of one meeting: three queries (items, motions, tracked tables)."""
+    items = list(ReportItem.objects.filter(meeting=meeting).select_related("division"))
+    motions = list(Motion.objects.filter(meeting=meeting))
+    tables = tracking.selectors.minutes_tables(meeting) or {}
+    return rendering.build(meeting, items, motions, tables)
+
+
+def years(user):
+    """The ROC years that have minutes the user may see, newest first."""
+    dates = visible_meetings(user).dates("held_on", "year", order="DESC")
+    return [rocdate.roc_year(d) for d in dates]
+
+
+def meetings_of_year(user, roc_year):
+    year = roc_year + rocdate.ROC_OFFSET
+    return visible_meetings(user).filter(held_on__year=year).order_by("-held_on", "-id")
+
+
+def latest_published():
+    return (
+        Meeting.objects.filter(status=Meeting.Status.PUBLISHED)
+        .select_related("series")
+        .order_by("-held_on", "-id")
+        .first()
+    )
+
+
+def upcoming(limit=20):
+    """Meetings on or after today (scheduled drafts included: the date and place of the next
+    meeting are not secret, its minutes are)."""
+    return (
+        Meeting.objects.filter(held_on__gte=timezone.localdate())
+        .select_related("series")
+        .order_by("held_on", "start_time", "id")[:limit]
+    )
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    meeting_id: int
+    meeting_title: str
+    held_on: object
+    anchor: str
+    label: str
+    snippet: str  # safe HTML with <mark>
+
+    @property
+    def url(self):
+        from django.urls import reverse
+
+        return reverse("meetings:detail", args=[self.meeting_id]) + f"#{self.anchor}"
+
+
+def clean_query(q):
+    return re.sub(r"\s+", " ", (q or "").strip())[:100]
+
+
+def search(q, *, limit=SEARCH_LIMIT):
+    """Published minutes containing every word of `q` (a substring match, so two-character
+    terms such as 資安 and names such as 黑快馬 are found – Chinese has no spaces to split
+    words on). One query on the denormalised SearchEntry table."""
+    q = clean_query(q)
+    terms = [t for t in q.split(" ") if t]
+    if not terms or len(q.replace(" ", "")) < SEARCH_MIN_CHARS:
+        return []
+    condition = Q(published=True)
+    for term in terms:
+        condition &= Q(text__icontains=term)
+    rows = (
+        SearchEntry.objects.filter(condition)
+        .select_related("meeting")
+        .only("meeting__title", "meeting_id", "held_on", "anchor", "label", "text")
+        .order_by("-held_on", "meeting_id", "position")[:limit]
+    )
+    return [
+        Hit(
+            meeting_id=row.meeting_id,
+            meeting_title=row.meeting.title,
+            held_on=row.held_on,
+            anchor=row.anchor,
+            label=row.label,
+            snippet=highlight(snippet(row.text, terms[0]), terms),
+        )
+        for row in rows
+    ]
+
+
+def snippet(text, term, width=60):
+    """About `width` characters of text around the first match."""
+    at = text.lower().find(term.lower())
+    if at < 0 or len(text) <= width * 2:
+        return text if len(text) <= width * 2 else text[: width * 2] + "…"
+    start = max(0, at - width // 2)
+    end = min(len(text), at + len(term) + width)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+def highlight(text, terms):
+    """Escape, then wrap each match in <mark>: the query cannot inject markup either."""
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.I)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out.append(escape(text[last : m.start()]))
+        out.append(f"<mark>{escape(m.group())}</mark>")
+        last = m.end()
+    out.append(escape(text[last:]))
+    return mark_safe("".join(out))  # noqa: S308 – every piece went through escape()

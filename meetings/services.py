@@ -1,0 +1,548 @@
+"""Writes for the minutes. Every function takes keyword arguments and runs in one transaction;
+drafts are edited freely, published minutes only through recorded corrections."""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+import tracking.services
+from portal import audit
+from portal.models import Division
+
+from . import importer, rendering, selectors
+from .models import (
+    Correction,
+    Meeting,
+    MeetingSeries,
+    MinutesNotice,
+    Motion,
+    ReportItem,
+    SearchEntry,
+)
+
+log = logging.getLogger("meetings")
+
+SERIES_NAME = "九大分區資訊組長聯席會議"
+SERIES_ORGANISER = "新北市九大分區資訊組長專業社群召集學校"
+
+HEADER_FIELDS = {
+    "title": "會議名稱",
+    "held_on": "會議日期",
+    "start_time": "開始時間",
+    "adjourned_time": "散會時間",
+    "place": "會議地點",
+    "chair": "主持人",
+    "recorder": "紀錄",
+    "attendance_note": "出席人員",
+    "chair_remarks": "主席致詞",
+}
+
+
+class MeetingError(ValueError):
+    """A write the rules refuse; the message is Chinese and meant for the user."""
+
+
+class MeetingImportError(MeetingError):
+    """The parsed minutes cannot be saved; `problems` lists every reason (line numbers included)."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("；".join(self.problems))
+
+
+def default_series():
+    series, _ = MeetingSeries.objects.get_or_create(
+        name=SERIES_NAME, defaults={"organiser": SERIES_ORGANISER}
+    )
+    return series
+
+
+# --- import ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportPlan:
+    result: importer.ParseResult
+    divisions: dict  # name → Division
+
+
+def meeting_import_check(*, text):
+    """Parse and validate without saving: the preview shows this. Raises ImportRejected (not
+    minutes at all) or MeetingImportError (minutes, but something required is missing)."""
+    divisions = {d.name: d for d in Division.objects.all()}
+    result = importer.parse(text, division_names=tuple(divisions) or importer.DEFAULT_DIVISIONS)
+    problems = []
+    if not result.title:
+        problems.append("缺少會議名稱（例如「108 年度 9 月份聯席會議紀錄」）。")
+    elif len(result.title) > Meeting._meta.get_field("title").max_length:
+        problems.append("會議名稱太長，請確認第一行之後是否為會議名稱。")
+    if not result.held_on:
+        problems.append("缺少會議日期（「會議時間：108 年 9 月 10 日…」）。")
+    for division in result.divisions:
+        if division.name not in divisions:
+            known = "、".join(divisions) or "（尚未建立任何組別）"
+            name = division.name or "（未寫組別）"
+            problems.append(
+                f"第 {division.line} 行：業務組別「{name}」不存在；已有的組別：{known}。"
+            )
+    for name, limit in (("place", 200), ("chair", 60), ("recorder", 60)):
+        value = getattr(result, name) or ""
+        if len(value) > limit:
+            problems.append(f"「{HEADER_FIELDS[name]}」超過 {limit} 字，請確認內容。")
+    if (result.attendance_note or "") and len(result.attendance_note) > 200:
+        result.notes.setdefault("attendance", []).insert(0, result.attendance_note)
+        result.attendance_note = ""
+    if result.title and result.held_on:
+        duplicate = Meeting.objects.filter(held_on=result.held_on, title=result.title).first()
+        if duplicate:
+            problems.append(
+                f"已有同一天、同名稱的會議「{duplicate.title}」（編號 {duplicate.pk}），不重複匯入。"
+            )
+    if problems:
+        raise MeetingImportError(problems)
+    return ImportPlan(result, divisions)
+
+
+@transaction.atomic
+def meeting_import(*, text, user, publish=False, series=None):
+    """Parse, validate everything, then save the meeting, its report tree, its motions and the
+    tracked-item tables in one transaction. Returns the meeting (its `import_warnings` say
+    what the importer could not place)."""
+    plan = meeting_import_check(text=text)
+    r = plan.result
+    meeting = Meeting.objects.create(
+        series=series or default_series(),
+        title=r.title,
+        held_on=r.held_on,
+        start_time=r.start_time,
+        adjourned_time=r.adjourned_time,
+        place=r.place or "",
+        chair=r.chair or "",
+        recorder=r.recorder or "",
+        attendance_note=r.attendance_note or "",
+        chair_remarks=r.chair_remarks or "",
+        created_by=user,
+        source_text=text,
+        section_notes={key: lines for key, lines in r.notes.items() if lines},
+        import_warnings=[{"line": w.line, "message": w.message} for w in r.warnings],
+    )
+    _save_report_tree(meeting, r.divisions, plan.divisions)
+    Motion.objects.bulk_create(
+        Motion(
+            meeting=meeting,
+            kind=m.kind,
+            position=i,
+            subject=m.subject,
+            explanation=m.explanation,
+            resolution=m.resolution,
+            proposer=m.proposer[:80],
+        )
+        for i, m in enumerate(r.motions, start=1)
+    )
+    tracking.services.minutes_import_apply(
+        meeting=meeting,
+        tracked_items=[dict(item) for item in r.tracked_items],
+        new_tracked_items=[dict(item) for item in r.new_tracked_items],
+        user=user,
+    )
+    tracking.services.meeting_saved(meeting=meeting, user=user)
+    audit.record(
+        "meetings.imported",
+        actor=user,
+        target=meeting,
+        meeting_id=meeting.pk,
+        items=r.item_count,
+        motions=len(r.motions),
+        warnings=len(r.warnings),
+    )
+    if publish:
+        meeting = meeting_publish(meeting=meeting, user=user)
+    else:
+        search_index_rebuild(meeting=meeting)
+    return meeting
+
+
+def _save_report_tree(meeting, divisions, known):
+    """Save level by level with bulk_create (a parent gets its id before its children)."""
+    level = []
+    for division in divisions:
+        for position, item in enumerate(division.items, start=1):
+            level.append((item, None, known[division.name], position))
+    while level:
+        rows = [
+            ReportItem(meeting=meeting, division=div, parent=parent, position=pos, text=item.text)
+            for item, parent, div, pos in level
+        ]
+        ReportItem.objects.bulk_create(rows)
+        level = [
+            (child, row, row.division, position)
+            for (item, _p, _d, _pos), row in zip(level, rows, strict=True)
+            for position, child in enumerate(item.children, start=1)
+        ]
+
+
+# --- writing and publishing --------------------------------------------------------------------
+
+
+@transaction.atomic
+def meeting_create(*, user, title, held_on, series=None, **fields):
+    """A new draft, written in the browser."""
+    meeting = Meeting.objects.create(
+        series=series or default_series(), title=title, held_on=held_on, created_by=user, **fields
+    )
+    tracking.services.meeting_saved(meeting=meeting, user=user)
+    audit.record("meetings.created", actor=user, target=meeting, meeting_id=meeting.pk)
+    search_index_rebuild(meeting=meeting)
+    return meeting
+
+
+@transaction.atomic
+def meeting_publish(*, meeting, user):
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.is_published:
+        raise MeetingError("這份會議紀錄已經發布。")
+    meeting.status = Meeting.Status.PUBLISHED
+    meeting.published_at = timezone.now()
+    meeting.save(update_fields=["status", "published_at", "updated_at"])
+    audit.record(
+        "meetings.published", actor=user, target=meeting, meeting_id=meeting.pk,
+        old="draft", new="published",
+    )  # fmt: skip
+    search_index_rebuild(meeting=meeting)
+    from .tasks import send_publication_notices
+
+    meeting_id = meeting.pk
+    transaction.on_commit(lambda: send_publication_notices.delay(meeting_id))
+    return meeting
+
+
+def _correct(meeting, user, reason, target, field, old, new):
+    """On published minutes, record the change (who, when, old → new, why)."""
+    if not meeting.is_published:
+        return
+    if not (reason or "").strip():
+        raise MeetingError("已發布的會議紀錄只能以「更正」修改，請填寫更正原因。")
+    Correction.objects.create(
+        meeting=meeting,
+        target=target,
+        field=field,
+        old_value="" if old is None else str(old),
+        new_value="" if new is None else str(new),
+        reason=reason.strip()[:300],
+        corrected_by=user,
+    )
+
+
+def _editable_structure(meeting):
+    if meeting.is_published:
+        raise MeetingError("已發布的會議紀錄不能增刪或移動項目，只能更正文字。")
+
+
+@transaction.atomic
+def meeting_update(*, meeting, user, changes, reason=""):
+    """Change header fields. On published minutes each changed field becomes a Correction."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    changed = []
+    for name, value in changes.items():
+        if name not in HEADER_FIELDS:
+            raise MeetingError(f"不能修改欄位 {name}。")
+        old = getattr(meeting, name)
+        if old == value:
+            continue
+        _correct(meeting, user, reason, HEADER_FIELDS[name], name, old, value)
+        setattr(meeting, name, value)
+        changed.append(name)
+    if changed:
+        meeting.save(update_fields=[*changed, "updated_at"])
+        audit.record("meetings.updated", actor=user, target=meeting, fields=changed)
+        tracking.services.meeting_saved(meeting=meeting, user=user)
+        search_index_rebuild(meeting=meeting)
+    return meeting
+
+
+def _siblings(item):
+    return ReportItem.objects.filter(
+        meeting_id=item.meeting_id, division_id=item.division_id, parent_id=item.parent_id
+    ).order_by("position", "id")
+
+
+def _renumber(queryset):
+    """Positions 1..n in the current order (a move never leaves gaps or ties)."""
+    rows = list(queryset)
+    for position, row in enumerate(rows, start=1):
+        row.position = position
+    if rows:
+        type(rows[0]).objects.bulk_update(rows, ["position"])
+    return rows
+
+
+@transaction.atomic
+def report_item_add(*, meeting, user, division, text, parent=None):
+    _editable_structure(meeting)
+    text = (text or "").strip()
+    if not text:
+        raise MeetingError("請輸入項目內容。")
+    if parent is not None and (
+        parent.meeting_id != meeting.pk or parent.division_id != division.pk
+    ):
+        raise MeetingError("上層項目不屬於這份紀錄的這個組別。")
+    last = ReportItem.objects.filter(meeting=meeting, division=division, parent=parent).aggregate(
+        m=Max("position")
+    )["m"]
+    item = ReportItem.objects.create(
+        meeting=meeting, division=division, parent=parent, position=(last or 0) + 1, text=text
+    )
+    search_index_rebuild(meeting=meeting)
+    return item
+
+
+@transaction.atomic
+def report_item_update(*, item, user, text, reason=""):
+    text = (text or "").strip()
+    if not text:
+        raise MeetingError("項目內容不可空白；要刪除請用「刪除」。")
+    meeting = Meeting.objects.select_for_update().get(pk=item.meeting_id)
+    if item.text != text:
+        _correct(meeting, user, reason, "業務報告項目", f"report_item:{item.pk}", item.text, text)
+        item.text = text
+        item.save(update_fields=["text"])
+        search_index_rebuild(meeting=meeting)
+    return item
+
+
+@transaction.atomic
+def report_item_move(*, item, user, direction):
+    """up / down among its siblings; indent (become the last child of the item above);
+    outdent (follow its parent). Numbering follows by itself."""
+    meeting = Meeting.objects.select_for_update().get(pk=item.meeting_id)
+    _editable_structure(meeting)
+    item = ReportItem.objects.get(pk=item.pk)
+    siblings = _renumber(_siblings(item))
+    index = next(i for i, s in enumerate(siblings) if s.pk == item.pk)
+    if direction in ("up", "down"):
+        other = index - 1 if direction == "up" else index + 1
+        if not 0 <= other < len(siblings):
+            raise MeetingError("已經在最前面。" if direction == "up" else "已經在最後面。")
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+        for position, row in enumerate(siblings, start=1):
+            row.position = position
+        ReportItem.objects.bulk_update(siblings, ["position"])
+    elif direction == "indent":
+        if index == 0:
+            raise MeetingError("第一個項目沒有可以歸屬的上一個項目，無法降一層。")
+        new_parent = siblings[index - 1]
+        last = new_parent.children.aggregate(m=Max("position"))["m"]
+        item.parent, item.position = new_parent, (last or 0) + 1
+        item.save(update_fields=["parent", "position"])
+        _renumber(_siblings(new_parent))  # the siblings it left
+    elif direction == "outdent":
+        if item.parent_id is None:
+            raise MeetingError("已經是最上層的項目。")
+        parent = item.parent
+        after = [s for s in _siblings(parent) if s.pk != item.pk]
+        at = next(i for i, s in enumerate(after) if s.pk == parent.pk) + 1
+        item.parent_id = parent.parent_id
+        after.insert(at, item)
+        for position, row in enumerate(after, start=1):
+            row.position = position
+        item.save(update_fields=["parent"])
+        ReportItem.objects.bulk_update(after, ["position"])
+        _renumber(ReportItem.objects.filter(parent_id=parent.pk).order_by("position", "id"))
+    else:
+        raise MeetingError("不明的移動方向。")
+    search_index_rebuild(meeting=meeting)
+    return item
+
+
+@transaction.atomic
+def report_item_delete(*, item, user):
+    meeting = Meeting.objects.select_for_update().get(pk=item.meeting_id)
+    _editable_structure(meeting)
+    parent_id, division_id = item.parent_id, item.division_id
+    item.delete()  # its children go with it (CASCADE), as a deleted heading takes its list
+    _renumber(
+        ReportItem.objects.filter(
+            meeting=meeting, division_id=division_id, parent_id=parent_id
+        ).order_by("position", "id")
+    )
+    search_index_rebuild(meeting=meeting)
+
+
+MOTION_FIELDS = {
+    "subject": "案由",
+    "explanation": "說明",
+    "resolution": "決議",
+    "proposer": "提案單位",
+}
+
+
+@transaction.atomic
+def motion_add(*, meeting, user, kind, subject, explanation="", resolution="", proposer=""):
+    _editable_structure(meeting)
+    if kind not in Motion.Kind.values:
+        raise MeetingError("不明的提案類別。")
+    if not (subject or "").strip():
+        raise MeetingError("請輸入案由。")
+    last = Motion.objects.filter(meeting=meeting, kind=kind).aggregate(m=Max("position"))["m"]
+    motion = Motion.objects.create(
+        meeting=meeting, kind=kind, position=(last or 0) + 1, subject=subject.strip(),
+        explanation=explanation.strip(), resolution=resolution.strip(), proposer=proposer.strip(),
+    )  # fmt: skip
+    tracking.services.meeting_saved(meeting=meeting, user=user)
+    search_index_rebuild(meeting=meeting)
+    return motion
+
+
+@transaction.atomic
+def motion_update(*, motion, user, changes, reason=""):
+    meeting = Meeting.objects.select_for_update().get(pk=motion.meeting_id)
+    changed = []
+    for name, value in changes.items():
+        if name not in MOTION_FIELDS:
+            raise MeetingError(f"不能修改欄位 {name}。")
+        value = (value or "").strip()
+        if name == "subject" and not value:
+            raise MeetingError("案由不可空白。")
+        old = getattr(motion, name)
+        if old == value:
+            continue
+        target = f"{motion.get_kind_display()}（{motion.subject[:20]}）的{MOTION_FIELDS[name]}"
+        _correct(meeting, user, reason, target, f"motion:{motion.pk}:{name}", old, value)
+        setattr(motion, name, value)
+        changed.append(name)
+    if changed:
+        motion.save(update_fields=changed)
+        tracking.services.meeting_saved(meeting=meeting, user=user)
+        search_index_rebuild(meeting=meeting)
+    return motion
+
+
+@transaction.atomic
+def motion_move(*, motion, user, direction):
+    meeting = Meeting.objects.select_for_update().get(pk=motion.meeting_id)
+    _editable_structure(meeting)
+    rows = list(Motion.objects.filter(meeting=meeting, kind=motion.kind).order_by("position", "id"))
+    index = next(i for i, m in enumerate(rows) if m.pk == motion.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if direction not in ("up", "down") or not 0 <= other < len(rows):
+        raise MeetingError("無法再移動。")
+    rows[index], rows[other] = rows[other], rows[index]
+    for position, row in enumerate(rows, start=1):
+        row.position = position
+    Motion.objects.bulk_update(rows, ["position"])
+    search_index_rebuild(meeting=meeting)
+
+
+@transaction.atomic
+def motion_delete(*, motion, user):
+    meeting = Meeting.objects.select_for_update().get(pk=motion.meeting_id)
+    _editable_structure(meeting)
+    motion.delete()
+    tracking.services.meeting_saved(meeting=meeting, user=user)
+    search_index_rebuild(meeting=meeting)
+
+
+# --- search index and notices --------------------------------------------------------------------
+
+
+def search_index_rebuild(*, meeting):
+    """Rewrite the meeting's SearchEntry rows from its rendered document (so a hit's label is
+    the number a reader sees on the page)."""
+    document = selectors.meeting_document(meeting)
+    rows = []
+
+    def add(anchor, label, text):
+        if text and text.strip():
+            rows.append(
+                SearchEntry(
+                    meeting=meeting, held_on=meeting.held_on, published=meeting.is_published,
+                    anchor=anchor, label=label[:120], text=text, position=len(rows),
+                )
+            )  # fmt: skip
+
+    add("minutes-title", "會議名稱", meeting.title)
+    for section in document.sections:
+        head = f"{section.number}、{section.heading}"
+        add(section.anchor, head, " ".join(filter(None, [section.value, *section.lines])))
+        if section.table:
+            for row in section.table.rows:
+                add(section.anchor, f"{head} 案號 {row[0]}", "　".join(row[1:]))
+        path = {}
+        for entry in rendering.walk_entries(section.entries):
+            path[entry.depth] = entry.label
+            trail = " ".join(path[d] for d in range(entry.depth + 1) if d in path)
+            add(entry.anchor, f"{head} {trail}", entry.text)
+        for motion in section.motions:
+            body = "\n".join(
+                filter(
+                    None, [motion.subject, motion.explanation, motion.resolution, motion.proposer]
+                )
+            )
+            add(motion.anchor, f"{head} {motion.label}", body)
+        for kind, block in section.notes:
+            if kind == "p":
+                add(section.anchor, head, block)
+            else:
+                add(
+                    section.anchor,
+                    head,
+                    "\n".join("\t".join(r) for r in [block.headers, *block.rows]),
+                )
+    SearchEntry.objects.filter(meeting=meeting).delete()
+    SearchEntry.objects.bulk_create(rows)
+    return len(rows)
+
+
+def notice_recipients(meeting):
+    """Coordinators who opted in (User.notify_on_minutes) and have an address."""
+    from django.contrib.auth import get_user_model
+
+    from portal.models import Role
+
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            notify_on_minutes=True,
+            memberships__role=Role.COORDINATOR,
+        )
+        .exclude(email="")
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def publication_notices_send(*, meeting_id):
+    """E-mail each opted-in coordinator once. A notice row is claimed by a conditional UPDATE
+    before sending, so two workers (or a redelivered task) never send the same notice twice;
+    a failed send releases the claim and re-raises so the task retries."""
+    from portal.mail import send_email
+
+    meeting = Meeting.objects.select_related("series").get(pk=meeting_id)
+    if not meeting.is_published:
+        return 0
+    sent = 0
+    for user in notice_recipients(meeting):
+        notice, _ = MinutesNotice.objects.get_or_create(
+            meeting=meeting, user=user, defaults={"email": user.email}
+        )
+        claimed = MinutesNotice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(
+            sent_at=timezone.now()
+        )
+        if claimed != 1:
+            continue
+        try:
+            send_email(
+                "meetings_published",
+                {"meeting": meeting, "user": user, "path": meeting.get_absolute_url()},
+                [notice.email],
+            )
+        except Exception:
+            MinutesNotice.objects.filter(pk=notice.pk).update(sent_at=None)
+            raise
+        sent += 1
+    log.info("minutes %s: %s notices sent", meeting_id, sent)
+    return sent
