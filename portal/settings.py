@@ -192,7 +192,14 @@ def _oidc_apps():
     return apps
 
 
-SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": _oidc_apps()}}
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "provider_class": "portal.oidc.NonceOpenIDConnectProvider",
+        "SCOPE": ["openid", "profile", "email"],
+        "APPS": _oidc_apps(),
+    }
+}
 
 # --- language, time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hant"
