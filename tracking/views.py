@@ -1,7 +1,10 @@
 """Pages of tracked items. Thin: check access (portal.access), call one service, render."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +22,20 @@ from .models import Review, TrackedItem
 from .transitions import TransitionError
 
 PAGE_SIZE = 50
+
+
+def explain_refusals(view):
+    """Render access.require's refusal (already logged and audited) as a page that says why.
+    The portal has no templates/403.html yet, so Django's bare English 403 would hide the reason."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            return render(request, "tracking/forbidden.html", {"reason": str(exc)}, status=403)
+
+    return wrapper
 
 
 def _require_member(request):
@@ -44,6 +61,7 @@ def _filtered(request, queryset, calendar):
 
 
 @login_required
+@explain_refusals
 @require_GET
 def item_list(request):
     _require_member(request)
@@ -92,6 +110,7 @@ def _detail_context(request, item, *, update_form=None, assign_form=None):
 
 
 @login_required
+@explain_refusals
 @require_GET
 def item_detail(request, case_no):
     _require_member(request)
@@ -100,6 +119,7 @@ def item_detail(request, case_no):
 
 
 @login_required
+@explain_refusals
 @require_POST
 def item_update(request, case_no):
     _require_member(request)
@@ -129,6 +149,7 @@ def item_update(request, case_no):
 
 
 @login_required
+@explain_refusals
 @require_POST
 def item_subscribe(request, case_no):
     _require_member(request)
@@ -143,6 +164,7 @@ def item_subscribe(request, case_no):
 
 
 @login_required
+@explain_refusals
 @require_POST
 def item_assign(request, case_no):
     _require_staff(request)
@@ -171,6 +193,7 @@ def _safe_next(request, fallback):
 
 
 @login_required
+@explain_refusals
 @require_POST
 def review_decide(request, pk):
     _require_staff(request)
@@ -200,6 +223,7 @@ def review_decide(request, pk):
 
 
 @login_required
+@explain_refusals
 @require_GET
 def meeting_tables(request, meeting_id):
     """One meeting's two tracking tables in the official layout, and which 現辦理情形 are filled."""
@@ -229,6 +253,7 @@ def meeting_tables(request, meeting_id):
 
 
 @login_required
+@explain_refusals
 @require_http_methods(["GET", "POST"])
 def meeting_new(request):
     """Bureau staff create the next meeting; its 上次會議追蹤列管事項 fills itself."""
@@ -254,6 +279,7 @@ def meeting_new(request):
 
 
 @login_required
+@explain_refusals
 @require_GET
 def export_xlsx(request):
     """The open items (with the list's filters) as .xlsx for the bureau's own reports."""
