@@ -44,7 +44,7 @@ class OfferResource(resources.ModelResource):
     fee = fields.Field(column_name="費用")
     registration = fields.Field(column_name="報名日期")
     grades = fields.Field(column_name="參加年級")
-    capacity = fields.Field(attribute="capacity", column_name="人數")
+    capacity = fields.Field(column_name="人數")
 
     class Meta:
         model = Offer
@@ -68,6 +68,9 @@ class OfferResource(resources.ModelResource):
 
     def dehydrate_fee(self, offer):
         return "免費" if not offer.fee else offer.fee
+
+    def dehydrate_capacity(self, offer):
+        return offer.capacity  # a number in the sheet, not the widget's string
 
     def dehydrate_grades(self, offer):
         return rules.format_grades(offer.grade_from, offer.grade_to, offer.gender)
