@@ -24,12 +24,8 @@ class TrackedItemFilter(django_filters.FilterSet):
     division = django_filters.ModelChoiceFilter(
         label="承辦", queryset=Division.objects.all(), empty_label="全部組別"
     )
-    year = django_filters.TypedChoiceFilter(
-        label="年度",
-        choices=_year_choices,
-        coerce=int,
-        field_name="opened_on__year",
-        empty_label="全部年度",
+    year = django_filters.ChoiceFilter(
+        label="年度", choices=_year_choices, method="filter_year", empty_label="全部年度"
     )
     stale = django_filters.BooleanFilter(
         label="只看久未更新",
@@ -52,6 +48,9 @@ class TrackedItemFilter(django_filters.FilterSet):
         if value == "closed":
             return qs.exclude(state=TrackedItem.State.OPEN)
         return qs
+
+    def filter_year(self, qs, name, value):
+        return qs.filter(opened_on__year=int(value)) if value else qs
 
     def filter_stale(self, qs, name, value):
         if not value:

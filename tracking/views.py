@@ -67,7 +67,9 @@ def item_list(request):
     _require_member(request)
     calendar = selectors.MeetingCalendar.load()
     filterset = _filtered(request, selectors.item_list_queryset(), calendar)
-    items = filterset.qs.order_by("opened_on", "case_no")
+    # an invalid choice (e.g. a year without items) lists nothing, with the field's error shown
+    items = filterset.qs if filterset.is_valid() else TrackedItem.objects.none()
+    items = items.order_by("opened_on", "case_no")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     selectors.decorate(page.object_list, calendar)
     query = request.GET.copy()
