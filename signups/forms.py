@@ -10,7 +10,7 @@ from portal.forms_fields import ROCDateField
 from . import rules
 from .models import Survey
 
-GRADE_CHOICES = [("", "—")] + [(str(g), f"{g} 年級") for g in range(1, 13)]
+GRADE_CHOICES = [("", "—")] + [(str(g), str(g)) for g in range(1, 13)]
 GENDER_CHOICES = list(rules.GENDERS.items())
 TEXT_FIELDS = ("category", "course_name", "activity", "venue", "fee", "registration",
                "grade_from", "grade_to", "gender", "capacity")  # fmt: skip
@@ -85,11 +85,12 @@ class OfferForm(forms.Form):
         return data
 
 
-def initial_of(offer):
+def initial_of(offer, school_year):
+    short = rules.format_range_in_year
     return {
         "category": offer.category,
         "course_name": offer.course_name,
-        "activity": rules.format_range(offer.activity_starts_on, offer.activity_ends_on),
+        "activity": short(offer.activity_starts_on, offer.activity_ends_on, school_year),
         "venue": offer.venue,
         "fee": "免費" if not offer.fee else str(offer.fee),
         "registration": rules.format_range(
@@ -117,7 +118,7 @@ class BaseOfferFormSet(forms.BaseFormSet):
 
 
 def offer_formset(survey_rules, *, data=None, offers=(), extra=1):
-    initial = [initial_of(o) for o in offers]
+    initial = [initial_of(o, survey_rules.school_year) for o in offers]
     formset_class = forms.formset_factory(
         OfferForm, formset=BaseOfferFormSet, extra=extra, can_delete=True, can_order=True,
         max_num=200, validate_max=True,

@@ -93,6 +93,14 @@ def format_range(start, end):
     return f"{first}~{end.day}"
 
 
+def format_range_in_year(start, end, school_year):
+    """The table's short form (2/3~4, 12/25~1/3) when both dates fall in the survey's school
+    year, which is how the parser will read them back; otherwise full ROC dates."""
+    if rocdate.school_year_of(start) == school_year == rocdate.school_year_of(end):
+        return rocdate.format_month_day_range(start, end)
+    return format_range(start, end)
+
+
 def format_grades(grade_from, grade_to, gender):
     """The table's 參加年級 cell: 4~6年級 女生, 3年級, 1~12年級 女生優先."""
     grades = f"{grade_from}年級" if grade_from == grade_to else f"{grade_from}~{grade_to}年級"

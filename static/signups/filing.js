@@ -5,6 +5,7 @@
   "use strict";
   const form = document.getElementById("offer-form");
   if (!form) return;
+  form.classList.add("js");
   const body = document.getElementById("offer-rows");
   const template = document.getElementById("offer-row-template");
   const total = form.querySelector('input[name$="-TOTAL_FORMS"]');
@@ -41,6 +42,9 @@
   }
 
   function enhance(row) {
+    // the arrows replace the typed order number, which is still submitted
+    const order = row.querySelector('input[name$="-ORDER"]');
+    if (order) order.type = "hidden";
     const slot = row.querySelector("[data-row-move]");
     if (slot && !slot.childElementCount) {
       slot.append(moveButton("up", "↑"), moveButton("down", "↓"));
@@ -78,7 +82,7 @@
     const row = rows()[rows().length - 1];
     enhance(row);
     renumber();
-    const first = row.querySelector("select, input:not([type=hidden])");
+    const first = row.querySelector("td select, td input");
     if (first) first.focus();
     announce(`已新增第 ${rows().length} 列`);
   });

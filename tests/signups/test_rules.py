@@ -109,3 +109,8 @@ def test_ranges_are_shown_as_roc_dates_the_parser_reads_back():
                        (date(2020, 1, 30), date(2020, 2, 2)), (date(2020, 2, 3), date(2020, 2, 3))]:  # fmt: skip
         text = rules.format_range(start, end)
         assert rules.parse_dates(text, 108, "活動日期") == (start, end)
+
+
+def test_the_form_shows_dates_of_the_school_year_in_the_tables_short_form():
+    assert rules.format_range_in_year(date(2019, 12, 25), date(2020, 1, 3), 108) == "12/25~1/3"
+    assert rules.format_range_in_year(date(2020, 8, 3), date(2020, 8, 4), 108) == "109/8/3~4"
