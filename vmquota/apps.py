@@ -1,6 +1,54 @@
+import logging
+
 from django.apps import AppConfig
+
+log = logging.getLogger("vmquota")
+
+
+def home_block(request):
+    from portal import access
+
+    from .models import Incident, VirtualMachine
+    from .selectors import latest_announcement
+
+    user = request.user
+    ctx = {"announcement": latest_announcement(), "is_staff": access.is_staff(user)}
+    if ctx["is_staff"]:
+        ctx["open_count"] = Incident.objects.filter(
+            ended_at__isnull=True, withdrawn_at__isnull=True
+        ).count()
+        ctx["suspended_count"] = VirtualMachine.objects.filter(state="paused").count()
+        return "vmquota/home_block.html", ctx
+    school_ids = access.roles_of(user).coordinator_school_ids
+    if not school_ids and ctx["announcement"] is None:
+        return None
+    ctx["has_vms"] = VirtualMachine.objects.filter(school_id__in=school_ids).exists()
+    ctx["incidents"] = list(
+        Incident.objects.filter(
+            vm__school_id__in=school_ids, ended_at__isnull=True, withdrawn_at__isnull=True,
+            observe_only=False,
+        ).select_related("vm", "rule")[:10]
+    )  # fmt: skip
+    if not ctx["has_vms"] and ctx["announcement"] is None:
+        return None
+    return "vmquota/home_block.html", ctx
 
 
 class VmquotaConfig(AppConfig):
     name = "vmquota"
     verbose_name = "虛擬機房資源管理"
+
+    def ready(self):
+        from django.conf import settings
+
+        from portal.navigation import register_home_block, register_nav
+
+        from .hypervisors.base import libvirt_available
+
+        register_nav("虛擬機房", "vmquota:index", order=60)
+        register_home_block(home_block, order=60)
+        if settings.VMQUOTA_HYPERVISOR_ADAPTER == "auto" and not libvirt_available():
+            log.warning(
+                "vmquota：未安裝 libvirt-python，使用 dry-run 轉接器（不會真的暫停虛擬機）；"
+                "安裝：pip install -e '.[libvirt]'（需要 libvirt-dev、pkg-config）"
+            )

@@ -1,0 +1,162 @@
+"""The collector API: POST /api/vmquota/samples, authenticated by a per-collector token.
+
+CSRF does not apply: the request carries no cookie credentials, only `Authorization: Bearer`.
+"""
+
+import json
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from .ingest import ingest_rows
+from .models import CollectorToken, token_digest
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def _error(status, message, errors=None):
+    body = {"error": message}
+    if errors is not None:
+        body["errors"] = errors
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def authenticate(request):
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return None
+    token = (
+        CollectorToken.objects.filter(digest=token_digest(raw.strip()), revoked_at__isnull=True)
+        .only("pk", "name")
+        .first()
+    )
+    if token is not None:
+        CollectorToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token
+
+
+@csrf_exempt  # token authentication only; no session cookie is consulted here
+@require_POST
+def samples(request):
+    token = authenticate(request)
+    if token is None:
+        return _error(401, "缺少或無效的收集器權杖（Authorization: Bearer …）")
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+        return _error(413, f"請求過大（上限 {MAX_BODY_BYTES} 位元組）")
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(
+            400, "內容不是有效的 JSON", [{"index": None, "field": "", "message": "JSON 格式錯誤"}]
+        )
+    rows = body.get("samples") if isinstance(body, dict) else None
+    if not isinstance(rows, list):
+        return _error(400, "需要 {\"samples\": [...]}",
+                      [{"index": None, "field": "samples", "message": "缺少 samples 陣列"}])  # fmt: skip
+    limit = settings.VMQUOTA_MAX_SAMPLES_PER_REQUEST
+    if len(rows) > limit:
+        return _error(413, f"一次最多 {limit} 筆樣本（收到 {len(rows)} 筆）")
+    result = ingest_rows(rows)
+    if result.errors:
+        return _error(400, "有無效的樣本，整批未儲存", [e.as_dict() for e in result.errors])
+    return JsonResponse(
+        {"received": result.received, "stored": result.stored, "duplicates": result.duplicates}
+    )
+
+
+@require_GET
+def openapi(request):
+    return JsonResponse(OPENAPI, json_dumps_params={"ensure_ascii": False, "indent": 2})
+
+
+_ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": ["integer", "null"], "description": "0-based row index"},
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+                "required": ["index", "field", "message"],
+            },
+        },
+    },
+}
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "虛擬機房使用量收集 API",
+        "version": "1",
+        "description": "Collectors post usage samples of the VMs the bureau hosts. A batch is "
+        "stored whole or not at all; a sample with the same VM and ts as a stored one is ignored, "
+        "so resending is safe.",
+    },
+    "paths": {
+        "/api/vmquota/samples": {
+            "post": {
+                "summary": "Store usage samples (up to 10 000 a request)",
+                "security": [{"collectorToken": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["samples"],
+                                "properties": {
+                                    "samples": {
+                                        "type": "array",
+                                        "maxItems": 10000,
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["vm", "ts", "cpu_percent", "net_kbps"],
+                                            "properties": {
+                                                "vm": {"type": "string", "description": "VM name or UUID"},
+                                                "ts": {"type": "string", "format": "date-time",
+                                                       "description": "ISO 8601 with offset; at most 5 minutes in the future"},
+                                                "cpu_percent": {"type": "number", "minimum": 0, "maximum": 100,
+                                                                "description": "share of all the VM's vCPUs"},
+                                                "net_kbps": {"type": "number", "minimum": 0,
+                                                             "description": "received + transmitted KB/s (1 KB = 1024 bytes)"},
+                                            },
+                                        },
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "Stored",
+                        "content": {"application/json": {"schema": {
+                            "type": "object",
+                            "properties": {"received": {"type": "integer"}, "stored": {"type": "integer"},
+                                           "duplicates": {"type": "integer"}},
+                        }}},
+                    },
+                    "400": {"description": "Invalid rows; nothing stored",
+                            "content": {"application/json": {"schema": _ERROR}}},
+                    "401": {"description": "Missing, unknown or revoked token",
+                            "content": {"application/json": {"schema": _ERROR}}},
+                    "413": {"description": "More than 10 000 samples, or body over 4 MiB",
+                            "content": {"application/json": {"schema": _ERROR}}},
+                },
+            }
+        }
+    },
+    "components": {
+        "securitySchemes": {"collectorToken": {"type": "http", "scheme": "bearer",
+                                               "description": "A collector token made by bureau staff at /vmquota/tokens/"}}
+    },
+}  # fmt: skip

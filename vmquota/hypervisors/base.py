@@ -1,0 +1,89 @@
+"""The one interface every hypervisor adapter implements (list, state, stats, suspend, resume).
+
+Errors say whether they are permanent (retrying will not help: no such domain, operation not
+valid) or transient (connection refused, timeout) – the action task retries only the latter.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+log = logging.getLogger("vmquota.hypervisors")
+
+ADAPTERS = {
+    "libvirt": "vmquota.hypervisors.libvirt.LibvirtAdapter",
+    "dryrun": "vmquota.hypervisors.dryrun.DryRunAdapter",
+}
+
+
+class HypervisorError(Exception):
+    def __init__(self, message, *, permanent=False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class DomainInfo:
+    name: str
+    uuid: str
+    vcpus: int
+    state: str  # running | paused | shutoff | unknown
+
+
+@dataclass(frozen=True)
+class DomainStats:
+    uuid: str
+    vcpus: int
+    cpu_time_ns: int
+    net_bytes: int  # received + transmitted, all interfaces
+    at: datetime
+
+
+class HypervisorAdapter:
+    """Subclasses implement these for one hypervisor URI."""
+
+    name = "base"
+
+    def __init__(self, uri):
+        self.uri = uri
+
+    def list_domains(self) -> list[DomainInfo]:
+        raise NotImplementedError
+
+    def state(self, uuid) -> str:
+        raise NotImplementedError
+
+    def stats(self) -> list[DomainStats]:
+        raise NotImplementedError
+
+    def suspend(self, uuid) -> str:
+        """Pause the domain (already paused counts as done); returns the state read back."""
+        raise NotImplementedError
+
+    def resume(self, uuid) -> str:
+        """Resume the domain (already running counts as done); returns the state read back."""
+        raise NotImplementedError
+
+
+def libvirt_available():
+    try:
+        import libvirt  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def adapter_name():
+    """The configured adapter; `auto` means libvirt when libvirt-python is installed."""
+    name = settings.VMQUOTA_HYPERVISOR_ADAPTER
+    if name == "auto":
+        return "libvirt" if libvirt_available() else "dryrun"
+    return name
+
+
+def get_adapter(hypervisor_or_uri):
+    uri = getattr(hypervisor_or_uri, "uri", hypervisor_or_uri)
+    return import_string(ADAPTERS[adapter_name()])(uri)

@@ -1,0 +1,114 @@
+"""Reads of the vmquota app, shaped for pages (a fixed number of queries each)."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .chart import vm_charts
+from .models import (
+    Action,
+    Exemption,
+    Incident,
+    PolicyVersion,
+    StreakState,
+    UsageSample,
+    VirtualMachine,
+    format_threshold,
+)
+
+
+def _active_version(now):
+    return (
+        PolicyVersion.objects.filter(published_at__isnull=False, effective_from__lte=now)
+        .prefetch_related("rules")
+        .order_by("-effective_from", "-number")
+        .first()
+    )
+
+
+def vm_page(vm, now=None):
+    now = now or timezone.now()
+    start = now - timedelta(hours=24)
+    version = _active_version(now)
+    rules = list(version.rules.all()) if version else []
+    samples = list(
+        UsageSample.objects.filter(vm=vm, ts__gte=start, ts__lte=now)
+        .order_by("ts")
+        .values_list("ts", "cpu_percent", "net_kbps")
+    )
+    incidents = list(
+        Incident.objects.filter(vm=vm, withdrawn_at__isnull=True)
+        .select_related("rule")
+        .order_by("-fired_at")[:30]
+    )
+    charts = vm_charts(samples, start, now, rules, [i for i in incidents if not i.observe_only])
+    streaks = {s.rule_id: s for s in StreakState.objects.filter(vm=vm)}
+    streak_rows = []
+    for rule in rules:
+        st = streaks.get(rule.pk)
+        minutes = (
+            int((vm.last_sample_at - st.start_ts).total_seconds() // 60)
+            if st and vm.last_sample_at
+            else 0
+        )
+        total = int(rule.duration.total_seconds() // 60)
+        streak_rows.append({
+            "rule": rule, "label": format_threshold(rule.metric, rule.threshold),
+            "minutes": min(minutes, total) if st else 0, "elapsed": minutes, "total": total,
+            "fired": bool(st and st.fired_at), "open": st is not None,
+        })  # fmt: skip
+    return {
+        "version": version,
+        "charts": charts,
+        "latest": samples[-1] if samples else None,
+        "incidents": incidents,
+        "streaks": streak_rows,
+        "actions": list(
+            Action.objects.filter(vm=vm).select_related("incident__rule", "requested_by")[:20]
+        ),
+        "exemptions": list(
+            Exemption.objects.filter(Q(vm=vm) | Q(school_id=vm.school_id), ends_at__gt=now)
+            if vm.school_id
+            else Exemption.objects.filter(vm=vm, ends_at__gt=now)
+        ),  # fmt: skip
+        "state_changes": list(vm.state_changes.select_related("actor")[:10]),
+    }
+
+
+def school_vms(school):
+    return (
+        VirtualMachine.objects.filter(school=school)
+        .select_related("hypervisor")
+        .annotate(
+            open_incidents=Count(
+                "incidents",
+                filter=Q(incidents__ended_at__isnull=True, incidents__withdrawn_at__isnull=True),
+            )
+        )  # fmt: skip
+        .order_by("name")
+    )
+
+
+def board(now=None):
+    now = now or timezone.now()
+    base = Incident.objects.filter(withdrawn_at__isnull=True).select_related("vm__school", "rule")
+    return {
+        "open": list(base.filter(ended_at__isnull=True).order_by("-fired_at")[:100]),
+        "recent": list(
+            base.filter(ended_at__gte=now - timedelta(days=7)).order_by("-ended_at")[:50]
+        ),
+        "suspended": list(
+            VirtualMachine.objects.filter(state="paused").select_related("school").order_by("name")
+        ),
+        "failed": list(
+            Action.objects.filter(status="failed").select_related("vm", "incident__rule")[:50]
+        ),
+        "pending_count": Action.objects.filter(status__in=["pending", "running"]).count(),
+    }
+
+
+def latest_announcement():
+    return (
+        PolicyVersion.objects.filter(published_at__isnull=False).order_by("-published_at").first()
+    )

@@ -1,0 +1,705 @@
+"""Writes of the vmquota app: plain functions named <noun>_<verb>(*, …).
+
+The live evaluator (`evaluate_cycle`) feeds new samples to the pure `evaluation.VmEvaluator`
+with its state loaded from the database, and stores what it decides. Actions are rows claimed
+with a conditional UPDATE, so a task that runs twice never acts twice.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from portal.audit import record
+from portal.mail import send_email
+from portal.models import Role
+
+from . import evaluation
+from .hypervisors import HypervisorError, get_adapter
+from .ingest import committed_horizon
+from .models import (
+    Action,
+    ActionKind,
+    ActionStatus,
+    EvaluationCursor,
+    Exemption,
+    Incident,
+    Policy,
+    PolicyVersion,
+    Rule,
+    StreakState,
+    UsageSample,
+    VirtualMachine,
+    VmStateChange,
+    describe_rule,
+)
+
+log = logging.getLogger("vmquota")
+
+# --- policy ---------------------------------------------------------------------------------
+
+
+def active_version(at=None):
+    at = at or timezone.now()
+    return (
+        PolicyVersion.objects.filter(published_at__isnull=False, effective_from__lte=at)
+        .order_by("-effective_from", "-number")
+        .first()
+    )
+
+
+def rule_specs(version, rules=None):
+    rules = rules if rules is not None else list(version.rules.all())
+    return [
+        evaluation.RuleSpec(
+            key=r.pk, metric=r.metric, threshold=r.threshold, duration=r.duration,
+            action=r.action, mode=r.mode, effective_from=version.effective_from,
+        )
+        for r in rules
+    ]  # fmt: skip
+
+
+def policy_version_create(*, actor, effective_from, announcement, max_gap, rules, publish):
+    """rules: [{"metric", "threshold", "duration", "action", "mode"}]. A published version
+    e-mails every coordinator (after commit) and shows on the home page."""
+    with transaction.atomic():
+        policy, _ = Policy.objects.get_or_create(pk=1)
+        number = (
+            policy.versions.order_by("-number").values_list("number", flat=True).first() or 0
+        ) + 1
+        version = PolicyVersion.objects.create(
+            policy=policy, number=number, effective_from=effective_from,
+            announcement=announcement, max_gap=max_gap, changed_by=actor,
+            published_at=timezone.now() if publish else None,
+        )  # fmt: skip
+        Rule.objects.bulk_create([Rule(version=version, **r) for r in rules])
+        record("vmquota.policy_published" if publish else "vmquota.policy_drafted",
+               actor=actor, target=f"policy version {number}", rules=len(rules))  # fmt: skip
+        if publish:
+            from .tasks import notify_policy
+
+            transaction.on_commit(lambda: notify_policy.delay(version.pk))
+    return version
+
+
+def policy_notify(*, version_id):
+    version = PolicyVersion.objects.prefetch_related("rules").get(pk=version_id)
+    User = get_user_model()
+    emails = sorted(
+        set(
+            User.objects.filter(is_active=True, memberships__role=Role.COORDINATOR)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+    # one message per recipient: coordinators do not see each other's addresses
+    for email in emails:
+        send_email("vmquota_policy", {"version": version, "rules": version.rules.all()}, [email])
+    return len(emails)
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def _exemption_for(vm, at):
+    return (
+        Exemption.objects.filter(starts_at__lte=at, ends_at__gt=at)
+        .filter(Q(vm=vm) | Q(school_id=vm.school_id) if vm.school_id else Q(vm=vm))
+        .first()
+    )
+
+
+class _Changes:
+    """What one evaluation pass decided, to be written at the end."""
+
+    def __init__(self):
+        self.fired = []  # (vm_id, Event)
+        self.ended = []  # (vm_id, Event)
+
+
+def _fire(vm, rule, ev, pending):
+    incident, created = Incident.objects.get_or_create(
+        vm=vm, rule=rule, streak_start=ev.streak_start,
+        defaults={"fired_at": ev.at, "first_value": ev.start_value, "fired_value": ev.value},
+    )  # fmt: skip
+    if not created:
+        return incident
+    exemption = _exemption_for(vm, ev.at)
+    if exemption is not None:
+        incident.exempted, incident.exemption = True, exemption
+        incident.save(update_fields=["exempted", "exemption"])
+        return incident
+    if rule.mode == "observe":
+        # "would alert / would suspend": the incident row is the record, nothing else happens
+        incident.observe_only = True
+        incident.save(update_fields=["observe_only"])
+        return incident
+    action, _ = Action.objects.get_or_create(
+        incident=incident, kind=rule.action, seq=0, defaults={"vm": vm}
+    )
+    pending.append(action)
+    return incident
+
+
+def _end(vm, rule, ev, pending):
+    incident = Incident.objects.filter(
+        vm=vm, rule=rule, streak_start=ev.streak_start, ended_at__isnull=True
+    ).first()
+    if incident is None:
+        return
+    incident.ended_at, incident.end_reason = ev.at, ev.end_reason
+    incident.last_sample_at = ev.last_sample_at
+    incident.save(update_fields=["ended_at", "end_reason", "last_sample_at"])
+    if ev.end_reason == "recovered" and rule.action == "alert" and not incident.exempted:
+        if incident.actions.filter(kind=ActionKind.ALERT, status__in=["done", "folded"]).exists():
+            action, created = Action.objects.get_or_create(
+                incident=incident, kind=ActionKind.RESOLVED, seq=0, defaults={"vm": vm}
+            )
+            if created:
+                pending.append(action)
+    # a no_data end sends nothing: we do not know that it recovered
+
+
+def _fold_alerts(pending):
+    """A pending alert for the same VM and metric as a new suspension goes into its notice."""
+    suspends = [a for a in pending if a.kind == ActionKind.SUSPEND]
+    for suspend in suspends:
+        metric = suspend.incident.rule.metric
+        Action.objects.filter(
+            vm_id=suspend.vm_id, kind=ActionKind.ALERT, status=ActionStatus.PENDING,
+            incident__rule__metric=metric,
+        ).update(status=ActionStatus.FOLDED, folded_into=suspend, finished_at=timezone.now())  # fmt: skip
+
+
+def _queue(pending):
+    if not pending:
+        return
+    from .tasks import act
+
+    ids = [a.pk for a in pending]
+    transaction.on_commit(lambda: [act.delay(i) for i in ids])
+
+
+def _bulk_set_last_sample(updates):
+    if not updates:
+        return
+    if connection.vendor == "postgresql":
+        ids, tss = zip(*updates.items(), strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE vmquota_virtualmachine v SET last_sample_at = u.ts FROM "
+                "unnest(%s::bigint[], %s::timestamptz[]) AS u(id, ts) WHERE v.id = u.id",
+                [list(ids), list(tss)],
+            )
+        return
+    VirtualMachine.objects.bulk_update(
+        [VirtualMachine(pk=pk, last_sample_at=ts) for pk, ts in updates.items()],
+        ["last_sample_at"],
+        batch_size=500,
+    )
+
+
+def evaluate_cycle(*, now=None, batch=200_000):
+    """Evaluate the samples stored since the last cycle. Safe to run twice or concurrently: the
+    cursor row is locked for the cycle and incidents/actions are unique per streak."""
+    now = now or timezone.now()
+    version = active_version(now)
+    rules = list(version.rules.all()) if version else []
+    rules_by_pk = {r.pk: r for r in rules}
+    specs = rule_specs(version, rules) if version else []
+    max_gap = version.max_gap if version else evaluation.DEFAULT_MAX_GAP
+    grace = timedelta(seconds=settings.VMQUOTA_NO_DATA_GRACE_SECONDS)
+    stats = {"samples": 0, "vms": 0, "fired": 0, "ended": 0, "late_vms": 0}
+    pending = []
+    with transaction.atomic():
+        cursor, _ = EvaluationCursor.objects.get_or_create(pk=1)
+        cursor = EvaluationCursor.objects.select_for_update().get(pk=1)
+        horizon = min(committed_horizon(), cursor.last_sample_id + batch)
+        rows = list(
+            UsageSample.objects.filter(id__gt=cursor.last_sample_id, id__lte=horizon)
+            .order_by()
+            .values_list("vm_id", "ts", "cpu_percent", "net_kbps")
+        )
+        by_vm = defaultdict(list)
+        for vm_id, ts, cpu, net in rows:
+            by_vm[vm_id].append((ts, cpu, net))
+        stats["samples"], stats["vms"] = len(rows), len(by_vm)
+
+        vms = {
+            vm.pk: vm
+            for vm in VirtualMachine.objects.filter(pk__in=list(by_vm)).only(
+                "pk", "school_id", "last_sample_at", "closed_through", "name"
+            )
+        } if by_vm else {}  # fmt: skip
+        states = defaultdict(dict)
+        if by_vm:
+            for st in StreakState.objects.filter(vm_id__in=list(by_vm)):
+                states[st.vm_id][st.rule_id] = st
+        new_last = {}
+        late_vms = {}
+        for vm_id, samples in by_vm.items():
+            vm = vms[vm_id]
+            samples.sort(key=lambda s: s[0])
+            watermark = max(filter(None, [vm.last_sample_at, vm.closed_through]), default=None)
+            if watermark is not None and samples[0][0] <= watermark:
+                late_vms[vm_id] = samples[0][0]
+                continue
+            _supersede(vm, states[vm_id], rules_by_pk, version)
+            ev = evaluation.VmEvaluator(specs, max_gap, vm.last_sample_at, {
+                st.rule_id: evaluation.Streak(st.start_ts, st.start_value, st.fired_at)
+                for st in states[vm_id].values() if st.rule_id in rules_by_pk
+            })  # fmt: skip
+            before = {k: (s.start, s.fired_at) for k, s in ev.streaks.items()}
+            for ts, cpu, net in samples:
+                for event in ev.feed(ts, cpu, net):
+                    _apply_event(vm, rules_by_pk[event.rule.key], event, pending, stats)
+            new_last[vm_id] = ev.last_ts
+            _save_streaks(vm_id, before, ev.streaks, states[vm_id])
+        _bulk_set_last_sample(new_last)
+        for vm_id, earliest in late_vms.items():
+            _rewind(vms[vm_id], earliest, rules, version, horizon, pending, stats)
+        stats["late_vms"] = len(late_vms)
+        _close_stale(now - grace, rules_by_pk, specs, max_gap, pending, stats)
+        cursor.last_sample_id = max(cursor.last_sample_id, horizon)
+        cursor.updated_at = now
+        cursor.save()
+        _fold_alerts(pending)
+        _queue([a for a in pending if a.status == ActionStatus.PENDING])
+    return stats
+
+
+def _apply_event(vm, rule, event, pending, stats):
+    if event.kind == "fired":
+        _fire(vm, rule, event, pending)
+        stats["fired"] += 1
+    else:
+        _end(vm, rule, event, pending)
+        stats["ended"] += 1
+
+
+def _save_streaks(vm_id, before, after, rows):
+    for key in before.keys() - after.keys():
+        rows[key].delete()
+    for key, streak in after.items():
+        old = before.get(key)
+        if old is None or old[0] != streak.start:
+            if key in rows and old is not None:
+                rows[key].delete()
+            StreakState.objects.update_or_create(
+                vm_id=vm_id, rule_id=key,
+                defaults={"start_ts": streak.start, "start_value": streak.start_value,
+                          "fired_at": streak.fired_at},
+            )  # fmt: skip
+        elif old[1] != streak.fired_at:
+            StreakState.objects.filter(pk=rows[key].pk).update(fired_at=streak.fired_at)
+
+
+def _supersede(vm, vm_states, rules_by_pk, version):
+    """Streaks of rules from an older version end when a new version takes effect."""
+    for rule_id in [k for k in vm_states if k not in rules_by_pk]:
+        st = vm_states.pop(rule_id)
+        Incident.objects.filter(
+            vm=vm, rule_id=rule_id, streak_start=st.start_ts, ended_at__isnull=True
+        ).update(ended_at=version.effective_from if version else timezone.now(),
+                 end_reason="superseded")  # fmt: skip
+        st.delete()
+
+
+def _rewind(vm, earliest, rules, version, horizon, pending, stats):
+    """A late sample (at or before what was already evaluated): re-evaluate each rule from the
+    latest stored sample before it that did not meet the rule – everything before that point
+    is unaffected – and reconcile the incidents with what a replay from scratch gives."""
+    max_gap = version.max_gap if version else evaluation.DEFAULT_MAX_GAP
+    vm_samples = UsageSample.objects.filter(vm=vm, id__lte=horizon)
+    last_ts = None
+    for rule in rules:
+        spec = rule_specs(version, [rule])[0]
+        base = vm_samples.filter(ts__gte=version.effective_from)
+        breaker = (
+            base.filter(ts__lt=earliest, **{f"{rule.metric}__lt": rule.threshold})
+            .order_by("-ts")
+            .values_list("ts", flat=True)
+            .first()
+        )
+        tail = base.filter(ts__gt=breaker) if breaker else base
+        ev = evaluation.VmEvaluator([spec], max_gap, breaker)
+        acc = {}
+        for ts, cpu, net in tail.order_by("ts").values_list("ts", "cpu_percent", "net_kbps"):
+            evaluation.apply_events(acc, vm.pk, ev.feed(ts, cpu, net))
+            last_ts = ts if last_ts is None or ts > last_ts else last_ts
+        wanted = {inc.streak_start: inc for inc in acc.get("all", [])}
+        existing = Incident.objects.filter(vm=vm, rule=rule, withdrawn_at__isnull=True)
+        if breaker:
+            existing = existing.filter(streak_start__gt=breaker)
+        for incident in existing:
+            inc = wanted.pop(incident.streak_start, None)
+            if inc is None:
+                incident.withdrawn_at = timezone.now()
+                incident.save(update_fields=["withdrawn_at"])
+                incident.actions.filter(status=ActionStatus.PENDING).update(
+                    status=ActionStatus.SKIPPED, note="遲到資料顯示未達門檻，事件撤銷"
+                )
+                continue
+            changed = (incident.fired_at, incident.ended_at, incident.end_reason or None) != (
+                inc.fired_at, inc.ended_at, inc.end_reason)  # fmt: skip
+            if changed:
+                incident.fired_at, incident.fired_value = inc.fired_at, inc.fired_value
+                incident.ended_at, incident.end_reason = inc.ended_at, inc.end_reason or ""
+                incident.last_sample_at = inc.last_sample_at
+                incident.save()
+        for inc in wanted.values():
+            fired = evaluation.Event("fired", spec, inc.streak_start, inc.fired_at,
+                                     value=inc.fired_value, start_value=inc.first_value)  # fmt: skip
+            incident = _fire(vm, rule, fired, pending)
+            stats["fired"] += 1
+            if inc.ended_at is not None:
+                incident.ended_at, incident.end_reason = inc.ended_at, inc.end_reason
+                incident.last_sample_at = inc.last_sample_at
+                incident.save(update_fields=["ended_at", "end_reason", "last_sample_at"])
+        StreakState.objects.filter(vm=vm, rule=rule).delete()
+        streak = ev.streaks.get(rule.pk)
+        if streak is not None:
+            StreakState.objects.create(vm=vm, rule=rule, start_ts=streak.start,
+                                       start_value=streak.start_value, fired_at=streak.fired_at)  # fmt: skip
+    newest = vm_samples.order_by("-ts").values_list("ts", flat=True).first()
+    VirtualMachine.objects.filter(pk=vm.pk).update(last_sample_at=newest, closed_through=None)
+
+
+def _close_stale(as_of, rules_by_pk, specs, max_gap, pending, stats):
+    """No data for longer than max_gap (+ a grace for delivery): end the open streaks."""
+    stale = StreakState.objects.filter(
+        rule_id__in=list(rules_by_pk), vm__last_sample_at__lt=as_of - max_gap
+    ).select_related("vm")
+    by_vm = defaultdict(list)
+    for st in stale:
+        by_vm[st.vm_id].append(st)
+    for sts in by_vm.values():
+        vm = sts[0].vm
+        ev = evaluation.VmEvaluator(specs, max_gap, vm.last_sample_at, {
+            st.rule_id: evaluation.Streak(st.start_ts, st.start_value, st.fired_at) for st in sts
+        })  # fmt: skip
+        for event in ev.close_stale(as_of):
+            _apply_event(vm, rules_by_pk[event.rule.key], event, pending, stats)
+        StreakState.objects.filter(pk__in=[st.pk for st in sts]).delete()
+        # a sample at or before this point arriving later goes through the rewind path
+        VirtualMachine.objects.filter(pk=vm.pk).update(closed_through=as_of)
+
+
+# --- actions --------------------------------------------------------------------------------
+
+
+def _coordinator_emails(school_id):
+    if school_id is None:
+        return []
+    User = get_user_model()
+    return sorted(
+        set(
+            User.objects.filter(
+                is_active=True, memberships__role=Role.COORDINATOR, memberships__school_id=school_id
+            )
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+
+
+def action_claim(action_id, now=None):
+    """pending → running, only if nobody else claimed it (UPDATE … WHERE; row count 1)."""
+    now = now or timezone.now()
+    return (
+        Action.objects.filter(pk=action_id, status=ActionStatus.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=ActionStatus.RUNNING, claimed_at=now, attempts=F("attempts") + 1)
+        == 1
+    )
+
+
+def _finish(action, status, **fields):
+    for k, v in fields.items():
+        setattr(action, k, v)
+    action.status, action.finished_at = status, timezone.now()
+    action.save()
+
+
+def _set_vm_state(vm, new, reason, actor=None):
+    if new and vm.state != new:
+        VmStateChange.objects.create(vm=vm, old=vm.state, new=new, reason=reason, actor=actor)
+        vm.state = new
+    vm.state_checked_at = timezone.now()
+    vm.save(update_fields=["state", "state_checked_at"])
+
+
+class ActionRetry(Exception):
+    def __init__(self, countdown):
+        self.countdown = countdown
+
+
+def action_perform(*, action_id):
+    """Carry out one action. Returns its final status, or raises ActionRetry(countdown)."""
+    if not action_claim(action_id):
+        return "not_claimed"
+    action = Action.objects.select_related(
+        "vm__school", "vm__hypervisor", "incident__rule", "requested_by"
+    ).get(pk=action_id)
+    try:
+        return _ACTIONS[action.kind](action)
+    except Exception as exc:  # noqa: BLE001 – every failure is recorded on the row
+        permanent = isinstance(exc, HypervisorError) and exc.permanent
+        action.error = f"{type(exc).__name__}: {exc}"[:2000]
+        if permanent or action.attempts >= settings.VMQUOTA_ACTION_MAX_ATTEMPTS:
+            _finish(action, ActionStatus.FAILED)
+            _operator_alert(action)
+            return "failed"
+        countdown = settings.VMQUOTA_ACTION_RETRY_BASE_S * 2 ** (action.attempts - 1)
+        action.status = ActionStatus.PENDING
+        action.next_attempt_at = timezone.now() + timedelta(seconds=countdown)
+        action.save(update_fields=["status", "error", "next_attempt_at"])
+        raise ActionRetry(countdown) from exc
+
+
+def _incident_context(action):
+    incident = action.incident
+    ctx = {"vm": action.vm, "action": action, "incident": incident}
+    if incident is not None:
+        ctx["rule_text"] = describe_rule(incident.rule.metric, incident.rule.threshold,
+                                         incident.rule.duration, incident.rule.action)  # fmt: skip
+    return ctx
+
+
+def _do_mail(name, to_school=True, to_ops=True):
+    def run(action):
+        to = (_coordinator_emails(action.vm.school_id) if to_school else []) + (
+            [settings.OPERATIONS_EMAIL] if to_ops else [])  # fmt: skip
+        if action.kind in (ActionKind.ALERT, ActionKind.REMINDER) and not action.incident.is_open:
+            _finish(action, ActionStatus.SKIPPED, note="事件已結束")
+            return "skipped"
+        send_email(name, _incident_context(action), to)
+        _finish(action, ActionStatus.DONE)
+        return "done"
+
+    return run
+
+
+def _do_suspend(action):
+    incident, vm = action.incident, action.vm
+    if not incident.is_open:
+        # never suspend on stale information: the streak already ended
+        _finish(action, ActionStatus.SKIPPED, note="事件在暫停前已結束")
+        return "skipped"
+    observed = get_adapter(vm.hypervisor).suspend(vm.uuid)
+    _set_vm_state(vm, observed, f"依規則暫停：{incident.rule}")
+    record("vmquota.suspended", target=vm.name, rule=str(incident.rule), observed=observed,
+           incident=incident.pk)  # fmt: skip
+    Action.objects.filter(
+        vm=vm, kind=ActionKind.ALERT, status=ActionStatus.PENDING,
+        incident__rule__metric=incident.rule.metric,
+    ).update(status=ActionStatus.FOLDED, folded_into=action, finished_at=timezone.now())  # fmt: skip
+    folded = [a.incident for a in action.folded.select_related("incident__rule")]
+    action.observed_state = observed
+    action.save(update_fields=["observed_state"])
+    ctx = {**_incident_context(action), "folded": folded,
+           "bureau_email": settings.VMQUOTA_RESUME_CONTACT}  # fmt: skip
+    send_email("vmquota_suspended", ctx,
+               _coordinator_emails(vm.school_id) + [settings.OPERATIONS_EMAIL])  # fmt: skip
+    _finish(action, ActionStatus.DONE)
+    return "done"
+
+
+def _do_resume(action):
+    vm = action.vm
+    observed = get_adapter(vm.hypervisor).resume(vm.uuid)
+    _set_vm_state(vm, observed, action.note or "教育局恢復執行", actor=action.requested_by)
+    record("vmquota.resumed", actor=action.requested_by, target=vm.name, observed=observed)
+    action.observed_state = observed
+    action.save(update_fields=["observed_state"])
+    send_email("vmquota_resumed", _incident_context(action),
+               _coordinator_emails(vm.school_id) + [settings.OPERATIONS_EMAIL])  # fmt: skip
+    _finish(action, ActionStatus.DONE)
+    return "done"
+
+
+def _do_operator(action):
+    failed = (
+        Action.objects.filter(pk=int(action.note.split("#")[-1])).first()
+        if "#" in action.note
+        else None
+    )
+    send_email("vmquota_operator", {**_incident_context(action), "failed": failed},
+               [settings.OPERATIONS_EMAIL])  # fmt: skip
+    _finish(action, ActionStatus.DONE)
+    return "done"
+
+
+_ACTIONS = {
+    ActionKind.ALERT: _do_mail("vmquota_alert"),
+    ActionKind.REMINDER: _do_mail("vmquota_reminder"),
+    ActionKind.RESOLVED: _do_mail("vmquota_resolved"),
+    ActionKind.SUSPEND: _do_suspend,
+    ActionKind.RESUME: _do_resume,
+    ActionKind.OPERATOR: _do_operator,
+}
+
+
+def _operator_alert(failed):
+    if failed.kind == ActionKind.OPERATOR:
+        log.error("operator alert %s failed: %s", failed.pk, failed.error)
+        return
+    op = Action.objects.create(
+        vm=failed.vm, incident=None, kind=ActionKind.OPERATOR, note=f"處置失敗 #{failed.pk}"
+    )
+    _queue([op])
+
+
+def vm_resume_request(*, vm, actor, reason=""):
+    """Bureau staff ask to resume a suspended VM; the worker calls the hypervisor."""
+    with transaction.atomic():
+        last_suspend = vm.actions.filter(kind=ActionKind.SUSPEND).order_by("-created_at").first()
+        action = Action.objects.create(
+            vm=vm, incident=None, kind=ActionKind.RESUME, requested_by=actor,
+            note=reason or "教育局恢復執行", folded_into=last_suspend,
+        )  # fmt: skip
+        record("vmquota.resume_requested", actor=actor, target=vm.name, action=action.pk)
+        _queue([action])
+    return action
+
+
+def reminders_queue(*, now=None):
+    """While an alert lasts, a reminder every VMQUOTA_REMINDER_HOURS (seq = how many periods)."""
+    now = now or timezone.now()
+    period = timedelta(hours=settings.VMQUOTA_REMINDER_HOURS)
+    created = []
+    open_alerts = Incident.objects.filter(
+        ended_at__isnull=True, withdrawn_at__isnull=True, exempted=False, observe_only=False,
+        rule__action="alert", fired_at__lte=now - period,
+    ).select_related("vm")  # fmt: skip
+    with transaction.atomic():
+        for incident in open_alerts:
+            seq = int((now - incident.fired_at) / period)
+            action, was_created = Action.objects.get_or_create(
+                incident=incident, kind=ActionKind.REMINDER, seq=seq, defaults={"vm": incident.vm}
+            )
+            if was_created:
+                created.append(action)
+        _queue(created)
+    return len(created)
+
+
+def actions_requeue(*, now=None, stuck_after=timedelta(minutes=10)):
+    """Re-queue pending actions whose retry time passed and running ones whose worker died."""
+    now = now or timezone.now()
+    Action.objects.filter(status=ActionStatus.RUNNING, claimed_at__lt=now - stuck_after).update(
+        status=ActionStatus.PENDING
+    )
+    due = list(
+        Action.objects.filter(status=ActionStatus.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(created_at__lt=now - timedelta(minutes=1))
+        .values_list("pk", flat=True)[:500]
+    )
+    from .tasks import act
+
+    for pk in due:
+        act.delay(pk)
+    return len(due)
+
+
+# --- inventory, collection, retention ---------------------------------------------------------
+
+
+def inventory_sync(*, hypervisor):
+    """Add the hypervisor's domains as VMs (unassigned) and refresh their state."""
+    try:
+        domains = get_adapter(hypervisor).list_domains()
+    except HypervisorError as exc:
+        hypervisor.last_error = str(exc)[:2000]
+        hypervisor.save(update_fields=["last_error"])
+        return 0
+    for dom in domains:
+        vm, created = VirtualMachine.objects.get_or_create(
+            uuid=dom.uuid,
+            defaults={"hypervisor": hypervisor, "name": dom.name, "vcpus": dom.vcpus,
+                      "state": dom.state},
+        )  # fmt: skip
+        if not created:
+            vm.vcpus = dom.vcpus
+            vm.save(update_fields=["vcpus"])
+            _set_vm_state(vm, dom.state, "與虛擬化主機同步")
+    hypervisor.last_synced_at, hypervisor.last_error = timezone.now(), ""
+    hypervisor.save(update_fields=["last_synced_at", "last_error"])
+    return len(domains)
+
+
+def usage_from_counters(prev_cpu_ns, prev_net, prev_at, stats):
+    """cpu_percent from the CPU time delta over wall time and vCPUs; net_kbps from byte
+    counter deltas (KB = 1024 bytes). None when there is no usable previous reading."""
+    if prev_at is None or prev_cpu_ns is None:
+        return None
+    wall = (stats.at - prev_at).total_seconds()
+    if wall <= 0 or stats.cpu_time_ns < prev_cpu_ns or stats.net_bytes < prev_net:
+        return None  # counters reset (reboot, migration): skip one sample
+    cpu = (stats.cpu_time_ns - prev_cpu_ns) / (wall * 1e9 * max(stats.vcpus, 1)) * 100
+    net = (stats.net_bytes - prev_net) / 1024 / wall
+    return min(max(cpu, 0.0), 100.0), max(net, 0.0)
+
+
+def usage_collect(*, hypervisor):
+    """Poll one hypervisor; store one sample per running VM. A down hypervisor only records
+    its error: other hypervisors and the evaluation are separate tasks."""
+    from .ingest import store
+
+    try:
+        all_stats = get_adapter(hypervisor).stats()
+    except HypervisorError as exc:
+        hypervisor.last_error = str(exc)[:2000]
+        hypervisor.save(update_fields=["last_error"])
+        return 0
+    vms = {str(vm.uuid): vm for vm in hypervisor.vms.all()}
+    rows = []
+    for st in all_stats:
+        vm = vms.get(st.uuid)
+        if vm is None:
+            continue
+        usage = usage_from_counters(vm.counter_cpu_ns, vm.counter_net_bytes, vm.counter_at, st)
+        vm.counter_cpu_ns, vm.counter_net_bytes, vm.counter_at = st.cpu_time_ns, st.net_bytes, st.at
+        vm.save(update_fields=["counter_cpu_ns", "counter_net_bytes", "counter_at"])
+        if usage is not None:
+            rows.append((vm.pk, st.at.replace(microsecond=0), *usage))
+    stored = store(rows)
+    if stored:
+        from .tasks import evaluate
+
+        transaction.on_commit(evaluate.delay)
+    return stored
+
+
+def samples_purge(*, older_than_days, batch_size=10_000, now=None):
+    """Delete raw samples older than the retention, in batches (short transactions)."""
+    cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
+    total = 0
+    while True:
+        ids = list(
+            UsageSample.objects.filter(ts__lt=cutoff).values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return total
+        total += UsageSample.objects.filter(pk__in=ids).delete()[0]
+
+
+def exemption_grant(*, actor, vm=None, school=None, starts_at, ends_at, reason):
+    exemption = Exemption.objects.create(
+        vm=vm, school=school, starts_at=starts_at, ends_at=ends_at, reason=reason, granted_by=actor
+    )
+    record("vmquota.exemption_granted", actor=actor, target=str(vm or school), reason=reason)
+    return exemption
+
+
+def vm_assign(*, vm, school, actor):
+    old = vm.school
+    vm.school = school
+    vm.save(update_fields=["school"])
+    record("vmquota.vm_assigned", actor=actor, target=vm.name, old=str(old), new=str(school))

@@ -1,0 +1,250 @@
+"""Pages of the vmquota app: thin views – load through an access check, call one service."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from portal import access
+from portal.models import School
+
+from . import selectors, services
+from .forms import (
+    AssignForm,
+    ExemptionForm,
+    RuleFormSet,
+    TokenForm,
+    UploadForm,
+    VersionForm,
+)
+from .ingest import ingest_rows, read_csv
+from .models import CollectorToken, Exemption, PolicyVersion, VirtualMachine, WhatIfRun
+
+
+def _require_role(request):
+    access.require(request, access.has_role(request.user), "請先由管理者核准您的身分。")
+
+
+def _require_staff(request):
+    access.require(request, access.is_staff(request.user), "只有教育局人員可以執行這項操作。")
+
+
+def _load_vm(request, pk):
+    vm = get_object_or_404(VirtualMachine.objects.select_related("school", "hypervisor"), pk=pk)
+    allowed = access.is_staff(request.user) or (
+        vm.school is not None and access.can_view_school(request.user, vm.school)
+    )
+    access.require(request, allowed, "您只能檢視所屬學校的虛擬機。", vm=vm.pk)
+    return vm
+
+
+@login_required
+def index(request):
+    _require_role(request)
+    if not access.is_staff(request.user):
+        schools = list(access.visible_schools(request.user).order_by("code"))
+        if len(schools) == 1:
+            return redirect("vmquota:school", code=schools[0].code)
+    else:
+        schools = list(
+            School.objects.select_related("district").filter(vms__isnull=False).distinct()
+        )
+    unassigned = (
+        VirtualMachine.objects.filter(school__isnull=True).order_by("name")
+        if access.is_staff(request.user) else []
+    )  # fmt: skip
+    return render(request, "vmquota/index.html", {"schools": schools, "unassigned": unassigned})
+
+
+@login_required
+def school(request, code):
+    _require_role(request)
+    school = get_object_or_404(School.objects.select_related("district"), code=code)
+    access.require(request, access.can_view_school(request.user, school),
+                   "您只能檢視所屬學校的虛擬機。", school=school.pk)  # fmt: skip
+    return render(request, "vmquota/school.html",
+                  {"school": school, "vms": selectors.school_vms(school)})  # fmt: skip
+
+
+@login_required
+def vm_detail(request, pk):
+    _require_role(request)
+    vm = _load_vm(request, pk)
+    ctx = {"vm": vm, **selectors.vm_page(vm), "is_staff": access.is_staff(request.user)}
+    if ctx["is_staff"]:
+        ctx["assign_form"] = AssignForm(initial={"school": vm.school_id})
+    return render(request, "vmquota/vm.html", ctx)
+
+
+@login_required
+@require_POST
+def vm_resume(request, pk):
+    _require_staff(request)
+    vm = _load_vm(request, pk)
+    services.vm_resume_request(vm=vm, actor=request.user, reason=request.POST.get("reason", ""))
+    messages.success(request, f"已送出恢復執行「{vm.name}」的要求，完成後會通知學校。")
+    return redirect("vmquota:vm", pk=vm.pk)
+
+
+@login_required
+@require_POST
+def vm_assign(request, pk):
+    _require_staff(request)
+    vm = _load_vm(request, pk)
+    form = AssignForm(request.POST)
+    if form.is_valid():
+        services.vm_assign(vm=vm, school=form.cleaned_data["school"], actor=request.user)
+        messages.success(request, "已更新所屬學校。")
+    return redirect("vmquota:vm", pk=vm.pk)
+
+
+@login_required
+def board(request):
+    _require_staff(request)
+    return render(request, "vmquota/board.html", selectors.board())
+
+
+@login_required
+def policy(request):
+    _require_role(request)
+    versions = PolicyVersion.objects.filter(published_at__isnull=False).select_related(
+        "changed_by").prefetch_related("rules")  # fmt: skip
+    active = services.active_version()
+    return render(request, "vmquota/policy.html", {
+        "versions": versions, "active": active, "is_staff": access.is_staff(request.user),
+    })  # fmt: skip
+
+
+def _rule_initial():
+    active = services.active_version()
+    if active is None:
+        from .evaluation import SEED_RULES
+
+        return [{"metric": m, "threshold": t, "minutes": 30, "action": a, "mode": "enforce"}
+                for m, t, a in SEED_RULES]  # fmt: skip
+    return [{"metric": r.metric, "threshold": r.threshold,
+             "minutes": int(r.duration.total_seconds() // 60), "action": r.action,
+             "mode": r.mode} for r in active.rules.all()]  # fmt: skip
+
+
+@login_required
+def policy_new(request):
+    _require_staff(request)
+    if request.method == "POST":
+        form = VersionForm(request.POST)
+        rules = RuleFormSet(request.POST, prefix="rules")
+        if form.is_valid() and rules.is_valid():
+            effective = form.cleaned_data["effective_from"]
+            if effective < timezone.now() - timedelta(minutes=1):
+                form.add_error("effective_from", "生效時間不可早於現在（不溯及既往）")
+            else:
+                services.policy_version_create(
+                    actor=request.user, effective_from=effective,
+                    announcement=form.cleaned_data["announcement"],
+                    max_gap=timedelta(minutes=form.cleaned_data["max_gap_minutes"]),
+                    rules=[f.as_rule() for f in rules], publish=True,
+                )  # fmt: skip
+                messages.success(request, "新版本已發布，並以電子郵件通知各校資訊組長。")
+                return redirect("vmquota:policy")
+    else:
+        form = VersionForm(initial={"effective_from": timezone.localtime().replace(
+            second=0, microsecond=0) + timedelta(hours=1), "max_gap_minutes": 5})  # fmt: skip
+        rules = RuleFormSet(prefix="rules", initial=_rule_initial())
+    return render(request, "vmquota/policy_new.html", {"form": form, "rules": rules})
+
+
+@login_required
+def whatif(request):
+    _require_staff(request)
+    if request.method == "POST":
+        rules = RuleFormSet(request.POST, prefix="rules")
+        if rules.is_valid():
+            run = WhatIfRun.objects.create(created_by=request.user, params={"rules": [
+                {k: f.cleaned_data[k] for k in ("metric", "threshold", "minutes", "action")}
+                for f in rules]})  # fmt: skip
+            from .tasks import whatif as whatif_task
+
+            transaction.on_commit(lambda: whatif_task.delay(run.pk))
+            return redirect("vmquota:whatif_result", pk=run.pk)
+    else:
+        rules = RuleFormSet(prefix="rules", initial=_rule_initial())
+    return render(request, "vmquota/whatif.html", {"rules": rules})
+
+
+@login_required
+def whatif_result(request, pk):
+    _require_staff(request)
+    run = get_object_or_404(WhatIfRun, pk=pk)
+    return render(request, "vmquota/whatif_result.html", {"run": run})
+
+
+@login_required
+def exemptions(request):
+    _require_staff(request)
+    form = ExemptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        services.exemption_grant(actor=request.user, vm=d["vm"], school=d["school"],
+                                 starts_at=d["starts_at"], ends_at=d["ends_at"], reason=d["reason"])  # fmt: skip
+        messages.success(request, "已新增豁免。")
+        return redirect("vmquota:exemptions")
+    rows = Exemption.objects.select_related("vm", "school", "granted_by")[:100]
+    return render(request, "vmquota/exemptions.html", {"form": form, "rows": rows})
+
+
+@login_required
+def tokens(request):
+    _require_staff(request)
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and "revoke" in request.POST:
+        CollectorToken.objects.filter(pk=request.POST["revoke"], revoked_at__isnull=True).update(
+            revoked_at=timezone.now())  # fmt: skip
+        from portal.audit import record
+
+        record("vmquota.token_revoked", request=request, target=request.POST["revoke"])
+        messages.success(request, "權杖已撤銷。")
+        return redirect("vmquota:tokens")
+    if request.method == "POST" and form.is_valid():
+        from portal.audit import record
+
+        row, new_token = CollectorToken.issue(
+            name=form.cleaned_data["name"], created_by=request.user
+        )
+        record("vmquota.token_issued", request=request, target=str(row))
+        form = TokenForm()
+    return render(request, "vmquota/tokens.html", {
+        "form": form, "new_token": new_token, "rows": CollectorToken.objects.all()[:100],
+        "api_url": request.build_absolute_uri(reverse("vmquota:api_samples")),
+    })  # fmt: skip
+
+
+@login_required
+def upload(request):
+    _require_staff(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            rows = read_csv(form.cleaned_data["file"].read().decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            form.add_error(
+                "file", str(exc) if isinstance(exc, ValueError) else "檔案必須是 UTF-8 編碼"
+            )
+        else:
+            result = ingest_rows(rows, from_text=True)
+            if result.errors:
+                errors = [
+                    f"第 {e.index + 2} 行「{e.field}」：{e.message}" for e in result.errors[:50]
+                ]
+            else:
+                messages.success(
+                    request, f"已匯入 {result.stored} 筆樣本（{result.duplicates} 筆重複已略過）。"
+                )
+                return redirect("vmquota:upload")
+    return render(request, "vmquota/upload.html", {"form": form, "errors": errors})
