@@ -59,9 +59,12 @@ class TrackedItemAdmin(ExportActionMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # case numbers live forever; close or merge an item instead
 
-    def get_export_queryset(self, request):
-        qs = super().get_export_queryset(request).prefetch_related("updates")
-        return selectors.decorate(list(qs), selectors.MeetingCalendar.load())
+    def get_data_for_export(self, request, queryset, **kwargs):
+        # the resource reads each item's age and stale flag and its prefetched updates
+        items = selectors.decorate(
+            list(queryset.prefetch_related("updates")), selectors.MeetingCalendar.load()
+        )
+        return super().get_data_for_export(request, items, **kwargs)
 
     def save_model(self, request, obj, form, change):
         # 承辦 and 案由 changes go through the services so that each leaves a Change row

@@ -5,8 +5,10 @@ from import_export import fields, resources
 
 from portal.rocdate import format_short
 
+from .models import TrackedItem
 
-class TrackedItemResource(resources.Resource):
+
+class TrackedItemResource(resources.ModelResource):
     """Rows are TrackedItems decorated by `selectors.decorate` (age in meetings, stale flag) with
     their updates prefetched; export only, nothing is imported from a spreadsheet."""
 
@@ -20,7 +22,8 @@ class TrackedItemResource(resources.Resource):
     latest_at = fields.Field(column_name="最近填報")
 
     class Meta:
-        export_order = [
+        model = TrackedItem
+        fields = export_order = [
             "case_no", "subject", "division", "opened_on", "age", "stale", "latest", "latest_at",
         ]  # fmt: skip
 
