@@ -206,10 +206,10 @@ def wait_for(predicate, timeout=30, interval=0.2, message="condition"):
 
 def use_broker(app, url):
     """Point this process's Celery app at another broker, dropping pooled connections."""
+    # Only drop references: kombu keeps producer pools in a global registry keyed by the
+    # connection, so closing one here would break every later publish to the same URL.
     app.conf.broker_url = url
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    app._pool = None
     app.amqp._producer_pool = None
 
 

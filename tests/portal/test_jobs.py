@@ -1,5 +1,6 @@
 from django.urls import reverse
 
+from portal.celery import app as celery_app
 from portal.jobs import job_start, run_job
 from portal.models import BackgroundJob
 
@@ -42,13 +43,12 @@ def test_the_status_endpoint_is_for_the_person_who_started_it(login, bureau, coo
     assert login(coordinator).get(reverse("job_status", args=[other.pk])).status_code == 403
 
 
+@celery_app.task(name="tests.portal.count_to_three")
+def count_to_three(job_id):
+    return run_job(job_id, lambda job, progress: {"counted": 3})
+
+
 def test_job_start_runs_the_task_after_commit(bureau, django_capture_on_commit_callbacks):
-    from celery import shared_task
-
-    @shared_task(name="tests.portal.count_to_three")
-    def count_to_three(job_id):
-        return run_job(job_id, lambda job, progress: {"counted": 3})
-
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = job_start(kind="t", title="x", user=bureau, task=count_to_three)
     job.refresh_from_db()
