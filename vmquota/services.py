@@ -269,7 +269,11 @@ def evaluate_cycle(*, now=None, batch=200_000):
         cursor.updated_at = now
         cursor.save()
         _fold_alerts(pending)
-        _queue([a for a in pending if a.status == ActionStatus.PENDING])
+        still_pending = set(
+            Action.objects.filter(pk__in=[a.pk for a in pending], status=ActionStatus.PENDING)
+            .values_list("pk", flat=True)
+        ) if pending else set()  # fmt: skip
+        _queue([a for a in pending if a.pk in still_pending])
     return stats
 
 
@@ -558,12 +562,11 @@ def _operator_alert(failed):
 def vm_resume_request(*, vm, actor, reason=""):
     """Bureau staff ask to resume a suspended VM; the worker calls the hypervisor."""
     with transaction.atomic():
-        last_suspend = vm.actions.filter(kind=ActionKind.SUSPEND).order_by("-created_at").first()
         action = Action.objects.create(
             vm=vm, incident=None, kind=ActionKind.RESUME, requested_by=actor,
-            note=reason or "教育局恢復執行", folded_into=last_suspend,
+            note=reason or "教育局恢復執行",
         )  # fmt: skip
-        record("vmquota.resume_requested", actor=actor, target=vm.name, action=action.pk)
+        record("vmquota.resume_requested", actor=actor, target=vm.name, action_id=action.pk)
         _queue([action])
     return action
 

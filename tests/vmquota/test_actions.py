@@ -1,0 +1,171 @@
+"""Actions: alert e-mail once per streak, suspend through libvirt's test driver, retries and the
+operator alert, resume, exemptions. Tasks run eagerly; on_commit callbacks are executed."""
+
+from datetime import timedelta
+
+import pytest
+
+from tests.vmquota import factories
+from tests.vmquota.traces import at
+from vmquota.hypervisors import HypervisorError
+from vmquota.ingest import store
+from vmquota.models import Action, Exemption, Incident, VmStateChange
+from vmquota.services import action_perform, evaluate_cycle, reminders_queue, vm_resume_request
+
+libvirt = pytest.importorskip("libvirt")
+pytestmark = pytest.mark.django_db
+TEST_DOMAIN = "6695eb01-f6a4-8304-79aa-97f2502e193f"  # the `test` domain of test:///default
+
+
+@pytest.fixture
+def domain():
+    from vmquota.hypervisors.libvirt import forget_connections
+
+    conn = libvirt.open("test:///default")
+    dom = conn.lookupByUUIDString(TEST_DOMAIN)
+    if dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
+        dom.resume()
+    yield dom
+    if dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
+        dom.resume()
+    forget_connections()
+
+
+@pytest.fixture
+def pegged(xindian_school, coordinator, domain, settings):
+    settings.VMQUOTA_HYPERVISOR_ADAPTER = "libvirt"
+    factories.seed_policy()
+    vm = factories.vm("test", xindian_school, uid=TEST_DOMAIN)
+    store([(vm.pk, at(m), 100.0, 5.0) for m in range(31)])
+    return vm
+
+
+def run_cycle(capture, now):
+    with capture(execute=True):
+        return evaluate_cycle(now=now)
+
+
+def test_pegged_vm_is_suspended_once_and_the_school_gets_one_notice(
+    pegged, domain, mailoutbox, django_capture_on_commit_callbacks
+):
+    run_cycle(django_capture_on_commit_callbacks, at(31))
+    run_cycle(django_capture_on_commit_callbacks, at(31))
+    assert domain.state()[0] == libvirt.VIR_DOMAIN_PAUSED
+    suspend = Action.objects.get(kind="suspend")
+    assert (suspend.status, suspend.observed_state) == ("done", "paused")
+    assert Action.objects.get(kind="alert").folded_into == suspend
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert "已被暫停" in mail.subject and "CPU ≥ 95 %" in mail.body and "如何申請恢復" in mail.body
+    assert "xindian-coordinator@ntpc.edu.tw" in mail.to and "ops@ntpc.edu.tw" in mail.to
+    pegged.refresh_from_db()
+    assert pegged.state == "paused"
+    assert VmStateChange.objects.filter(vm=pegged, new="paused").count() == 1
+
+
+def test_suspending_an_already_paused_domain_counts_as_done(pegged, domain,
+                                                             django_capture_on_commit_callbacks):  # fmt: skip
+    domain.suspend()
+    run_cycle(django_capture_on_commit_callbacks, at(31))
+    assert Action.objects.get(kind="suspend").status == "done"
+
+
+def test_resume_calls_the_hypervisor_and_tells_the_school(
+    pegged, domain, bureau, mailoutbox, django_capture_on_commit_callbacks
+):
+    run_cycle(django_capture_on_commit_callbacks, at(31))
+    with django_capture_on_commit_callbacks(execute=True):
+        vm_resume_request(vm=pegged, actor=bureau, reason="已移除挖礦程式")
+    assert domain.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    resume = Action.objects.get(kind="resume")
+    assert (resume.status, resume.observed_state, resume.requested_by) == (
+        "done",
+        "running",
+        bureau,
+    )
+    assert "已恢復執行" in mailoutbox[-1].subject and "已移除挖礦程式" in mailoutbox[-1].body
+
+
+def test_a_transient_failure_is_retried_then_the_operator_is_alerted(
+    pegged, monkeypatch, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    from vmquota.hypervisors.libvirt import LibvirtAdapter
+
+    settings.VMQUOTA_ACTION_MAX_ATTEMPTS = 2
+
+    def down(self, uuid):
+        raise HypervisorError("connection refused")
+
+    monkeypatch.setattr(LibvirtAdapter, "suspend", down)
+    with django_capture_on_commit_callbacks(execute=False):
+        evaluate_cycle(now=at(31))
+    suspend = Action.objects.get(kind="suspend")
+    from vmquota.services import ActionRetry
+
+    with pytest.raises(ActionRetry):
+        action_perform(action_id=suspend.pk)
+    suspend.refresh_from_db()
+    assert (suspend.status, suspend.attempts) == ("pending", 1)
+    assert action_perform(action_id=suspend.pk) == "not_claimed"  # back-off not over yet
+    Action.objects.filter(pk=suspend.pk).update(next_attempt_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert action_perform(action_id=suspend.pk) == "failed"
+    assert "處置失敗" in mailoutbox[-1].subject and mailoutbox[-1].to == ["ops@ntpc.edu.tw"]
+
+
+def test_a_permanent_failure_is_not_retried(
+    pegged, monkeypatch, django_capture_on_commit_callbacks
+):
+    from vmquota.hypervisors.libvirt import LibvirtAdapter
+
+    monkeypatch.setattr(LibvirtAdapter, "suspend",
+                        lambda self, uuid: (_ for _ in ()).throw(HypervisorError("no domain", permanent=True)))  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=False):
+        evaluate_cycle(now=at(31))
+    suspend = Action.objects.get(kind="suspend")
+    with django_capture_on_commit_callbacks(execute=False):
+        assert action_perform(action_id=suspend.pk) == "failed"
+    assert Action.objects.filter(kind="operator").count() == 1
+
+
+def test_an_exempted_vm_is_recorded_but_not_touched(
+    pegged, domain, bureau, mailoutbox, django_capture_on_commit_callbacks
+):
+    Exemption.objects.create(school=pegged.school, starts_at=at(-60), ends_at=at(120),
+                             reason="資訊競賽壓力測試", granted_by=bureau)  # fmt: skip
+    run_cycle(django_capture_on_commit_callbacks, at(31))
+    assert Incident.objects.filter(exempted=True).count() == 2
+    assert not Action.objects.exists() and not mailoutbox
+    assert domain.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+
+
+def test_alert_then_resolved_and_reminders_every_4_hours(
+    xindian_school, coordinator, mailoutbox, django_capture_on_commit_callbacks
+):
+    factories.seed_policy()
+    vm = factories.vm("xd-web", xindian_school)
+    store([(vm.pk, at(m), 97.0, 5.0) for m in range(31)])
+    run_cycle(django_capture_on_commit_callbacks, at(31))
+    assert [m.subject for m in mailoutbox] == [
+        "【虛擬機房告警】xd-web：CPU ≥ 95 % 連續 30 分鐘 → 告警"
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders_queue(now=at(30) + timedelta(hours=4)) == 1
+        assert reminders_queue(now=at(30) + timedelta(hours=5)) == 0
+    assert "提醒" in mailoutbox[-1].subject
+    store([(vm.pk, at(31), 10.0, 5.0)])
+    run_cycle(django_capture_on_commit_callbacks, at(32))
+    assert "已恢復正常" in mailoutbox[-1].subject
+    assert len(mailoutbox) == 3
+
+
+def test_the_suspend_is_skipped_when_the_streak_ended_before_the_worker_got_to_it(
+    pegged, domain, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        evaluate_cycle(now=at(31))
+        store([(pegged.pk, at(31), 3.0, 0.0)])
+        evaluate_cycle(now=at(32))
+    suspend = Action.objects.get(kind="suspend")
+    assert action_perform(action_id=suspend.pk) == "skipped"
+    assert domain.state()[0] == libvirt.VIR_DOMAIN_RUNNING

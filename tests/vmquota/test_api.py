@@ -1,0 +1,116 @@
+"""POST /api/vmquota/samples: token auth, whole-batch validation, duplicates ignored."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.vmquota import factories
+from vmquota.models import CollectorToken, UsageSample
+
+pytestmark = pytest.mark.django_db
+URL = "/api/vmquota/samples"
+
+
+@pytest.fixture
+def token(bureau):
+    return CollectorToken.issue(name="機房收集器", created_by=bureau)[1]
+
+
+@pytest.fixture
+def web(xindian_school):
+    return factories.vm("xd-web", xindian_school)
+
+
+def post(client, body, token=None):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    return client.post(URL, json.dumps(body), content_type="application/json", **headers)
+
+
+def row(minutes_ago=1, **kw):
+    ts = (timezone.now() - timedelta(minutes=minutes_ago)).replace(microsecond=0).isoformat()
+    return {"vm": "xd-web", "ts": ts, "cpu_percent": 12.5, "net_kbps": 300, **kw}
+
+
+def test_stores_a_batch_and_ignores_a_resent_duplicate(client, token, web):
+    rows = [row(3), row(2), row(1)]
+    assert post(client, {"samples": rows}, token).json() == {
+        "received": 3,
+        "stored": 3,
+        "duplicates": 0,
+    }
+    assert post(client, {"samples": rows}, token).json() == {
+        "received": 3,
+        "stored": 0,
+        "duplicates": 3,
+    }
+    assert UsageSample.objects.count() == 3
+    assert CollectorToken.objects.get().last_used_at is not None
+
+
+def test_the_vm_may_be_named_by_uuid(client, token, web):
+    assert post(client, {"samples": [row(vm=str(web.uuid).upper())]}, token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ({"cpu_percent": 100.1}, "cpu_percent"),
+        ({"cpu_percent": -1}, "cpu_percent"),
+        ({"cpu_percent": "50"}, "cpu_percent"),
+        ({"net_kbps": -0.5}, "net_kbps"),
+        ({"net_kbps": "fast"}, "net_kbps"),
+        ({"ts": "2019-09-10T10:00:00"}, "ts"),
+        ({"ts": (timezone.now() + timedelta(minutes=6)).isoformat()}, "ts"),
+        ({"vm": "no-such-vm"}, "vm"),
+    ],
+)
+def test_any_invalid_row_refuses_the_whole_batch(client, token, web, bad, field):
+    response = post(client, {"samples": [row(2), row(1, **bad)]}, token)
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert [(e["index"], e["field"]) for e in errors] == [(1, field)]
+    assert errors[0]["message"]
+    assert not UsageSample.objects.exists()
+
+
+def test_missing_wrong_or_revoked_token_is_401(client, token, web):
+    assert post(client, {"samples": [row()]}).status_code == 401
+    assert post(client, {"samples": [row()]}, "vmq_wrong").status_code == 401
+    CollectorToken.objects.update(revoked_at=timezone.now())
+    assert post(client, {"samples": [row()]}, token).status_code == 401
+    assert not UsageSample.objects.exists()
+
+
+def test_over_the_limit_is_413(client, token, web, settings):
+    settings.VMQUOTA_MAX_SAMPLES_PER_REQUEST = 3
+    assert post(client, {"samples": [row(i) for i in range(1, 5)]}, token).status_code == 413
+    assert not UsageSample.objects.exists()
+
+
+def test_not_json_is_400(client, token, web):
+    response = client.post(URL, "{", content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
+    assert response.status_code == 400
+
+
+def test_token_is_stored_hashed_and_is_long(token):
+    row = CollectorToken.objects.get()
+    assert token not in (row.digest, row.prefix) and len(token) >= 40
+
+
+def test_openapi_description_is_served(client):
+    doc = client.get("/api/vmquota/openapi.json").json()
+    assert "/api/vmquota/samples" in doc["paths"]
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_query_count_does_not_grow_with_the_batch(
+    client, token, web, size, django_assert_max_num_queries
+):
+    base = timezone.now().replace(second=0, microsecond=0) - timedelta(days=1)
+    rows = [{"vm": "xd-web", "ts": (base + timedelta(minutes=i)).isoformat(), "cpu_percent": 1,
+             "net_kbps": 1} for i in range(size)]  # fmt: skip
+    with django_assert_max_num_queries(12):
+        assert post(client, {"samples": rows}, token).status_code == 200
