@@ -41,6 +41,10 @@ class Entry:
     def paragraphs(self):
         return self.text.split("\n")
 
+    @property
+    def item_pk(self):
+        return int(self.anchor.split("-", 1)[1]) if self.anchor.startswith("item-") else None
+
 
 @dataclass
 class MotionEntry:
@@ -56,6 +60,11 @@ class MotionEntry:
 class Table:
     headers: list
     rows: list  # [[cell, …]]
+
+    @property
+    def labelled_rows(self):
+        """[[(header, cell), …], …] – the phone layout labels every cell with its column."""
+        return [list(zip(self.headers, row, strict=False)) for row in self.rows]
 
 
 @dataclass

@@ -1,0 +1,42 @@
+from django.contrib import admin
+
+from .models import Correction, Meeting, MeetingSeries, MinutesNotice, Motion, ReportItem
+
+
+@admin.register(MeetingSeries)
+class MeetingSeriesAdmin(admin.ModelAdmin):
+    list_display = ["name", "organiser"]
+
+
+class MotionInline(admin.StackedInline):
+    model = Motion
+    extra = 0
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ["title", "held_on", "status", "published_at"]
+    list_filter = ["status", "series"]
+    search_fields = ["title", "place", "chair"]
+    date_hierarchy = "held_on"
+    inlines = [MotionInline]
+    readonly_fields = ["source_text", "import_warnings", "published_at"]
+
+
+@admin.register(ReportItem)
+class ReportItemAdmin(admin.ModelAdmin):
+    list_display = ["meeting", "division", "parent", "position", "__str__"]
+    list_filter = ["division"]
+    raw_id_fields = ["meeting", "parent"]
+
+
+@admin.register(Correction)
+class CorrectionAdmin(admin.ModelAdmin):
+    list_display = ["meeting", "target", "corrected_by", "corrected_at"]
+    readonly_fields = [f.name for f in Correction._meta.fields]
+
+
+@admin.register(MinutesNotice)
+class MinutesNoticeAdmin(admin.ModelAdmin):
+    list_display = ["meeting", "email", "sent_at"]
+    readonly_fields = [f.name for f in MinutesNotice._meta.fields]

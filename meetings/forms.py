@@ -1,0 +1,111 @@
+"""Forms of the minutes pages. Every field has a Chinese label; errors are tied to fields."""
+
+from django import forms
+
+from portal.forms_fields import ROCDateField
+from portal.models import Division
+
+from . import importer
+from .models import Meeting, Motion
+
+REASON_HELP = "已發布的會議紀錄修改會留下更正紀錄（誰、何時、改了什麼、原因）。"
+
+
+class ImportForm(forms.Form):
+    text = forms.CharField(
+        label="貼上會議紀錄全文",
+        required=False,
+        strip=False,  # warnings cite line numbers of the text as pasted
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text="從 Word 或 PDF 全選複製後貼上；也可以改為上傳 .docx 或 .txt 檔。",
+    )
+    file = forms.FileField(label="或上傳檔案（.docx、.txt）", required=False)
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload:
+            if upload.size > importer.MAX_BYTES:
+                raise forms.ValidationError(
+                    f"檔案太大（{upload.size / 1024 / 1024:.1f} MB）；會議紀錄不會超過 "
+                    f"{importer.MAX_BYTES // 1024 // 1024} MB，請確認選擇的是會議紀錄。"
+                )
+            try:
+                data["text"] = importer.text_from_upload(upload.read(), upload.name)
+            except importer.ImportRejected as exc:
+                self.add_error("file", str(exc))
+        elif not (data.get("text") or "").strip():
+            raise forms.ValidationError("請貼上會議紀錄全文，或上傳 .docx／.txt 檔案。")
+        return data
+
+
+class HeaderForm(forms.ModelForm):
+    held_on = ROCDateField(label="會議日期")
+    reason = forms.CharField(
+        label="更正原因", required=False, max_length=300, help_text=REASON_HELP
+    )
+
+    class Meta:
+        model = Meeting
+        fields = ["title", "held_on", "start_time", "adjourned_time", "place", "chair", "recorder",
+                  "attendance_note", "chair_remarks"]  # fmt: skip
+        widgets = {
+            "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "adjourned_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "chair_remarks": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not (self.instance.pk and self.instance.is_published):
+            del self.fields["reason"]
+        else:
+            self.fields["reason"].required = True
+
+    def changes(self):
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class NewMeetingForm(HeaderForm):
+    pass
+
+
+class ItemTextForm(forms.Form):
+    text = forms.CharField(label="內容", widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label="更正原因", required=False, max_length=300, help_text=REASON_HELP
+    )
+
+
+class ItemAddForm(forms.Form):
+    division = forms.ModelChoiceField(
+        label="組別", queryset=Division.objects.all(), empty_label=None
+    )
+    parent = forms.TypedChoiceField(label="放在", coerce=int, required=False, empty_value=None)
+    text = forms.CharField(label="內容", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, parents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].choices = [("", "最上層（新的一項）")] + [
+            (pk, f"{label} 之下") for pk, label in parents
+        ]
+
+
+class MotionForm(forms.ModelForm):
+    reason = forms.CharField(
+        label="更正原因", required=False, max_length=300, help_text=REASON_HELP
+    )
+
+    class Meta:
+        model = Motion
+        fields = ["kind", "subject", "explanation", "resolution", "proposer"]
+        widgets = {
+            "subject": forms.Textarea(attrs={"rows": 2}),
+            "explanation": forms.Textarea(attrs={"rows": 2}),
+            "resolution": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="搜尋會議紀錄", max_length=100, required=False,
+                        help_text="例如：資安、黑快馬、OpenID；多個詞以空白分隔。")  # fmt: skip

@@ -1,0 +1,435 @@
+"""Pages of the minutes. Thin: load through an access check, call one service, render."""
+
+import secrets
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from portal import access, rocdate
+
+from . import feeds, importer, rendering, selectors, services
+from .forms import (
+    HeaderForm,
+    ImportForm,
+    ItemAddForm,
+    ItemTextForm,
+    MotionForm,
+    NewMeetingForm,
+    SearchForm,
+)
+from .models import FeedKey, Meeting, Motion, ReportItem
+
+
+def member_required(view):
+    """Logged in (else the login page) and holding a role (else the waiting page)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not access.has_role(request.user):
+            return render(request, "portal/pending.html")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_required(view):
+    @member_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        access.require(
+            request,
+            selectors.can_manage(request.user),
+            "只有教育局承辦人可以撰寫、匯入或發布會議紀錄。",
+        )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _meeting_for(request, pk, *, manage=False):
+    meeting = get_object_or_404(Meeting.objects.select_related("series"), pk=pk)
+    if manage:
+        access.require(
+            request, selectors.can_manage(request.user), "只有教育局承辦人可以修改會議紀錄。"
+        )
+    else:
+        access.require(request, selectors.can_view(request.user, meeting), "這份會議紀錄尚未發布。")
+    return meeting
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@member_required
+def meeting_list(request):
+    years = selectors.years(request.user)
+    try:
+        year = int(
+            request.GET.get("year")
+            or (years[0] if years else rocdate.roc_year(timezone.localdate()))
+        )
+    except ValueError:
+        year = years[0] if years else rocdate.roc_year(timezone.localdate())
+    meetings = list(selectors.meetings_of_year(request.user, year))
+    return render(
+        request,
+        "meetings/list.html",
+        {
+            "years": years,
+            "year": year,
+            "meetings": meetings,
+            "can_manage": selectors.can_manage(request.user),
+            "feed_key": _feed_key(request.user),
+            "search_form": SearchForm(),
+        },
+    )
+
+
+@member_required
+def meeting_detail(request, pk):
+    meeting = _meeting_for(request, pk)
+    manage = selectors.can_manage(request.user)
+    return render(
+        request,
+        "meetings/detail.html",
+        {
+            "meeting": meeting,
+            "doc": selectors.meeting_document(meeting),
+            "can_manage": manage,
+            "corrections": list(meeting.corrections.select_related("corrected_by")),
+        },
+    )
+
+
+def _filename(meeting, ext):
+    return f"{rocdate.roc_year(meeting.held_on)}-{meeting.held_on.month:02d}-minutes.{ext}"
+
+
+@member_required
+def meeting_text(request, pk):
+    meeting = _meeting_for(request, pk)
+    body = rendering.as_text(selectors.meeting_document(meeting))
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(meeting, "txt")}"'
+    return response
+
+
+@member_required
+def meeting_docx(request, pk):
+    meeting = _meeting_for(request, pk)
+    body = rendering.as_docx(selectors.meeting_document(meeting))
+    response = HttpResponse(
+        body,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(meeting, "docx")}"'
+    return response
+
+
+@member_required
+def search(request):
+    form = SearchForm(request.GET or None)
+    q = selectors.clean_query(request.GET.get("q"))
+    hits = selectors.search(q) if q else []
+    too_short = bool(q) and len(q.replace(" ", "")) < selectors.SEARCH_MIN_CHARS
+    return render(
+        request,
+        "meetings/search.html",
+        {"form": form, "q": q, "hits": hits, "too_short": too_short,
+         "limit": selectors.SEARCH_LIMIT},
+    )  # fmt: skip
+
+
+# --- subscribing -------------------------------------------------------------------------------
+
+
+def _feed_key(user):
+    row, _ = FeedKey.objects.get_or_create(user=user, defaults={"key": secrets.token_urlsafe(24)})
+    return row.key
+
+
+def _feed_user(key):
+    row = FeedKey.objects.select_related("user").filter(key=key).first()
+    if row is None or not row.user.is_active or not access.has_role(row.user):
+        raise Http404("訂閱連結無效")
+    return row.user
+
+
+def feed_atom(request, key):
+    _feed_user(key)
+    return feeds.PublishedMinutesFeed()(request)
+
+
+def feed_ics(request, key):
+    _feed_user(key)
+    body = feeds.upcoming_calendar(request)
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+@staff_required
+def meeting_import(request):
+    """Paste or upload → preview (what was understood, and what was not) → save as draft."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    context = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        text = form.cleaned_data["text"]
+        if request.POST.get("action") == "save":
+            try:
+                meeting = services.meeting_import(text=text, user=request.user)
+            except (importer.ImportRejected, services.MeetingImportError) as exc:
+                context["problems"] = getattr(exc, "problems", [str(exc)])
+            else:
+                messages.success(request, f"已匯入「{meeting.title}」為草稿，請核對後發布。")
+                return redirect("meetings:edit", pk=meeting.pk)
+        else:
+            try:
+                plan = services.meeting_import_check(text=text)
+                context["result"] = plan.result
+            except importer.ImportRejected as exc:
+                form.add_error("text", str(exc))
+            except services.MeetingImportError as exc:
+                context["problems"] = exc.problems
+                try:
+                    context["result"] = importer.parse(text)
+                except importer.ImportRejected:
+                    pass
+            context["text"] = text
+    return render(request, "meetings/import.html", context)
+
+
+@staff_required
+def meeting_new(request):
+    form = NewMeetingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        fields = form.changes()
+        meeting = services.meeting_create(
+            user=request.user, title=fields.pop("title"), held_on=fields.pop("held_on"), **fields
+        )
+        messages.success(request, "已建立草稿。")
+        return redirect("meetings:edit", pk=meeting.pk)
+    return render(request, "meetings/new.html", {"form": form})
+
+
+def _item_choices(doc):
+    section = next(s for s in doc.sections if s.key == "reports")
+    return [
+        (entry.item_pk, f"{entry.label}{entry.text[:20]}")
+        for entry in rendering.walk_entries(section.entries)
+        if entry.item_pk
+    ]
+
+
+@staff_required
+def meeting_edit(request, pk):
+    meeting = _meeting_for(request, pk, manage=True)
+    form = HeaderForm(request.POST or None, instance=Meeting.objects.get(pk=meeting.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.meeting_update(
+                meeting=meeting, user=request.user, changes=form.changes(),
+                reason=form.cleaned_data.get("reason", ""),
+            )  # fmt: skip
+        except services.MeetingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "已儲存會議資訊。")
+            return redirect("meetings:edit", pk=meeting.pk)
+    doc = selectors.meeting_document(meeting)
+    motions = {m.pk: m for m in Motion.objects.filter(meeting=meeting)}
+    motion_sections = []
+    for section in doc.sections:
+        if section.key in ("proposals", "extempore"):
+            rows = []
+            for entry in section.motions:
+                motion = motions[int(entry.anchor.split("-")[1])]
+                mform = MotionForm(prefix=f"m{motion.pk}", instance=motion)
+                del mform.fields["kind"]
+                if not meeting.is_published:
+                    del mform.fields["reason"]
+                else:
+                    mform.fields["reason"].required = True
+                rows.append((entry, motion, mform))
+            motion_sections.append((section, rows))
+    motion_form = MotionForm(prefix="motion")
+    del motion_form.fields["reason"]
+    return render(
+        request,
+        "meetings/edit.html",
+        {
+            "meeting": meeting,
+            "doc": doc,
+            "form": form,
+            "add_form": ItemAddForm(parents=_item_choices(doc), prefix="add"),
+            "motion_form": motion_form,
+            "motion_sections": motion_sections,
+            "item_actions": [
+                ("up", "上移"),
+                ("down", "下移"),
+                ("indent", "降一層"),
+                ("outdent", "升一層"),
+                ("delete", "刪除"),
+            ],
+            "motion_actions": [("up", "上移"), ("down", "下移"), ("delete", "刪除")],
+        },
+    )
+
+
+def _back(meeting, anchor=""):
+    return redirect(reverse("meetings:edit", args=[meeting.pk]) + (f"#{anchor}" if anchor else ""))
+
+
+def _run(request, meeting, call, success, anchor=""):
+    try:
+        call()
+    except services.MeetingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return _back(meeting, anchor)
+
+
+@require_POST
+@staff_required
+def item_add(request, pk):
+    meeting = _meeting_for(request, pk, manage=True)
+    doc = selectors.meeting_document(meeting)
+    form = ItemAddForm(request.POST, parents=_item_choices(doc), prefix="add")
+    if not form.is_valid():
+        messages.error(request, "請填寫項目內容並選擇組別。")
+        return _back(meeting, "add-item")
+    parent = None
+    if form.cleaned_data["parent"]:
+        parent = get_object_or_404(ReportItem, pk=form.cleaned_data["parent"], meeting=meeting)
+    return _run(
+        request, meeting,
+        lambda: services.report_item_add(
+            meeting=meeting, user=request.user, division=form.cleaned_data["division"],
+            text=form.cleaned_data["text"], parent=parent,
+        ),
+        "已新增項目。", "add-item",
+    )  # fmt: skip
+
+
+@require_POST
+@staff_required
+def item_update(request, pk, item_pk):
+    meeting = _meeting_for(request, pk, manage=True)
+    item = get_object_or_404(ReportItem, pk=item_pk, meeting=meeting)
+    form = ItemTextForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "項目內容不可空白。")
+        return _back(meeting, f"edit-item-{item.pk}")
+    return _run(
+        request, meeting,
+        lambda: services.report_item_update(
+            item=item, user=request.user, text=form.cleaned_data["text"],
+            reason=form.cleaned_data["reason"],
+        ),
+        "已儲存項目。", f"edit-item-{item.pk}",
+    )  # fmt: skip
+
+
+ITEM_ACTIONS = {
+    "up": "已上移。",
+    "down": "已下移。",
+    "indent": "已降一層。",
+    "outdent": "已升一層。",
+}
+
+
+@require_POST
+@staff_required
+def item_action(request, pk, item_pk, action):
+    meeting = _meeting_for(request, pk, manage=True)
+    item = get_object_or_404(ReportItem, pk=item_pk, meeting=meeting)
+    if action == "delete":
+        return _run(
+            request, meeting, lambda: services.report_item_delete(item=item, user=request.user),
+            "已刪除項目。", "sec-reports",
+        )  # fmt: skip
+    if action not in ITEM_ACTIONS:
+        raise Http404
+    return _run(
+        request, meeting,
+        lambda: services.report_item_move(item=item, user=request.user, direction=action),
+        ITEM_ACTIONS[action], f"edit-item-{item.pk}",
+    )  # fmt: skip
+
+
+@require_POST
+@staff_required
+def motion_add(request, pk):
+    meeting = _meeting_for(request, pk, manage=True)
+    form = MotionForm(request.POST, prefix="motion")
+    if not form.is_valid():
+        messages.error(request, "請填寫類別與案由。")
+        return _back(meeting, "add-motion")
+    data = form.cleaned_data
+    return _run(
+        request, meeting,
+        lambda: services.motion_add(
+            meeting=meeting, user=request.user, kind=data["kind"], subject=data["subject"],
+            explanation=data["explanation"], resolution=data["resolution"],
+            proposer=data["proposer"],
+        ),
+        "已新增提案。", "add-motion",
+    )  # fmt: skip
+
+
+@require_POST
+@staff_required
+def motion_update(request, pk, motion_pk):
+    meeting = _meeting_for(request, pk, manage=True)
+    motion = get_object_or_404(Motion, pk=motion_pk, meeting=meeting)
+    form = MotionForm(request.POST, prefix=f"m{motion.pk}", instance=Motion(kind=motion.kind))
+    del form.fields["kind"]
+    if not form.is_valid():
+        messages.error(request, "案由不可空白。")
+        return _back(meeting, f"edit-motion-{motion.pk}")
+    changes = {
+        k: form.cleaned_data[k] for k in ("subject", "explanation", "resolution", "proposer")
+    }
+    return _run(
+        request, meeting,
+        lambda: services.motion_update(
+            motion=motion, user=request.user, changes=changes, reason=form.cleaned_data["reason"]
+        ),
+        "已儲存提案。", f"edit-motion-{motion.pk}",
+    )  # fmt: skip
+
+
+@require_POST
+@staff_required
+def motion_action(request, pk, motion_pk, action):
+    meeting = _meeting_for(request, pk, manage=True)
+    motion = get_object_or_404(Motion, pk=motion_pk, meeting=meeting)
+    if action == "delete":
+        call = lambda: services.motion_delete(motion=motion, user=request.user)  # noqa: E731
+        return _run(request, meeting, call, "已刪除提案。", "sec-extempore")
+    if action not in ("up", "down"):
+        raise Http404
+    call = lambda: services.motion_move(motion=motion, user=request.user, direction=action)  # noqa: E731
+    return _run(request, meeting, call, ITEM_ACTIONS[action], f"edit-motion-{motion.pk}")
+
+
+@require_POST
+@staff_required
+def meeting_publish(request, pk):
+    meeting = _meeting_for(request, pk, manage=True)
+    try:
+        meeting = services.meeting_publish(meeting=meeting, user=request.user)
+    except services.MeetingError as exc:
+        messages.error(request, str(exc))
+        return redirect("meetings:edit", pk=meeting.pk)
+    messages.success(request, "已發布，將以電子郵件通知訂閱的資訊組長。")
+    return redirect(meeting.get_absolute_url())
