@@ -93,8 +93,8 @@ def initial_of(offer, school_year):
         "activity": short(offer.activity_starts_on, offer.activity_ends_on, school_year),
         "venue": offer.venue,
         "fee": "免費" if not offer.fee else str(offer.fee),
-        "registration": rules.format_range(
-            offer.registration_starts_on, offer.registration_ends_on
+        "registration": short(
+            offer.registration_starts_on, offer.registration_ends_on, school_year
         ),
         "grade_from": str(offer.grade_from),
         "grade_to": str(offer.grade_to),

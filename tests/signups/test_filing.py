@@ -163,3 +163,12 @@ def test_the_list_and_survey_pages_lead_the_coordinator_to_the_schools_table(
 def test_the_home_page_shows_open_surveys_and_this_schools_state(login, coordinator, survey):
     page = login(coordinator).get("/").content.decode()
     assert survey.title in page and "未填" in page
+
+
+def test_saved_rows_come_back_in_the_tables_short_date_form(
+    login, coordinator, xindian_school, survey
+):
+    client = login(coordinator)
+    client.post(url(survey, xindian_school), table_post([GOOD_ROW]))
+    page = client.get(url(survey, xindian_school)).content.decode()
+    assert 'value="2/3~4"' in page and 'value="12/25~1/3"' in page
