@@ -55,15 +55,18 @@ def _panel(points, start, end, *, label, unit, y_max, thresholds, spans, css):
     for hours in range(0, 25, 6):
         tx = LEFT + hours / 24 * plot_w
         tick = (start + timedelta(hours=hours)).astimezone()
+        anchor = "end" if hours == 24 else "middle"
         parts.append(
-            f'<text class="vmq-axis" x="{tx:.1f}" y="{HEIGHT - 6}" text-anchor="middle">'
+            f'<text class="vmq-axis" x="{tx:.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}">'
             f"{tick:%H:%M}</text>"
         )
-    for value, name in thresholds:
+    for i, (value, name) in enumerate(sorted(thresholds)):
+        # close thresholds (95 and 100) would overlap: labels alternate below and above the line
+        label_y = y(value) + 12 if i % 2 == 0 and len(thresholds) > 1 else y(value) - 3
         parts.append(
             f'<line class="vmq-threshold" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" '
             f'y2="{y(value):.1f}"/><text class="vmq-threshold-label" x="{WIDTH - RIGHT - 4}" '
-            f'y="{y(value) - 3:.1f}" text-anchor="end">{escape(name)}</text>'
+            f'y="{label_y:.1f}" text-anchor="end">{escape(name)}</text>'
         )
     if points:
         coords = " ".join(f"{x(ts + BUCKET / 2):.1f},{y(v):.1f}" for ts, v in points)
