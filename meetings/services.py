@@ -142,12 +142,17 @@ def meeting_import(*, text, user, publish=False, series=None):
         )
         for i, m in enumerate(r.motions, start=1)
     )
-    tracking.services.minutes_import_apply(
-        meeting=meeting,
-        tracked_items=[dict(item) for item in r.tracked_items],
-        new_tracked_items=[dict(item) for item in r.new_tracked_items],
-        user=user,
-    )
+    # tracking/ validates its tables too; its refusal rolls this whole import back
+    refused = getattr(tracking.services, "MinutesImportError", None) or ()
+    try:
+        tracking.services.minutes_import_apply(
+            meeting=meeting,
+            tracked_items=[dict(item) for item in r.tracked_items],
+            new_tracked_items=[dict(item) for item in r.new_tracked_items],
+            user=user,
+        )
+    except refused as exc:
+        raise MeetingImportError(getattr(exc, "errors", None) or [str(exc)]) from exc
     tracking.services.meeting_saved(meeting=meeting, user=user)
     audit.record(
         "meetings.imported",

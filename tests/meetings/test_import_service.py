@@ -84,3 +84,32 @@ def test_a_meeting_without_a_date_is_not_saved(divisions, bureau, tracking_calls
             text="某會議紀錄\n業務報告：\n一、資訊推廣組：\n(一)內容。", user=bureau
         )
     assert "會議日期" in str(exc.value)
+
+
+def test_a_refusal_from_tracking_becomes_an_import_problem_and_saves_nothing(
+    seed_text, divisions, bureau, monkeypatch
+):
+    import tracking.services
+
+    class Refused(Exception):
+        def __init__(self, errors):
+            self.errors = errors
+
+    def refuse(**kwargs):
+        raise Refused(["上次會議追蹤列管事項第 2 列：找不到案號 2"])
+
+    monkeypatch.setattr(tracking.services, "MinutesImportError", Refused, raising=False)
+    monkeypatch.setattr(tracking.services, "minutes_import_apply", refuse)
+    with pytest.raises(services.MeetingImportError) as exc:
+        services.meeting_import(text=seed_text, user=bureau)
+    assert exc.value.problems == ["上次會議追蹤列管事項第 2 列：找不到案號 2"]
+    assert Meeting.objects.count() == 0
+
+
+def test_the_seed_imports_through_the_real_tracking_app(seed_text, divisions, bureau):
+    """No stand-in: the tables go to tracking/ and come back through minutes_tables."""
+    from meetings import rendering, selectors
+
+    meeting = services.meeting_import(text=seed_text, user=bureau, publish=True)
+    text = rendering.as_text(selectors.meeting_document(meeting))
+    assert "柒、新追蹤列管事項" in text and "拾壹、散會(下午 12:30)" in text
