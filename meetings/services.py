@@ -479,7 +479,8 @@ def search_index_rebuild(*, meeting):
         for entry in rendering.walk_entries(section.entries):
             path[entry.depth] = entry.label
             trail = " ".join(path[d] for d in range(entry.depth + 1) if d in path)
-            add(entry.anchor, f"{head} {trail}", entry.text)
+            if entry.depth:  # a division's name alone is not a finding
+                add(entry.anchor, f"{head} {trail}", entry.text)
         for motion in section.motions:
             body = "\n".join(
                 filter(
