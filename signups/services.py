@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from portal import access, audit
+from portal import audit
 
 from .models import (
     Blackout,
@@ -256,7 +256,3 @@ def coordinator_emails(school):
             .values_list("user__email", flat=True)
         }
     )
-
-
-def can_file(user, school):
-    return access.can_act_for_school(user, school)
