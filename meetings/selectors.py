@@ -29,13 +29,8 @@ def visible_meetings(user):
     return qs.filter(status=Meeting.Status.PUBLISHED)
 
 
-def can_view(user, meeting):
-    return meeting.is_published or access.is_staff(user)
-
-
-def can_manage(user):
-    """Writing, importing, publishing and correcting minutes: bureau staff (and admins)."""
-    return access.is_staff(user)
+can_view = access.can_view_meeting  # the rules live in portal/access.py
+can_manage = access.can_manage_meetings
 
 
 def meeting_document(meeting):

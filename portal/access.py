@@ -155,3 +155,16 @@ def deny(request, reason, **detail):
 def require(request, allowed, reason="您沒有權限執行這項操作。", **detail):
     if not allowed:
         deny(request, reason, **detail)
+
+
+# --- meetings -------------------------------------------------------------------------------
+
+
+def can_view_meeting(user, meeting):
+    """Published minutes are read by everyone with a role; drafts only by bureau staff."""
+    return is_staff(user) or (meeting.is_published and has_role(user))
+
+
+def can_manage_meetings(user):
+    """Writing, importing, publishing and correcting minutes: bureau staff (and admins)."""
+    return is_staff(user)
