@@ -39,6 +39,9 @@ class DecisionForm(forms.Form):
     current_status = forms.CharField(
         label="現辦理情形", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # the 現辦理情形 the form showed: when it is submitted unchanged, an update posted meanwhile is
+    # not overwritten by this older text
+    status_seen = forms.CharField(required=False, widget=forms.HiddenInput)
     resolution = forms.CharField(
         label="決議文字",
         required=False,

@@ -87,6 +87,13 @@ def item_list(request):
     )
 
 
+def _decision_form(review):
+    status = review.current_status
+    return DecisionForm(
+        prefix=f"r{review.pk}", initial={"current_status": status, "status_seen": status}
+    )
+
+
 def _detail_context(request, item, *, update_form=None, assign_form=None):
     user = request.user
     can_update = item.is_open and access.can_update_division_work(user, item.division)
@@ -101,10 +108,7 @@ def _detail_context(request, item, *, update_form=None, assign_form=None):
         "is_staff": is_staff,
         "assign_form": assign_form
         or (AssignForm(initial={"division": item.division_id}) if is_staff else None),
-        "decision_forms": [
-            (r, DecisionForm(prefix=f"r{r.pk}", initial={"current_status": r.current_status}))
-            for r in pending
-        ]
+        "decision_forms": [(r, _decision_form(r)) for r in pending]
         if is_staff and item.is_open
         else [],
         "subscribed": selectors.is_subscribed(item, user),
@@ -214,7 +218,9 @@ def review_decide(request, pk):
             decision=data["decision"],
             user=request.user,
             resolution=data["resolution"],
-            current_status=data["current_status"],
+            current_status=None
+            if data["current_status"].strip() == data["status_seen"].strip()
+            else data["current_status"],
             merge_into=data["merge_into"],
         )
     except (TransitionError, services.TrackingError) as exc:
@@ -244,7 +250,7 @@ def meeting_tables(request, meeting_id):
             "status": status,
             "is_staff": is_staff,
             "decision_forms": [
-                (r, DecisionForm(prefix=f"r{r.pk}", initial={"current_status": r.current_status}))
+                (r, _decision_form(r))
                 for r in status["reviews"]
                 if not r.is_decided and r.item.is_open
             ]

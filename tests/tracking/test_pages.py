@@ -262,3 +262,24 @@ def test_the_item_page_makes_a_fixed_number_of_queries(
         response = client.get(item.get_absolute_url())
     assert response.status_code == 200
     assert f"辦理情形 {updates - 1}" in response.content.decode()
+
+
+def test_the_feed_is_refused_to_people_without_a_role_with_a_reason(login, db):
+    response = login(factories.UserFactory(username="nobody")).get(reverse("tracking:feed"))
+    assert response.status_code == 403
+    assert "僅供社群成員" in response.content.decode()
+
+
+def test_a_decision_form_submitted_unchanged_keeps_an_update_posted_meanwhile(
+    login, bureau, october, platform_clerk
+):
+    review = Review.objects.get(meeting=october, item__case_no="108-09-01")
+    shown = review.current_status  # "" when the page was opened
+    services.status_update_post(item=review.item, user=platform_clerk, text="會前剛填報的辦理情形")
+    p = f"r{review.pk}-"
+    login(bureau).post(
+        reverse("tracking:decide", args=[review.pk]),
+        {p + "decision": "continue", p + "current_status": shown, p + "status_seen": shown},
+    )
+    review.refresh_from_db()
+    assert review.is_decided and review.current_status == "會前剛填報的辦理情形"
