@@ -95,6 +95,10 @@ def test_an_update_by_the_division_reaches_the_subscriber_and_the_timeline(
     screenshot(page, "tracking-meeting")
     page.goto("/tracking/")
     screenshot(page, "tracking-list")
+    page.goto("/")
+    page.get_by_role("heading", name="本組待填報現辦理情形").wait_for()
+    screenshot(page, "tracking-home")
+    assert serious_violations(page) == []
 
 
 def test_a_clerk_of_another_division_sees_why_they_cannot_update(page, people, screenshot):
