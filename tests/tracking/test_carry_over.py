@@ -52,6 +52,13 @@ def _done_when(seed):
 def test_after_load_demo_october_lists_the_seeds_two_new_items_and_closing_one_drops_it():
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     seed = Meeting.objects.get(held_on=date(2019, 9, 10))
+    # meetings' importer handed the seed's tables to minutes_import_apply
+    closed = TrackedItem.objects.filter(state="closed").order_by("case_no")
+    assert [i.case_no for i in closed] == ["108-09-R01", "108-09-R02"]
+    assert all(i.reviews.get(meeting=seed).resolution == "本案解列。" for i in closed)
+    new = TrackedItem.objects.filter(origin_meeting=seed).order_by("case_no")
+    assert [i.origin_motion.subject[:6] for i in new] == ["因學校家長反", "有關校務行政"]
+    assert TrackedItem.objects.count() == 4
     _done_when(seed)
 
 
