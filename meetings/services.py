@@ -321,7 +321,8 @@ def report_item_update(*, item, user, text, reason=""):
 @transaction.atomic
 def report_item_move(*, item, user, direction):
     """up / down among its siblings; indent (become the last child of the item above);
-    outdent (follow its parent). Numbering follows by itself."""
+    outdent (become the next sibling of its former parent, taking its own children along; the
+    items after it stay under the old parent, renumbered). Numbering follows by itself."""
     meeting = Meeting.objects.select_for_update().get(pk=item.meeting_id)
     _editable_structure(meeting)
     item = ReportItem.objects.get(pk=item.pk)
@@ -503,7 +504,8 @@ def search_index_rebuild(*, meeting):
 
 
 def notice_recipients(meeting):
-    """Coordinators who opted in (User.notify_on_minutes) and have an address."""
+    """Coordinators and district conveners who opted in (User.notify_on_minutes) and have an
+    address – once each, however many memberships they hold."""
     from django.contrib.auth import get_user_model
 
     from portal.models import Role
@@ -513,7 +515,7 @@ def notice_recipients(meeting):
         .objects.filter(
             is_active=True,
             notify_on_minutes=True,
-            memberships__role=Role.COORDINATOR,
+            memberships__role__in=[Role.COORDINATOR, Role.CONVENER],
         )
         .exclude(email="")
         .distinct()
@@ -522,7 +524,7 @@ def notice_recipients(meeting):
 
 
 def publication_notices_send(*, meeting_id):
-    """E-mail each opted-in coordinator once. A notice row is claimed by a conditional UPDATE
+    """E-mail each opted-in coordinator and convener once. A notice row is claimed by a conditional UPDATE
     before sending, so two workers (or a redelivered task) never send the same notice twice;
     a failed send releases the claim and re-raises so the task retries."""
     from portal.mail import send_email

@@ -70,6 +70,27 @@ def test_publishing_e_mails_opted_in_coordinators_once(divisions, bureau, coordi
     assert MinutesNotice.objects.get().sent_at is not None
 
 
+def test_conveners_are_told_too_and_nobody_twice(divisions, bureau, coordinator, convener,
+                                                 beixin_school, jiangcui_school, mailoutbox,
+                                                 tracking_calls):  # fmt: skip
+    from portal.models import Membership, Role
+
+    # one person with every hat: coordinator of two schools and convener of a district
+    many_hats = factories.coordinator_of(beixin_school, username="many-hats")
+    Membership.objects.create(user=many_hats, role=Role.COORDINATOR, school=jiangcui_school)
+    Membership.objects.create(user=many_hats, role=Role.CONVENER, district=beixin_school.district)
+    quiet_convener = factories.convener_of(jiangcui_school.district, username="quiet-convener")
+    quiet_convener.notify_on_minutes = False
+    quiet_convener.save()
+    meeting = services.meeting_create(user=bureau, title="測試會議", held_on=date(2020, 1, 1))
+    Meeting.objects.filter(pk=meeting.pk).update(status="published")
+    assert services.publication_notices_send(meeting_id=meeting.pk) == 3
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [coordinator.email, convener.email, many_hats.email]
+    )  # not the bureau clerk, not the convener who opted out
+    assert services.publication_notices_send(meeting_id=meeting.pk) == 0
+
+
 def test_a_failed_send_releases_the_claim_for_the_retry(
     divisions, bureau, coordinator, monkeypatch, mailoutbox
 ):
