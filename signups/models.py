@@ -301,3 +301,66 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.survey} → {self.school} ({self.kind})"
+
+
+class SurveyChange(models.Model):
+    """One edit of a survey by the bureau: who, when, and each field's old and new value as text
+    (dates in ROC form), so a school asking "when did the deadline move?" gets an answer."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="changes")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    fields = models.JSONField("變更內容", default=list, help_text="[{field, label, old, new}]")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "調查修改紀錄"
+        verbose_name_plural = "調查修改紀錄"
+
+    def __str__(self):
+        return f"{self.survey}：{'、'.join(f['label'] for f in self.fields)}"
+
+
+class ImportRun(models.Model):
+    """One spreadsheet a school uploaded. The file is kept here (not on disk) until the worker has
+    judged it, so a worker on another host reads it from the database; the outcome (rows saved,
+    or every problem 「第 N 列，欄位 X：…」) stays for the result page."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "處理中"
+        SAVED = "saved", "已匯入"
+        REFUSED = "refused", "未匯入"
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="imports")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField("檔名", max_length=200, blank=True)
+    size = models.PositiveIntegerField("大小（位元組）", default=0)
+    data = models.BinaryField("檔案內容", null=True, blank=True, editable=False)
+    job = models.OneToOneField(
+        "portal.BackgroundJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(
+        "結果", max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    rows_saved = models.PositiveIntegerField("匯入列數", default=0)
+    problems = models.JSONField("問題", default=list, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "Excel 匯入"
+        verbose_name_plural = "Excel 匯入"
+
+    def __str__(self):
+        return f"{self.response} – {self.filename}（{self.get_outcome_display()}）"
+
+    def get_absolute_url(self):
+        return reverse(
+            "signups:import_result",
+            args=[self.response.survey_id, self.response.school_id, self.pk],
+        )

@@ -7,7 +7,8 @@ with every cell that Excel could read as a formula written as text.
 Import: a school uploads the same layout. The file is checked by content before it is opened
 (zip magic, [Content_Types].xml, ≤ 5 MB, ≤ 50 MB unzipped), the headers must be exact, every row
 is judged by `rules.clean_row`, and only when no row has an error are they saved, in one
-transaction. Errors read 「第 N 列，欄位 X：…」 with N the row number Excel shows.
+transaction (`services.import_run_process`, in the worker). Errors read 「第 N 列，欄位 X：…」
+with N the row number Excel shows.
 """
 
 import io
@@ -30,6 +31,7 @@ HEADERS = ["項次", "類型", "承辦學校", "課程名稱", "活動日期", "
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 200
+PROGRESS_EVERY = 10  # rows between two progress updates (one UPDATE each)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -208,8 +210,9 @@ class ParsedSheet:
     rows: list  # [(excel row number, OfferValues)]
 
 
-def read_rows(upload, *, survey_rules, school):
-    """Every row of the uploaded table, judged; raises ImportRefused listing every problem."""
+def read_rows(upload, *, survey_rules, school, progress=None):
+    """Every row of the uploaded table, judged; raises ImportRefused listing every problem.
+    `progress(done, total, message)` is told how far the check has come (for the progress bar)."""
     check_xlsx(upload)
     try:
         wb = load_workbook(upload, read_only=True, data_only=True)
@@ -235,7 +238,10 @@ def read_rows(upload, *, survey_rules, school):
 
     messages, parsed = [], []
     column_of = {name: label for name, label in rules.LABELS.items()}
-    for index, row in enumerate(all_rows[header_at + 1 :], start=header_at + 2):
+    body = all_rows[header_at + 1 :]
+    for index, row in enumerate(body, start=header_at + 2):
+        if progress and (index - header_at - 2) % PROGRESS_EVERY == 0:
+            progress(index - header_at - 2, len(body), f"檢查第 {index} 列")
         cells = [_cell_text(v, survey_rules.school_year) for v in row] + [""] * len(HEADERS)
         number, category, host, name, activity, venue, fee, registration, grades, capacity = cells[
             :10
@@ -276,15 +282,3 @@ def read_rows(upload, *, survey_rules, school):
     if messages:
         raise ImportRefused(messages)
     return ParsedSheet(rows=parsed)
-
-
-def import_xlsx(upload, *, response, by):
-    """Validate the whole file first, then replace the school's rows in one transaction."""
-    from .models import StatusChange
-    from .services import offers_save
-
-    sheet = read_rows(upload, survey_rules=response.survey.rules(), school=response.school)
-    offers_save(
-        response=response, rows=[v for _, v in sheet.rows], by=by, event=StatusChange.Event.IMPORTED
-    )
-    return len(sheet.rows)

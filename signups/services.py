@@ -1,6 +1,7 @@
 """Writes of the signups app: every state change goes through one function here, inside a
 transaction, and leaves a `StatusChange` row (who, when, old, new, why)."""
 
+import io
 from datetime import timedelta
 
 from django.db import transaction
@@ -10,6 +11,7 @@ from portal import audit
 
 from .models import (
     Blackout,
+    ImportRun,
     Offer,
     Reminder,
     Response,
@@ -256,3 +258,79 @@ def coordinator_emails(school):
             .values_list("user__email", flat=True)
         }
     )
+
+
+# --- spreadsheet import, in the background ---------------------------------------------------
+
+
+def import_start(*, response, upload, by, request=None):
+    """Check that the upload is a small, real .xlsx (raises `resources.ImportRefused` at once),
+    keep it in the database and queue `tasks.import_workbook`. Returns the `ImportRun`, whose
+    `job` is the progress page to send the person to. Nothing of the table is read here: the
+    worker judges every row, so the request never waits for openpyxl."""
+    from portal.jobs import job_start
+
+    from .resources import check_xlsx
+    from .tasks import import_workbook
+
+    _require_editable(response)
+    check_xlsx(upload)
+    upload.seek(0)
+    data = upload.read()
+    with transaction.atomic():
+        run = ImportRun.objects.create(
+            response=response, by=by, filename=(upload.name or "")[:200], size=len(data), data=data
+        )
+        run.job = job_start(
+            kind="signups.import",
+            title=f"匯入 {response.school.name} 的 Excel 填報表",
+            user=by,
+            task=import_workbook,
+            params={"import_run": run.pk},
+        )
+        run.save(update_fields=["job"])
+        audit.record("signups.import_queued", request=request, actor=by, target=response,
+                     import_run=run.pk, size=len(data))  # fmt: skip
+    return run
+
+
+def import_run_process(*, run_id, progress=None):
+    """The worker's half: judge every row, then save them all in one transaction – or none, with
+    every problem kept on the run for the result page. A run already finished is left alone."""
+    from .resources import ImportRefused, read_rows
+
+    progress = progress or (lambda *args: None)
+    run = ImportRun.objects.select_related("response__survey", "response__school", "by").get(
+        pk=run_id
+    )
+    if run.outcome != ImportRun.Outcome.PENDING:
+        return run
+    response = run.response
+    problems = []
+    try:
+        # judged outside the transaction, so the progress updates are seen while it runs
+        sheet = read_rows(io.BytesIO(bytes(run.data or b"")), survey_rules=response.survey.rules(),
+                          school=response.school, progress=progress)  # fmt: skip
+        count = len(sheet.rows)
+        progress(count, count, "儲存中")
+        with transaction.atomic():
+            offers_save(response=response, rows=[v for _, v in sheet.rows], by=run.by,
+                        event=StatusChange.Event.IMPORTED)  # fmt: skip
+            run.outcome, run.rows_saved = ImportRun.Outcome.SAVED, count
+            run.data, run.finished_at = None, timezone.now()
+            run.save(update_fields=["outcome", "rows_saved", "data", "finished_at"])
+            audit.record("signups.imported", actor=run.by, target=response, rows=count,
+                         import_run=run.pk)  # fmt: skip
+        progress(count, count, f"已匯入 {count} 列並存為草稿")
+        return run
+    except ImportRefused as exc:
+        problems = exc.messages
+    except SignupError as exc:  # the survey closed between the upload and the work
+        problems = [str(exc)]
+    run.outcome, run.problems = ImportRun.Outcome.REFUSED, problems
+    run.data, run.finished_at = None, timezone.now()
+    run.save(update_fields=["outcome", "problems", "data", "finished_at"])
+    audit.record("signups.import_refused", actor=run.by, target=run.response,
+                 problems=len(problems), import_run=run.pk)  # fmt: skip
+    progress(0, 0, f"發現 {len(problems)} 個問題，沒有儲存任何資料")
+    return run

@@ -74,3 +74,19 @@ def remind_before_deadline():
         if survey.closes_at - timedelta(days=survey.reminder_days_before) <= now:
             total += reminders_send(survey=survey, kind=f"auto-{survey.reminder_days_before}d")
     return total
+
+
+@shared_task(name="signups.tasks.import_workbook")
+def import_workbook(job_id):
+    """Judge and save a school's uploaded .xlsx, reporting progress on the job page. `run_job`
+    claims the job, so a second delivery does nothing; the result page is the import run's."""
+    from portal.jobs import run_job
+
+    from .services import import_run_process
+
+    def work(job, progress):
+        run = import_run_process(run_id=job.params["import_run"], progress=progress)
+        return {"url": run.get_absolute_url(), "outcome": run.outcome, "rows": run.rows_saved,
+                "problems": len(run.problems)}  # fmt: skip
+
+    return run_job(job_id, work)

@@ -15,6 +15,11 @@ urlpatterns = [
     path("signups/<int:pk>/schools/<int:school_pk>/", views.file, name="file"),
     path("signups/<int:pk>/schools/<int:school_pk>/import/", views.import_view, name="import"),
     path(
+        "signups/<int:pk>/schools/<int:school_pk>/imports/<int:run_pk>/",
+        views.import_result,
+        name="import_result",
+    ),  # fmt: skip
+    path(
         "signups/<int:pk>/schools/<int:school_pk>/template.xlsx",
         views.template_download,
         name="template",

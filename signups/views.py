@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal import access, audit
+from portal.jobs import job_url
 from portal.models import School
 
 from . import resources, selectors, services
 from .forms import SurveyForm, offer_formset
-from .models import Response, Status, Survey
+from .models import ImportRun, Response, Status, Survey
 from .rules import LABELS, format_fee, format_grades, format_range
 
 
@@ -204,6 +205,7 @@ def file(request, pk, school_pk):
         "is_staff": access.is_staff(request.user),
         "versions": list(response.submissions.select_related("by").order_by("-number")),
         "changes": list(response.changes.select_related("by").order_by("-at", "-id")),
+        "imports": list(response.imports.order_by("-created_at", "-id")[:3]) if can_act else [],
         "blackouts": list(survey.blackouts.all()),
         "window": survey_rules.window,
     }
@@ -223,7 +225,9 @@ def import_view(request, pk, school_pk):
         messages.error(request, "請選擇要匯入的 Excel 檔案（.xlsx）。")
         return redirect("signups:file", survey.pk, school.pk)
     try:
-        count = resources.import_xlsx(upload, response=response, by=request.user)
+        run = services.import_start(
+            response=response, upload=upload, by=request.user, request=request
+        )
     except resources.ImportRefused as exc:
         audit.record("signups.import_refused", request=request, target=response,
                      problems=len(exc.messages))  # fmt: skip
@@ -236,9 +240,22 @@ def import_view(request, pk, school_pk):
     except services.SignupError as exc:
         messages.error(request, str(exc))
         return redirect("signups:file", survey.pk, school.pk)
-    audit.record("signups.imported", request=request, target=response, rows=count)
-    messages.success(request, f"已匯入 {count} 列並存為草稿，請檢查後按「送出」。")
-    return redirect("signups:file", survey.pk, school.pk)
+    return redirect(job_url(run.job))
+
+
+@login_required
+def import_result(request, pk, school_pk, run_pk):
+    survey, school = _survey_and_school(request, pk, school_pk)
+    run = get_object_or_404(
+        ImportRun.objects.select_related("by", "job"),
+        pk=run_pk, response__survey=survey, response__school=school,
+    )  # fmt: skip
+    return render(
+        request,
+        "signups/import_result.html",
+        {"survey": survey, "school": school, "run": run,
+         "job_url": job_url(run.job) if run.job_id else ""},
+    )  # fmt: skip
 
 
 @login_required

@@ -9,8 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from portal.models import BackgroundJob
 from signups import resources, services
-from signups.models import Offer, Response, Status, StatusChange
+from signups.models import ImportRun, Offer, Response, Status, StatusChange
 from tests.signups.conftest import GOOD_ROW, table_post
 
 SEED_ROW = ["1", "技能研習", "新店國小", "FUN Coding (KODU+RPG)", "2/3~4", "新店國小", "免費",
@@ -86,13 +87,27 @@ def test_cells_that_excel_could_run_are_written_as_text(
         assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()
 
 
+def import_in_background(client, survey, school, data, capture, name="table.xlsx"):
+    """Upload as a person does; the queued task runs (eagerly) when the request commits.
+    Returns the upload's response (a redirect to the progress page) and the finished job."""
+    with capture(execute=True):
+        r = client.post(import_url(survey, school), {"file": upload(data, name)})
+    assert r.status_code == 302
+    job = BackgroundJob.objects.get(kind="signups.import")
+    assert r.url == reverse("job_detail", args=[job.pk])
+    job.refresh_from_db()
+    return r, job
+
+
 def test_a_school_imports_its_table_which_replaces_its_rows_as_a_draft(
-    login, coordinator, xindian_school, survey
+    login, coordinator, xindian_school, survey, django_capture_on_commit_callbacks
 ):
     rows = [SEED_ROW, ["2", "營隊", "", "機器人", datetime(2020, 1, 31), "新店國小", "NT$500",
                        "12/1~12/31", "1~12年級", "30"]]  # fmt: skip
-    r = login(coordinator).post(import_url(survey, xindian_school), {"file": upload(xlsx(rows))})
-    assert r.status_code == 302
+    client = login(coordinator)
+    _, job = import_in_background(
+        client, survey, xindian_school, xlsx(rows), django_capture_on_commit_callbacks
+    )
     offers = list(Offer.objects.order_by("position"))
     assert [o.course_name for o in offers] == ["FUN Coding (KODU+RPG)", "機器人"]
     assert offers[1].activity_starts_on.isoformat() == "2020-01-31"  # an Excel date cell
@@ -100,22 +115,33 @@ def test_a_school_imports_its_table_which_replaces_its_rows_as_a_draft(
     response = Response.objects.get()
     assert response.status == Status.DRAFT
     assert StatusChange.objects.filter(event="imported").count() == 1
+    run = ImportRun.objects.get()
+    assert (job.status, job.result_url) == ("done", run.get_absolute_url())
+    assert (run.outcome, run.rows_saved, run.data) == ("saved", 2, None)  # the file is not kept
+    page = client.get(job.result_url).content.decode()
+    assert "已匯入 2 列並存為草稿" in page
 
 
 def test_one_bad_row_among_ten_saves_none_and_names_the_row(
-    login, coordinator, xindian_school, survey
+    login, coordinator, xindian_school, survey, django_capture_on_commit_callbacks
 ):
     client = login(coordinator)
     submit(client, survey, xindian_school, [{**GOOD_ROW, "course_name": "原本的課"}])
     rows = [[str(i), *SEED_ROW[1:3], f"課程 {i}", *SEED_ROW[4:]] for i in range(1, 11)]
     rows[6][4] = "1/25"  # the 7th data row is on Excel row 9
-    r = client.post(import_url(survey, xindian_school), {"file": upload(xlsx(rows))})
-    assert r.status_code == 400
+    _, job = import_in_background(
+        client, survey, xindian_school, xlsx(rows), django_capture_on_commit_callbacks
+    )
+    assert list(Offer.objects.values_list("course_name", flat=True)) == ["原本的課"]
+    assert Response.objects.get().status == Status.SUBMITTED
+    assert not StatusChange.objects.filter(event="imported").exists()
+    # the job finished (it judged the file); its result page lists the problem by row and column
+    assert job.status == "done" and "1 個問題" in job.message
+    r = client.get(job.result_url)
     page = r.content.decode()
     assert "第 9 列，欄位 活動日期：活動日期不可在除夕及春假期間" in page
     assert "沒有任何資料被儲存" in page
-    assert list(Offer.objects.values_list("course_name", flat=True)) == ["原本的課"]
-    assert Response.objects.get().status == Status.SUBMITTED
+    assert ImportRun.objects.get().outcome == "refused"
 
 
 def test_every_bad_row_is_reported_before_anything_is_saved(xindian_school, survey):
@@ -134,10 +160,19 @@ def test_every_bad_row_is_reported_before_anything_is_saved(xindian_school, surv
 
 
 def _refusal(client, survey, school, data, name="table.xlsx"):
+    """A file refused by the upload itself, before anything is queued or stored."""
     r = client.post(import_url(survey, school), {"file": upload(data, name)})
     assert r.status_code == 400
     assert not Offer.objects.exists()
+    assert not ImportRun.objects.exists() and not BackgroundJob.objects.exists()
     return r.content.decode()
+
+
+def _refused_by_the_worker(client, survey, school, data, capture):
+    _, job = import_in_background(client, survey, school, data, capture)
+    assert not Offer.objects.exists()
+    assert ImportRun.objects.get().outcome == "refused"
+    return client.get(job.result_url).content.decode()
 
 
 def test_a_file_that_is_not_xlsx_by_content_is_refused(login, coordinator, xindian_school, survey):
@@ -172,20 +207,26 @@ def test_a_zip_bomb_is_refused_before_it_is_opened(login, coordinator, xindian_s
     assert "解壓縮後超過 50 MB" in page
 
 
-def test_wrong_headers_are_refused_naming_the_column(login, coordinator, xindian_school, survey):
+def test_wrong_headers_are_refused_naming_the_column(
+    login, coordinator, xindian_school, survey, django_capture_on_commit_callbacks
+):
     headers = [*resources.HEADERS[:4], "日期", *resources.HEADERS[5:]]
-    page = _refusal(login(coordinator), survey, xindian_school, xlsx([SEED_ROW], headers=headers))
+    page = _refused_by_the_worker(login(coordinator), survey, xindian_school,
+                                  xlsx([SEED_ROW], headers=headers),
+                                  django_capture_on_commit_callbacks)  # fmt: skip
     assert "第 5 欄應為「活動日期」而不是「日期」" in page
 
 
 def test_the_blank_template_has_the_example_row_which_import_skips(
-    login, coordinator, xindian_school, survey
+    login, coordinator, xindian_school, survey, django_capture_on_commit_callbacks
 ):
     client = login(coordinator)
     data = client.get(reverse("signups:template", args=[survey.pk, xindian_school.pk])).content
     ws = load_workbook(io.BytesIO(data)).active
     assert ws["A3"].value == "1 (例)" and ws["C3"].value == "新店國小"
-    page = _refusal(client, survey, xindian_school, data)
+    page = _refused_by_the_worker(
+        client, survey, xindian_school, data, django_capture_on_commit_callbacks
+    )
     assert "表中沒有任何資料列" in page
 
 

@@ -1,0 +1,158 @@
+"""The spreadsheet import runs in the background: the upload request only checks the file's size
+and type and stores it; a Celery task judges every row, saves all or nothing, and reports
+progress; the result page lists every problem by row and column."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.models import BackgroundJob
+from signups import resources, services, tasks
+from signups.models import ImportRun, Offer, StatusChange
+from tests.signups.test_excel import SEED_ROW, import_url, upload, xlsx
+
+
+def ten_rows():
+    return [[str(i), *SEED_ROW[1:3], f"課程 {i}", *SEED_ROW[4:]] for i in range(1, 11)]
+
+
+def test_the_upload_request_stores_the_file_and_queues_the_work_without_reading_it(
+    login, coordinator, xindian_school, survey, monkeypatch, django_capture_on_commit_callbacks
+):
+    data = xlsx(ten_rows())
+
+    def not_in_the_request(*args, **kwargs):
+        raise AssertionError("the request must not judge the rows")
+
+    monkeypatch.setattr(resources, "read_rows", not_in_the_request)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        r = login(coordinator).post(import_url(survey, xindian_school), {"file": upload(data)})
+    run = ImportRun.objects.get()
+    assert r.status_code == 302 and r.url == reverse("job_detail", args=[run.job.pk])
+    assert (run.outcome, bytes(run.data), run.size, run.filename) == (
+        "pending",
+        data,
+        len(data),
+        "table.xlsx",
+    )
+    assert (run.job.status, run.job.created_by, run.job.params) == (
+        "queued",
+        coordinator,
+        {"import_run": run.pk},
+    )
+    assert not Offer.objects.exists()
+    assert len(queued) == 1  # the task is sent only once the upload is committed
+
+    monkeypatch.undo()
+    queued[0]()  # the worker
+    run.refresh_from_db()
+    assert (run.outcome, run.rows_saved) == ("saved", 10)
+    assert Offer.objects.count() == 10
+
+
+def test_the_progress_page_shows_the_coordinator_the_job_and_links_to_the_result(
+    login, coordinator, xindian_school, survey, django_capture_on_commit_callbacks
+):
+    client = login(coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(import_url(survey, xindian_school), {"file": upload(xlsx(ten_rows()))})
+    page = client.get(r.url).content.decode()
+    assert "匯入 新店國小 的 Excel 填報表" in page
+    run = ImportRun.objects.get()
+    assert f'href="{run.get_absolute_url()}"' in page  # 「查看結果」
+    status = client.get(reverse("job_status", args=[run.job.pk])).json()
+    assert (status["status"], status["percent"], status["result_url"]) == (
+        "done",
+        100,
+        run.get_absolute_url(),
+    )
+
+
+def test_progress_is_reported_while_the_rows_are_checked(coordinator, xindian_school, survey):
+    rows = [[str(i), *SEED_ROW[1:3], f"課程 {i}", *SEED_ROW[4:]] for i in range(1, 26)]
+    response = services.response_get(survey=survey, school=xindian_school)
+    run = ImportRun.objects.create(response=response, by=coordinator, data=xlsx(rows))
+    calls = []
+    services.import_run_process(run_id=run.pk, progress=lambda *a: calls.append(a))
+    assert [(done, total) for done, total, _ in calls] == [
+        (0, 25), (10, 25), (20, 25), (25, 25), (25, 25)
+    ]  # fmt: skip
+    assert calls[1][2] == "檢查第 13 列"  # Excel's row number: title, headers, then data
+    assert calls[-1][2] == "已匯入 25 列並存為草稿"
+
+
+def test_a_task_delivered_twice_imports_once(
+    login, coordinator, xindian_school, survey, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        login(coordinator).post(
+            import_url(survey, xindian_school), {"file": upload(xlsx(ten_rows()))}
+        )
+    job = BackgroundJob.objects.get()
+    assert tasks.import_workbook(job.pk)["rows"] == 10
+    assert tasks.import_workbook(job.pk) is None  # the second delivery finds the job claimed
+    assert len(queued) == 1
+    # even a run whose job was somehow re-queued is not imported twice
+    BackgroundJob.objects.filter(pk=job.pk).update(status="queued")
+    assert tasks.import_workbook(job.pk)["outcome"] == "saved"
+    assert StatusChange.objects.filter(event="imported").count() == 1
+    assert Offer.objects.count() == 10
+
+
+def test_a_survey_closed_between_upload_and_work_saves_nothing_and_says_why(
+    login, coordinator, xindian_school, survey, django_capture_on_commit_callbacks
+):
+    client = login(coordinator)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.post(import_url(survey, xindian_school), {"file": upload(xlsx(ten_rows()))})
+    survey.closes_at = timezone.now() - timedelta(minutes=1)
+    survey.opens_at = survey.closes_at - timedelta(days=10)
+    survey.save()
+    queued[0]()
+    run = ImportRun.objects.get()
+    assert run.outcome == "refused" and not Offer.objects.exists()
+    assert "本調查已截止" in client.get(run.get_absolute_url()).content.decode()
+
+
+def test_a_closed_survey_refuses_the_upload_before_queuing(
+    login, coordinator, xindian_school, survey
+):
+    survey.closes_at = timezone.now() - timedelta(minutes=1)
+    survey.opens_at = survey.closes_at - timedelta(days=10)
+    survey.save()
+    r = login(coordinator).post(
+        import_url(survey, xindian_school), {"file": upload(xlsx(ten_rows()))}, follow=True
+    )
+    assert "本調查已截止" in r.content.decode()
+    assert not ImportRun.objects.exists() and not BackgroundJob.objects.exists()
+
+
+def test_the_result_page_is_for_people_who_may_see_the_school(
+    login, coordinator, other_coordinator, convener, xindian_school, jiangcui_school, survey
+):
+    response = services.response_get(survey=survey, school=xindian_school)
+    run = ImportRun.objects.create(
+        response=response, by=coordinator, outcome="refused", problems=["第 3 列，欄位 人數：…"]
+    )
+    assert login(other_coordinator).get(run.get_absolute_url()).status_code == 403
+    assert "第 3 列，欄位 人數" in login(convener).get(run.get_absolute_url()).content.decode()
+    # a run is only found under its own school's address
+    elsewhere = reverse("signups:import_result", args=[survey.pk, jiangcui_school.pk, run.pk])
+    assert login(other_coordinator).get(elsewhere).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("outcome", "shown"), [("saved", "（10 列）"), ("refused", "（2 個問題）")]
+)
+def test_the_filing_page_lists_recent_imports(
+    login, coordinator, xindian_school, survey, outcome, shown
+):
+    response = services.response_get(survey=survey, school=xindian_school)
+    run = ImportRun.objects.create(response=response, by=coordinator, filename="新店.xlsx",
+                                   outcome=outcome, rows_saved=10, problems=["a", "b"])  # fmt: skip
+    page = login(coordinator).get(reverse("signups:file", args=[survey.pk, xindian_school.pk]))
+    text = page.content.decode()
+    assert f'href="{run.get_absolute_url()}"' in text
+    assert "新店.xlsx</a>：" + run.get_outcome_display() + shown in text
