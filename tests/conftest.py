@@ -159,7 +159,8 @@ class WorkerProcess:
             "DATABASE_URL": _database_url_for_children(),
             "DATABASE_CONN_MAX_AGE": "0",
             "CELERY_BROKER_URL": broker_url,
-            "EMAIL_URL": f"filemail://{self.mail_dir}",
+            # django-environ drops the leading slash of filemail:///abs; four slashes keep it
+            "EMAIL_URL": f"filemail:///{self.mail_dir}",
             "C_FORCE_ROOT": "1",
             **(extra_env or {}),
         }

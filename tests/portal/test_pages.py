@@ -79,3 +79,17 @@ def test_a_used_invitation_cannot_be_used_again(bureau, xindian_school):
 
 def test_coordinators_cannot_open_the_people_page(login, coordinator):
     assert login(coordinator).get(reverse("people")).status_code == 403
+
+
+def test_a_refusal_shows_the_reason_in_chinese(login, coordinator):
+    response = login(coordinator).get(reverse("people"))
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "您沒有權限" in body
+    assert 'lang="zh-Hant"' in body
+
+
+def test_a_missing_page_says_so_in_chinese(login, coordinator):
+    response = login(coordinator).get("/no-such-page/")
+    assert response.status_code == 404
+    assert "找不到這一頁" in response.content.decode()
