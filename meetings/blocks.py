@@ -8,7 +8,7 @@ from . import selectors
 def minutes_block(request):
     if not access.has_role(request.user):
         return None
-    nxt = selectors.upcoming(limit=1)
+    nxt = selectors.upcoming(request.user, limit=1)
     return (
         "meetings/home_block.html",
         {"latest": selectors.latest_published(), "next": nxt[0] if nxt else None},

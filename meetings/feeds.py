@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
 from portal import rocdate
+from portal.access import can_view_meeting
 
 from .models import Meeting
 from .selectors import upcoming
@@ -63,7 +64,9 @@ def _fold(line):
     return "\r\n".join(out)
 
 
-def upcoming_calendar(request):
+def upcoming_calendar(request, user):
+    """The coming meetings `user` may know about (selectors.upcoming): a coordinator's calendar
+    never shows an unannounced draft, and an announced draft only by name, time and place."""
     host = settings.SITE_URL.split("://", 1)[-1]
     now = timezone.now()
     lines = [
@@ -75,7 +78,7 @@ def upcoming_calendar(request):
         "X-WR-TIMEZONE:Asia/Taipei",
     ]
     tz = timezone.get_default_timezone()
-    for meeting in upcoming():
+    for meeting in upcoming(user):
         lines += ["BEGIN:VEVENT", f"UID:meeting-{meeting.pk}@{host}",
                   f"DTSTAMP:{_utc(now)}"]  # fmt: skip
         if meeting.start_time:
@@ -95,7 +98,8 @@ def upcoming_calendar(request):
         lines.append(f"SUMMARY:{_escape(meeting.title)}")
         if meeting.place:
             lines.append(f"LOCATION:{_escape(meeting.place)}")
-        lines.append(f"URL:{settings.SITE_URL}{meeting.get_absolute_url()}")
+        if can_view_meeting(user, meeting):  # an announced draft's page would refuse them
+            lines.append(f"URL:{settings.SITE_URL}{meeting.get_absolute_url()}")
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"

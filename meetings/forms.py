@@ -48,7 +48,7 @@ class HeaderForm(forms.ModelForm):
     class Meta:
         model = Meeting
         fields = ["title", "held_on", "start_time", "adjourned_time", "place", "chair", "recorder",
-                  "attendance_note", "chair_remarks"]  # fmt: skip
+                  "attendance_note", "chair_remarks", "announced"]  # fmt: skip
         widgets = {
             "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "adjourned_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -61,9 +61,10 @@ class HeaderForm(forms.ModelForm):
             del self.fields["reason"]
         else:
             self.fields["reason"].required = True
+            del self.fields["announced"]  # published minutes are in every calendar anyway
 
     def changes(self):
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+        return {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.fields}
 
 
 class NewMeetingForm(HeaderForm):

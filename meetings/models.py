@@ -4,6 +4,9 @@ The official numbering (壹、…; 一、; (一); 1、; (1)) is never stored: it
 structure when the minutes are rendered (see numbering.py).
 """
 
+import uuid
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -47,6 +50,11 @@ class Meeting(models.Model):
         "狀態", max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
     published_at = models.DateTimeField("發布時間", null=True, blank=True)
+    announced = models.BooleanField(
+        "已公告",
+        default=False,
+        help_text="勾選後，資訊組長的行事曆訂閱會出現這次會議的名稱、時間與地點（紀錄仍是草稿）。",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -128,8 +136,18 @@ class Motion(models.Model):
         return self.subject[:40]
 
 
+def attachment_path(instance, filename):
+    """A random name under meetings/<year>/: the file is served only through the access-checked
+    view (views.attachment_download) under its original name, never from a guessable URL."""
+    return (
+        f"meetings/{instance.meeting.held_on:%Y}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+    )
+
+
 class Attachment(models.Model):
-    """A file or a link (for example to a survey of signups/) attached to the minutes."""
+    """A file or a link to a survey of signups/ attached to the minutes: to the whole meeting,
+    to one report item or to one motion. Files are served only to people who may read the
+    meeting (views.attachment_download), never through a public media URL."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attachments")
     report_item = models.ForeignKey(
@@ -139,17 +157,44 @@ class Attachment(models.Model):
         Motion, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
     )
     title = models.CharField("名稱", max_length=200)
-    file = models.FileField("檔案", upload_to="meetings/%Y/", blank=True)
+    file = models.FileField("檔案", upload_to=attachment_path, blank=True)
+    original_name = models.CharField("原始檔名", max_length=200, blank=True)
+    content_type = models.CharField("檔案類型", max_length=120, blank=True)
+    size = models.PositiveIntegerField("大小（位元組）", default=0)
+    survey = models.ForeignKey(
+        "signups.Survey",
+        verbose_name="調查表",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="meeting_attachments",
+    )
     url = models.CharField("連結", max_length=500, blank=True)
     position = models.PositiveIntegerField("順序", default=0)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField("加入時間", auto_now_add=True, null=True)
 
     class Meta:
         ordering = ["meeting", "position", "id"]
         verbose_name = "附件"
         verbose_name_plural = "附件"
+        constraints = [
+            models.CheckConstraint(
+                name="attachment_file_or_survey_not_both",
+                condition=models.Q(survey__isnull=True) | models.Q(file=""),
+            )
+        ]
 
     def __str__(self):
         return self.title
+
+    @property
+    def kind(self):
+        if self.survey_id:
+            return "survey"
+        return "file" if self.file else "link"
 
 
 class Correction(models.Model):

@@ -61,14 +61,14 @@ def latest_published():
     )
 
 
-def upcoming(limit=20):
-    """Meetings on or after today (scheduled drafts included: the date and place of the next
-    meeting are not secret, its minutes are)."""
-    return (
-        Meeting.objects.filter(held_on__gte=timezone.localdate())
-        .select_related("series")
-        .order_by("held_on", "start_time", "id")[:limit]
-    )
+def upcoming(user, limit=20):
+    """Meetings on or after today that `user` may know about. Bureau staff see every draft;
+    everybody else sees published minutes and the drafts the bureau marked as announced
+    (已公告: the date and place of the next meeting are told, the rest of a draft is not)."""
+    qs = Meeting.objects.filter(held_on__gte=timezone.localdate())
+    if not access.is_staff(user):
+        qs = qs.filter(Q(status=Meeting.Status.PUBLISHED) | Q(announced=True))
+    return qs.select_related("series").order_by("held_on", "start_time", "id")[:limit]
 
 
 # --- search --------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ HEADER_FIELDS = {
     "recorder": "紀錄",
     "attendance_note": "出席人員",
     "chair_remarks": "主席致詞",
+    "announced": "已公告",
 }
 
 

@@ -168,8 +168,8 @@ def feed_atom(request, key):
 
 
 def feed_ics(request, key):
-    _feed_user(key)
-    body = feeds.upcoming_calendar(request)
+    user = _feed_user(key)
+    body = feeds.upcoming_calendar(request, user)
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 

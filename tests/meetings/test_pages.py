@@ -269,6 +269,7 @@ def test_feeds_need_the_users_key(client, login, coordinator, seed_meeting, draf
     assert atom.status_code == 200 and "108 年度 9 月份聯席會議紀錄" in atom.content.decode()
     assert draft.title not in atom.content.decode()
     assert client.get(reverse("meetings:feed", args=["wrong"])).status_code == 404
+    Meeting.objects.filter(pk=draft.pk).update(announced=True)  # see test_calendar.py
     with time_machine.travel("2020-03-01 09:00 +0800"):
         ics = client.get(reverse("meetings:calendar", args=[key])).content.decode()
     assert "BEGIN:VEVENT" in ics and "SUMMARY:109 年度 3 月份聯席會議" in ics
