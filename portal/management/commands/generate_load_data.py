@@ -87,6 +87,7 @@ class Command(BaseCommand):
 
         app.conf.task_always_eager = True
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            call_command("migrate", interactive=False, verbosity=0)
             wipe(out)
             if wipe_only:
                 return

@@ -1,0 +1,414 @@
+"""The load benchmark: the portal under gunicorn on PostgreSQL with the generated data, driven by
+wrk over loopback. Prints one Markdown table (requests/s, p50, p99, ratio to the trivial view)
+and asserts nothing about time.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \\
+        .venv/bin/python manage.py generate_load_data          # once (about 20 minutes)
+    .venv/bin/python -m tests.bench.load [--duration 10] [--connections 16] [--workers 4]
+
+How it is fair: every page is measured by the same server in the same run as `/ping` (a view
+with no database and no template), so the ratio says what the page costs on this machine
+whatever else the machine is doing. The 16 connections act as many people (50 coordinators, 10
+bureau clerks, each with their own session made directly with Django's session engine), because
+every request saves its session (SESSION_SAVE_EVERY_REQUEST) and one shared session row would
+serialise them. Ingest posts batches as a collector does, and is compared with a raw COPY of the
+same rows into the same table.
+"""
+
+import argparse
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH_DIR = Path(__file__).resolve().parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/portal_bench"
+# Redis database 13: the tests flush database 15, and nothing else here uses 13.
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/13"
+SEARCH_TERMS = ["資安", "校園網站", "親師生平台", "研習 影片", "OpenID", "虛擬機"]
+AIM_P99_MS = 200.0
+AIM_RATIO = 1 / 3
+AIM_INGEST_VS_COPY = 0.5
+
+
+def server_env(database_url, broker_url, static_root):
+    """The production settings module, with what a loopback benchmark needs."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": database_url,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "load-benchmark-only-not-a-secret",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP over loopback
+        "DJANGO_HSTS_SECONDS": "0",
+        "DJANGO_STATIC_ROOT": str(static_root),
+        "CELERY_BROKER_URL": broker_url,
+        "REDIS_URL": broker_url,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+# --- wrk -----------------------------------------------------------------------------------
+
+
+def _ms(value):
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def parse_wrk(text):
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    p50 = re.search(r"^\s+50%\s+(\S+)", text, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", text, re.M)
+    total = re.search(r"(\d+) requests in", text)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    )
+    if not (rps and p50 and p99):
+        raise RuntimeError(f"wrk 的輸出無法解讀：\n{text}")
+    return {
+        "rps": float(rps.group(1)),
+        "p50": _ms(p50.group(1)),
+        "p99": _ms(p99.group(1)),
+        "requests": int(total.group(1)) if total else 0,
+        "errors": (int(bad.group(1)) if bad else 0)
+        + (sum(int(g) for g in socket_errors.groups()) if socket_errors else 0),
+    }
+
+
+def run_wrk(url, script, script_args, *, duration, connections, threads):
+    command = [
+        "wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
+        "-s", str(script), url, "--", *script_args,
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}")
+    return parse_wrk(done.stdout)
+
+
+# --- the server ----------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(env, port, workers):
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"), "portal.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2) as r:  # noqa: S310
+                if r.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError("gunicorn did not answer /ping within 60 s")
+
+
+def stop(process):
+    process.terminate()  # gunicorn's master stops its own workers on SIGTERM
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def fetch_status(url, cookie):
+    request = urllib.request.Request(url, headers={"Cookie": cookie, "Accept-Language": "zh-TW"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:  # noqa: S310 – loopback only
+            return r.status, len(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, 0
+
+
+# --- the people and the pages --------------------------------------------------------------
+
+
+def session_cookie(user):
+    """A logged-in session made with Django's session engine, as login() would leave it."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from portal.security import SESSION_STARTED
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[SESSION_STARTED] = int(time.time())
+    session.set_expiry(4 * 60 * 60)
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}", session.session_key
+
+
+def prepare(workdir):
+    """Sessions, a collector token and the request lists; returns (targets, cleanup data)."""
+    from django.contrib.auth import get_user_model
+
+    from meetings.models import Meeting
+    from portal.management.commands import generate_load_data as gen
+    from portal.models import Membership, Role
+    from signups.models import Survey
+    from vmquota.models import CollectorToken, VirtualMachine
+
+    User = get_user_model()
+    sessions = []
+    coordinators = []  # (cookie, a VM of the coordinator's school)
+    memberships = (
+        Membership.objects.filter(
+            role=Role.COORDINATOR,
+            user__username__startswith=f"{gen.USER_PREFIX}coordinator",
+            school__vms__isnull=False,
+        )
+        .select_related("user")
+        .order_by("user__username")
+        .distinct()
+    )
+    for m in memberships[:50]:
+        cookie, key = session_cookie(m.user)
+        sessions.append(key)
+        vm = VirtualMachine.objects.filter(school_id=m.school_id).order_by("pk").first()
+        coordinators.append((cookie, vm.pk))
+    bureau = []
+    for user in User.objects.filter(username__startswith=f"{gen.USER_PREFIX}bureau").order_by(
+        "username"
+    )[:10]:
+        cookie, key = session_cookie(user)
+        sessions.append(key)
+        bureau.append(cookie)
+    meetings = list(
+        Meeting.objects.filter(series__name=gen.SERIES_NAME, status="published")
+        .order_by("-held_on")
+        .values_list("pk", flat=True)[:24]
+    )
+    survey = Survey.objects.get(title=gen.SURVEY_TITLE)
+    token, raw = CollectorToken.issue(name="load benchmark")
+    names = list(
+        VirtualMachine.objects.filter(hypervisor__name=gen.HYPERVISOR_NAME)
+        .order_by("pk")
+        .values_list("name", flat=True)
+    )
+    (workdir / "vm_names.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+
+    cc = [c for c, _ in coordinators]
+    grid = f"/signups/{survey.pk}/grid/"
+    targets = [
+        ("trivial view", "/ping", [("/ping", "")]),
+        ("home page", "/", [("/", c) for c in cc]),
+        ("minutes list", "/meetings/", [("/meetings/", c) for c in cc]),
+        ("meeting page", "/meetings/<id>/",
+         [(f"/meetings/{meetings[i % len(meetings)]}/", c) for i, c in enumerate(cc)]),
+        ("search", "/meetings/search/?q=…",
+         [(f"/meetings/search/?q={quote(SEARCH_TERMS[i % len(SEARCH_TERMS)])}", c)
+          for i, c in enumerate(cc)]),
+        ("tracked-item list", "/tracking/", [("/tracking/", c) for c in cc]),
+        ("survey grid (bureau)", grid, [(grid, c) for c in bureau]),
+        ("VM page with chart", "/vmquota/vms/<id>/",
+         [(f"/vmquota/vms/{vm}/", c) for c, vm in coordinators]),
+    ]  # fmt: skip
+    for n, (_, _, pairs) in enumerate(targets):
+        path = workdir / f"requests-{n}.tsv"
+        path.write_text("".join(f"{p}\t{c}\n" for p, c in pairs), encoding="utf-8")
+    return targets, {"sessions": sessions, "token": token, "raw_token": raw, "vms": len(names)}
+
+
+# --- ingest compared with COPY ----------------------------------------------------------------
+
+
+def max_sample_id():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM vmquota_usagesample")
+        return cursor.fetchone()[0]
+
+
+def copy_rate(rows=200_000):
+    """Samples/s of a raw COPY of `rows` new samples into the same table (same indexes, same
+    foreign key), committed; the rows are deleted afterwards."""
+    from django.db import connection, transaction
+
+    from portal.management.commands import generate_load_data as gen
+    from vmquota.models import VirtualMachine
+
+    ids = list(
+        VirtualMachine.objects.filter(hypervisor__name=gen.HYPERVISOR_NAME).values_list(
+            "pk", flat=True
+        )
+    )
+    base = int(time.time()) - 120
+    buffer = io.StringIO()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(base))
+    for n in range(rows):
+        # a fraction of a second: never on the generated samples' whole minutes
+        buffer.write(f"{ids[n % len(ids)]},{stamp}.{n // len(ids) + 1:06d}+00:00,12.5,300\n")
+    before = max_sample_id()
+    buffer.seek(0)
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.copy_expert(
+            "COPY vmquota_usagesample (vm_id, ts, cpu_percent, net_kbps) FROM STDIN WITH (FORMAT csv)",
+            buffer,
+        )
+    elapsed = time.perf_counter() - started
+    delete_samples_after(before)
+    return rows / elapsed
+
+
+def delete_samples_after(sample_id):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM vmquota_usagesample WHERE id > %s", [sample_id])
+        return cursor.rowcount
+
+
+def cleanup(extra, first_sample_id, broker_url):
+    from django.contrib.sessions.models import Session
+
+    Session.objects.filter(session_key__in=extra["sessions"]).delete()
+    extra["token"].delete()
+    removed = delete_samples_after(first_sample_id)
+    try:  # the evaluations that ingest queued: nobody consumes database 13
+        import redis
+
+        redis.Redis.from_url(broker_url).delete("celery")
+    except Exception as exc:  # noqa: BLE001 – the broker is optional for the figures
+        print(f"(could not clear the bench queue: {exc})", file=sys.stderr)
+    return removed
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per page")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--batch", type=int, default=500, help="samples per ingest request")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--broker-url", default=DEFAULT_BROKER_URL)
+    args = parser.parse_args(argv)
+    database_url = args.database_url or DEFAULT_DATABASE_URL
+    if shutil.which("wrk") is None:
+        sys.exit("找不到 wrk：請先執行 apt-get install -y wrk")
+    static_root = ROOT / "var" / "bench" / "static"
+    env = server_env(database_url, args.broker_url, static_root)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from portal.management.commands import generate_load_data as gen
+    from vmquota.models import Hypervisor
+
+    if connection.vendor != "postgresql":
+        sys.exit("負載測試需要 PostgreSQL（--database-url postgres://…）")
+    if not Hypervisor.objects.filter(name=gen.HYPERVISOR_NAME).exists():
+        sys.exit(
+            f"{database_url} 沒有負載資料：請先執行 DATABASE_URL={database_url} "
+            ".venv/bin/python manage.py generate_load_data"
+        )
+    call_command("migrate", interactive=False, verbosity=0)  # the apps keep adding columns
+    call_command("collectstatic", interactive=False, verbosity=0)
+    sizes = gen.counts()
+    workdir = Path(tempfile.mkdtemp(prefix="portal-load-"))
+    first_sample_id = max_sample_id()
+    targets, extra = prepare(workdir)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    server = start_gunicorn(env, port, args.workers)
+    results = []
+    try:
+        for n, (label, shown, pairs) in enumerate(targets):
+            status, size = fetch_status(base_url + pairs[0][0], pairs[0][1])
+            if status != 200:
+                raise RuntimeError(f"{label}: {pairs[0][0]} answered {status}, not 200")
+            # a short warm-up: each worker imports and compiles templates on first use
+            run_wrk(base_url, BENCH_DIR / "pages.lua", [str(workdir / f"requests-{n}.tsv")],
+                    duration=2, connections=args.connections, threads=args.threads)  # fmt: skip
+            figures = run_wrk(
+                base_url, BENCH_DIR / "pages.lua", [str(workdir / f"requests-{n}.tsv")],
+                duration=args.duration, connections=args.connections, threads=args.threads,
+            )  # fmt: skip
+            results.append({"label": label, "path": shown, "bytes": size, **figures})
+            print(f"  {label:<22} {figures['rps']:>8.1f} req/s  p50 {figures['p50']:.1f} ms  "
+                  f"p99 {figures['p99']:.1f} ms", file=sys.stderr, flush=True)  # fmt: skip
+        ingest_args = [str(workdir / "vm_names.txt"), extra["raw_token"], str(args.batch)]
+        run_wrk(base_url, BENCH_DIR / "ingest.lua", [*ingest_args, str(int(time.time()) - 300)],
+                duration=2, connections=args.connections, threads=args.threads)  # fmt: skip
+        ingest = run_wrk(
+            base_url, BENCH_DIR / "ingest.lua", [*ingest_args, str(int(time.time()) - 240)],
+            duration=args.duration, connections=args.connections, threads=args.threads,
+        )  # fmt: skip
+    finally:
+        stop(server)
+        removed = cleanup(extra, first_sample_id, args.broker_url)
+        shutil.rmtree(workdir, ignore_errors=True)
+    copy = copy_rate()
+    report(results, ingest, copy, args, sizes, removed)
+
+
+def report(results, ingest, copy, args, sizes, ingested_rows):
+    ceiling = results[0]["rps"]
+    print()
+    print(f"Load benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}: gunicorn {args.workers} sync "
+          f"workers, wrk {args.threads} threads × {args.connections} connections × "
+          f"{args.duration} s per row over 127.0.0.1, PostgreSQL 15, {os.cpu_count()} cores "
+          "shared by server, database and load tool.")  # fmt: skip
+    print("Data: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sizes.items()))
+    print()
+    print("| page | path | req/s | p50 ms | p99 ms | ratio to /ping | errors | aims met |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for r in results:
+        ratio = r["rps"] / ceiling if ceiling else 0
+        aims = "–" if r is results[0] else _aims(r["p99"] < AIM_P99_MS, ratio >= AIM_RATIO)
+        print(f"| {r['label']} | `{r['path']}` | {r['rps']:,.0f} | {r['p50']:.1f} | "
+              f"{r['p99']:.1f} | {ratio:.2f} | {r['errors']} | {aims} |")  # fmt: skip
+    samples_per_s = ingest["rps"] * args.batch
+    vs_copy = samples_per_s / copy if copy else 0
+    print(f"| sample ingest ({args.batch} a request) | `POST /api/vmquota/samples` | "
+          f"{ingest['rps']:,.0f} ({samples_per_s:,.0f} samples/s) | {ingest['p50']:.1f} | "
+          f"{ingest['p99']:.1f} | {vs_copy:.2f} of COPY | {ingest['errors']} | "
+          f"{_aims(ingest['p99'] < AIM_P99_MS, vs_copy >= AIM_INGEST_VS_COPY)} |")  # fmt: skip
+    print(f"| raw COPY, same table (reference) | `COPY … FROM STDIN` | {copy:,.0f} samples/s | | | "
+          "1.00 | | |")  # fmt: skip
+    print()
+    print(f"Aims: p99 < {AIM_P99_MS:.0f} ms; req/s ≥ 1/3 of /ping's; ingest ≥ {AIM_INGEST_VS_COPY} "
+          f"of COPY's samples/s. {ingested_rows:,} ingested samples were deleted afterwards.")  # fmt: skip
+
+
+def _aims(*checks):
+    return "yes" if all(checks) else "**no**"
+
+
+if __name__ == "__main__":
+    main()
