@@ -13,7 +13,7 @@ from signups import demo
 from signups.models import Offer, Response, Status, Submission, Survey
 
 SIMPLIFIED_ONLY = set("导选确认这为错误号预览删据数验证择时间个们将条记录没设")
-CATALOG = Path(__file__).resolve().parents[2] / "signups/locale/zh_Hant/LC_MESSAGES/django.mo"
+CATALOG = Path(__file__).resolve().parents[2] / "locale/zh_Hant/LC_MESSAGES/django.mo"
 
 
 def test_signups_catalog_translates_every_string_of_import_export_into_traditional_chinese():

@@ -23,7 +23,7 @@ def test_the_export_action_speaks_chinese(login, sysadmin, imported_seed):
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert "檔案格式" in body and f"匯出所選的 {len(ids)} 筆資料" in body
+    assert "格式" in body and f"匯出選取的 {len(ids)} 筆資料" in body
     assert "Format" not in body
 
 
