@@ -8,7 +8,7 @@ from portal import rocdate
 from portal.forms_fields import ROCDateField
 
 from . import rules
-from .models import Survey
+from .models import Blackout, Survey
 
 GRADE_CHOICES = [("", "—")] + [(str(g), str(g)) for g in range(1, 13)]
 GENDER_CHOICES = list(rules.GENDERS.items())
@@ -133,27 +133,27 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
     def format_value(self, value):
         if hasattr(value, "hour"):
-            return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
+            # DateTimeField.prepare_value has already made it naive local time
+            if timezone.is_aware(value):
+                value = timezone.localtime(value)
+            return value.strftime("%Y-%m-%dT%H:%M")
         return value
 
 
-class SurveyForm(forms.ModelForm):
-    """The bureau's survey form. Blackouts are lines like 「109/1/23~1/29 除夕及春假」."""
+SURVEY_FIELDS = ["title", "instructions", "meeting", "report_item", "opens_at", "closes_at",
+                 "contact", "school_year", "categories", "window_label", "activity_starts_on",
+                 "activity_ends_on", "registration_before_activity", "reminder_days_before"]  # fmt: skip
+
+
+class SurveyFieldsForm(forms.ModelForm):
+    """The survey's own fields and the checks shared by creating and editing it."""
 
     activity_starts_on = ROCDateField(label="活動期間開始")
     activity_ends_on = ROCDateField(label="活動期間結束")
-    blackouts_text = forms.CharField(
-        label="不可辦理期間",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="每行一段：日期區間、空格、名稱，例如「109/1/23~1/29 除夕及春假」",
-    )
 
     class Meta:
         model = Survey
-        fields = ["title", "instructions", "meeting", "report_item", "opens_at", "closes_at",
-                  "contact", "school_year", "categories", "window_label", "activity_starts_on",
-                  "activity_ends_on", "registration_before_activity", "reminder_days_before"]  # fmt: skip
+        fields = SURVEY_FIELDS
         widgets = {
             "opens_at": DateTimeLocalInput(),
             "closes_at": DateTimeLocalInput(),
@@ -168,25 +168,13 @@ class SurveyForm(forms.ModelForm):
         self.fields["report_item"].queryset = self.fields["report_item"].queryset.select_related(
             "meeting"
         )
-        self.blackouts = []
 
-    def clean_blackouts_text(self):
-        text = self.cleaned_data.get("blackouts_text", "")
-        school_year = self.data.get(self.add_prefix("school_year")) or 0
-        blackouts = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            dates, _, label = line.strip().partition(" ")
-            try:
-                start, end = rocdate.parse_date_range(
-                    dates, school_year=int(school_year or 0) or None
-                )
-            except (rocdate.ROCDateError, ValueError) as exc:
-                raise forms.ValidationError(f"第 {number} 行：{exc}") from None
-            blackouts.append((label.strip() or "不可辦理期間", start, end))
-        self.blackouts = blackouts
-        return text
+    def posted_school_year(self):
+        """The school year typed in this form (bare dates like 1/23 are read in it)."""
+        try:
+            return int(self.data.get(self.add_prefix("school_year")) or 0) or None
+        except ValueError:
+            return None
 
     def clean(self):
         data = super().clean()
@@ -197,3 +185,95 @@ class SurveyForm(forms.ModelForm):
         if start and end and end < start:
             self.add_error("activity_ends_on", "活動期間結束日不可早於開始日。")
         return data
+
+
+class SurveyForm(SurveyFieldsForm):
+    """The bureau's new-survey form. Blackouts are lines like 「109/1/23~1/29 除夕及春假」."""
+
+    blackouts_text = forms.CharField(
+        label="不可辦理期間",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="每行一段：日期區間、空格、名稱，例如「109/1/23~1/29 除夕及春假」",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.blackouts = []
+
+    def clean_blackouts_text(self):
+        text = self.cleaned_data.get("blackouts_text", "")
+        blackouts = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            dates, _, label = line.strip().partition(" ")
+            try:
+                start, end = rocdate.parse_date_range(dates, school_year=self.posted_school_year())
+            except (rocdate.ROCDateError, ValueError) as exc:
+                raise forms.ValidationError(f"第 {number} 行：{exc}") from None
+            blackouts.append((label.strip() or "不可辦理期間", start, end))
+        self.blackouts = blackouts
+        return text
+
+
+class SurveyEditForm(SurveyFieldsForm):
+    """Editing a survey: the same fields and checks; blackouts are an inline formset."""
+
+    def clean(self):
+        data = super().clean()
+        # the inputs show minutes: a time left as shown keeps its seconds, so it is no change
+        for name in ("opens_at", "closes_at"):
+            old, new = getattr(self.instance, name), data.get(name)
+            if old and new and old.replace(second=0, microsecond=0) == new:
+                data[name] = old
+        return data
+
+
+class BlackoutForm(forms.ModelForm):
+    starts_on = ROCDateField(label="開始", help_text="例如 109/1/23，或在學年度內寫 1/23")
+    ends_on = ROCDateField(label="結束", help_text="例如 109/1/29")
+
+    class Meta:
+        model = Blackout
+        fields = ["label", "starts_on", "ends_on"]
+
+    def __init__(self, *args, school_year=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("starts_on", "ends_on"):
+            self.fields[name].school_year = school_year
+        self.fields["label"].help_text = "例如：除夕及春假"
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("starts_on"), data.get("ends_on")
+        if start and end and end < start:
+            self.add_error("ends_on", "結束日不可早於開始日。")
+        return data
+
+
+class BaseBlackoutFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "刪除這段期間"
+
+    def periods(self):
+        """The kept periods as (label, start, end), in date order."""
+        kept = [
+            f.cleaned_data for f in self.forms if f.cleaned_data and f not in self.deleted_forms
+        ]
+        return sorted(
+            ((d["label"], d["starts_on"], d["ends_on"]) for d in kept), key=lambda p: (p[1], p[2])
+        )
+
+
+def blackout_formset(survey, *, data=None, school_year=None):
+    formset_class = forms.inlineformset_factory(
+        Survey, Blackout, form=BlackoutForm, formset=BaseBlackoutFormSet, extra=1,
+        can_delete=True, max_num=20, validate_max=True,
+    )  # fmt: skip
+    return formset_class(
+        data=data, instance=survey, prefix="blackouts",
+        form_kwargs={"school_year": school_year or survey.school_year},
+    )  # fmt: skip

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from portal import audit
+from portal import audit, rocdate
 
 from .models import (
     Blackout,
@@ -19,6 +19,7 @@ from .models import (
     StatusChange,
     Submission,
     Survey,
+    SurveyChange,
 )
 from .rules import format_grades, format_range
 
@@ -244,6 +245,88 @@ def survey_create(*, by, blackouts=(), **fields):
         )
         audit.record("signups.survey_created", actor=by, target=survey)
         return survey
+
+
+EDITABLE_FIELDS = ("title", "instructions", "meeting", "report_item", "opens_at", "closes_at",
+                   "contact", "school_year", "categories", "window_label", "activity_starts_on",
+                   "activity_ends_on", "registration_before_activity", "reminder_days_before")  # fmt: skip
+
+
+def _shown(value):
+    """A field's value as the bureau reads it, for the change record."""
+    if value is None or value == "":
+        return "（空白）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if hasattr(value, "hour"):
+        return rocdate.format_datetime(value)
+    if hasattr(value, "year"):
+        return rocdate.format_short(value)
+    return str(value)
+
+
+def _blackouts_shown(periods):
+    return "、".join(
+        f"{label}（{rocdate.format_short(s)}～{rocdate.format_short(e)}）" for label, s, e in periods
+    ) or "（無）"  # fmt: skip
+
+
+def survey_update(*, survey, by, fields, blackouts, request=None):
+    """Change a survey's fields and replace its blackout periods [(label, start, end)], recording
+    who changed what (old → new, as text) in one `SurveyChange`. Returns it, or None when nothing
+    changed. Rows already filed are not touched: `offers_breaking_rules` says which no longer fit."""
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().get(pk=survey.pk)
+        changes = []
+        for name in EDITABLE_FIELDS:
+            if name not in fields:
+                continue
+            old, new = getattr(survey, name), fields[name]
+            if old != new:
+                label = str(Survey._meta.get_field(name).verbose_name)
+                changes.append({"field": name, "label": label, "old": _shown(old),
+                                "new": _shown(new)})  # fmt: skip
+                setattr(survey, name, new)
+        old_periods = [(b.label, b.starts_on, b.ends_on) for b in survey.blackouts.all()]
+        new_periods = sorted(blackouts, key=lambda p: (p[1], p[2]))
+        if old_periods != new_periods:
+            changes.append({"field": "blackouts", "label": "不可辦理期間",
+                            "old": _blackouts_shown(old_periods),
+                            "new": _blackouts_shown(new_periods)})  # fmt: skip
+            survey.blackouts.all().delete()
+            Blackout.objects.bulk_create(
+                [Blackout(survey=survey, label=label, starts_on=s, ends_on=e)
+                 for label, s, e in new_periods]
+            )  # fmt: skip
+        if not changes:
+            return None
+        survey.save()
+        change = SurveyChange.objects.create(survey=survey, by=by, fields=changes)
+        audit.record("signups.survey_edited", request=request, actor=by, target=survey,
+                     fields=[c["field"] for c in changes])  # fmt: skip
+        return change
+
+
+def offers_breaking_rules(survey):
+    """Rows already filed that the survey's current rules would refuse (after an edit moved the
+    window, added a blackout or dropped a 類型): [(offer, [messages])]. The school sees the
+    messages the next time it saves; the bureau is told how many there are when it edits."""
+    from .rules import check_activity, check_registration
+
+    survey_rules = survey.rules()
+    found = []
+    offers = Offer.objects.filter(response__survey=survey).select_related("response__school")
+    for offer in offers:
+        activity = (offer.activity_starts_on, offer.activity_ends_on)
+        registration = (offer.registration_starts_on, offer.registration_ends_on)
+        messages = check_activity(*activity, survey_rules) + check_registration(
+            registration, activity, survey_rules
+        )
+        if survey_rules.categories and offer.category not in survey_rules.categories:
+            messages.append(f"類型「{offer.category}」已不在選項中。")
+        if messages:
+            found.append((offer, messages))
+    return found
 
 
 def coordinator_emails(school):

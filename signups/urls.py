@@ -8,6 +8,7 @@ urlpatterns = [
     path("signups/", views.survey_list, name="list"),
     path("signups/new/", views.survey_create, name="create"),
     path("signups/<int:pk>/", views.survey_detail, name="survey"),
+    path("signups/<int:pk>/edit/", views.survey_edit, name="edit"),
     path("signups/<int:pk>/grid/", views.grid, name="grid"),
     path("signups/<int:pk>/rows/", views.rows, name="rows"),
     path("signups/<int:pk>/export.xlsx", views.export, name="export"),

@@ -18,7 +18,7 @@ from portal.jobs import job_url
 from portal.models import School
 
 from . import resources, selectors, services
-from .forms import SurveyForm, offer_formset
+from .forms import SurveyEditForm, SurveyForm, blackout_formset, offer_formset
 from .models import ImportRun, Response, Status, Survey
 from .rules import LABELS, format_fee, format_grades, format_range
 
@@ -96,6 +96,46 @@ def survey_create(request):
         messages.success(request, f"已建立調查：{survey.title}")
         return redirect("signups:grid", survey.pk)
     return render(request, "signups/survey_form.html", {"form": form, "source": source})
+
+
+@login_required
+def survey_edit(request, pk):
+    _staff_only(request)
+    survey = get_object_or_404(Survey, pk=pk)
+    # the ModelForm writes the typed values onto its instance while validating: give it a copy,
+    # so the page heading and the change record keep the survey as it was
+    form = SurveyEditForm(request.POST or None, instance=Survey.objects.get(pk=survey.pk))
+    blackouts = blackout_formset(
+        survey, data=request.POST or None, school_year=form.posted_school_year()
+    )
+    if request.method == "POST":
+        if form.is_valid() and blackouts.is_valid():
+            fields = {k: form.cleaned_data[k] for k in services.EDITABLE_FIELDS}
+            change = services.survey_update(
+                survey=survey, by=request.user, fields=fields,
+                blackouts=blackouts.periods(), request=request,
+            )  # fmt: skip
+            if change is None:
+                messages.info(request, "沒有任何變更。")
+            else:
+                labels = "、".join(c["label"] for c in change.fields)
+                messages.success(request, f"已更新調查：{labels}。")
+                breaking = services.offers_breaking_rules(change.survey)
+                if breaking:
+                    schools = len({o.response.school_id for o, _ in breaking})
+                    messages.warning(
+                        request,
+                        f"已填報的資料中有 {len(breaking)} 列（{schools} 校）不符合修改後的規則；"
+                        "這些學校下次儲存或送出時會看到需要修正的欄位。",
+                    )
+            return redirect("signups:grid", survey.pk)
+        messages.error(request, "有些欄位需要修正，請看標示的說明。")
+    history = list(survey.changes.select_related("by"))
+    return render(
+        request,
+        "signups/survey_edit.html",
+        {"survey": survey, "form": form, "blackouts": blackouts, "history": history},
+    )
 
 
 @login_required
