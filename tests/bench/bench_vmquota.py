@@ -1,0 +1,136 @@
+"""vmquota benchmarks (print figures, assert nothing). On PostgreSQL:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_vmquota \\
+        .venv/bin/python -m tests.bench.bench_vmquota [--vms 10000] [--replay-vms 1000]
+
+1. API ingest (JSON → validation → INSERT … unnest … ON CONFLICT DO NOTHING), samples/s, against
+   a raw COPY of the same rows into the same table, in the same run;
+2. one evaluation cycle for the latest minute of N VMs;
+3. replay speed (pure evaluation) for M VMs × 3 hours of one-minute samples.
+"""
+
+import argparse
+import io
+import json
+import os
+import time
+import uuid
+from datetime import timedelta
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings_test")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--vms", type=int, default=10_000)
+    parser.add_argument("--replay-vms", type=int, default=1000)
+    parser.add_argument("--batches", type=int, default=5)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    if connection.vendor != "postgresql":
+        raise SystemExit("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    from django.conf import settings
+    from django.test.utils import get_runner
+
+    runner = get_runner(settings)(verbosity=0, interactive=False)
+    old = runner.setup_databases()
+    try:
+        run(args)
+    finally:
+        runner.teardown_databases(old)
+
+
+def run(args):
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from portal.models import District, School
+    from tests.vmquota.factories import seed_policy
+    from vmquota import evaluation, tasks
+    from vmquota.models import CollectorToken, Hypervisor, UsageSample, VirtualMachine
+    from vmquota.services import evaluate_cycle
+
+    # measure ingest alone: the evaluation it queues is measured separately below
+    tasks.evaluate.delay = lambda *a, **k: None
+    district = District.objects.create(name="bench", position=1)
+    school = School.objects.create(name="bench", code="B00001", district=district)
+    hv = Hypervisor.objects.create(name="bench", uri="dryrun://bench")
+    VirtualMachine.objects.bulk_create(
+        [VirtualMachine(hypervisor=hv, name=f"vm{i:05d}", uuid=uuid.uuid4(), school=school)
+         for i in range(args.vms)], batch_size=5000)  # fmt: skip
+    vm_ids = dict(VirtualMachine.objects.values_list("name", "pk"))
+    names = sorted(vm_ids)
+    seed_policy(effective_from=timezone.now() - timedelta(days=2))
+    _, token = CollectorToken.issue(name="bench")
+    client = Client()
+    base = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=30)
+
+    # 1. ingest: API batches of 10 000 vs COPY of the same rows (into the same table, other ts)
+    n = 10_000
+    api_s = copy_s = 0.0
+    for b in range(args.batches):
+        rows = [{"vm": names[i % len(names)], "ts": (base + timedelta(minutes=b * 10 + i // len(names))).isoformat(),
+                 "cpu_percent": (i * 7) % 100, "net_kbps": float(i % 3000)} for i in range(n)]  # fmt: skip
+        body = json.dumps({"samples": rows})
+        t = time.perf_counter()
+        r = client.post("/api/vmquota/samples", body, content_type="application/json",
+                        HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
+        api_s += time.perf_counter() - t
+        assert r.status_code == 200 and r.json()["stored"] == n, r.content[:300]
+        # the same rows, a year later (so they are new rows in the same table and its indexes)
+        buf = io.StringIO("".join(
+            f"{vm_ids[row['vm']]}\t{(base + timedelta(days=365, minutes=b * 10 + i // len(names))).isoformat()}"
+            f"\t{row['cpu_percent']}\t{row['net_kbps']}\n"
+            for i, row in enumerate(rows)
+        ))  # fmt: skip
+        t = time.perf_counter()
+        with connection.cursor() as cur:
+            cur.cursor.copy_expert(
+                "COPY vmquota_usagesample (vm_id, ts, cpu_percent, net_kbps) FROM STDIN", buf
+            )
+        copy_s += time.perf_counter() - t
+    total = n * args.batches
+    print(f"ingest: API {total / api_s:,.0f} samples/s, COPY {total / copy_s:,.0f} samples/s "
+          f"→ API = {copy_s / api_s:.0%} of COPY ({args.batches} × {n} samples each)")  # fmt: skip
+
+    # 2. one evaluation cycle for the latest minute of every VM
+    UsageSample.objects.all().delete()
+    evaluate_cycle()  # move the cursor past everything
+    minute = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=1)
+    from vmquota.ingest import store
+
+    store([(pk, minute, 50.0, 100.0) for pk in vm_ids.values()])
+    t = time.perf_counter()
+    stats = evaluate_cycle()
+    print(f"evaluation cycle: {stats['samples']:,} samples of {stats['vms']:,} VMs in "
+          f"{time.perf_counter() - t:.2f} s")  # fmt: skip
+    minute2 = minute + timedelta(seconds=30)
+    store([(pk, minute2, 99.0, 100.0) for pk in vm_ids.values()])
+    t = time.perf_counter()
+    stats = evaluate_cycle()
+    print(f"evaluation cycle (every VM starts a streak): {stats['vms']:,} VMs in "
+          f"{time.perf_counter() - t:.2f} s")  # fmt: skip
+
+    # 3. replay speed
+    specs = evaluation.seed_rule_specs()
+    samples = [
+        (f"vm{v}", base + timedelta(minutes=m), 100.0 if (m // 40 + v) % 3 == 0 else 20.0, 100.0)
+        for v in range(args.replay_vms) for m in range(180)
+    ]  # fmt: skip
+    t = time.perf_counter()
+    incidents = evaluation.replay(samples, specs)
+    elapsed = time.perf_counter() - t
+    print(f"replay: {len(samples):,} samples ({args.replay_vms} VMs × 3 h) in {elapsed:.2f} s = "
+          f"{len(samples) / elapsed:,.0f} samples/s, {len(incidents):,} incidents")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
