@@ -3,8 +3,9 @@
 from django import forms
 
 from portal.forms_fields import ROCDateField
-from portal.models import Division
+from portal.models import Division, School
 
+from . import attachments as attachment_types
 from . import importer
 from .models import Meeting, Motion
 
@@ -110,3 +111,75 @@ class MotionForm(forms.ModelForm):
 class SearchForm(forms.Form):
     q = forms.CharField(label="搜尋會議紀錄", max_length=100, required=False,
                         help_text="例如：資安、黑快馬、OpenID；多個詞以空白分隔。")  # fmt: skip
+
+
+class AttachmentPlaceMixin:
+    """Where the attachment goes: the whole meeting, one report item or one motion."""
+
+    def set_places(self, places, published):
+        self.fields["place"].choices = [("meeting", "整份會議紀錄（列在散會之後）")] + list(places)
+        if not published:
+            del self.fields["reason"]
+        else:
+            self.fields["reason"].required = True
+
+
+class AttachmentFileForm(AttachmentPlaceMixin, forms.Form):
+    file = forms.FileField(
+        label="檔案",
+        help_text=(
+            f"{attachment_types.ALLOWED_TEXT}，最多 {attachment_types.MAX_BYTES // 1024 // 1024}"
+            " MB；系統會檢查檔案內容是否與副檔名相符。"
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": attachment_types.ACCEPT}),
+    )
+    title = forms.CharField(
+        label="附件名稱", max_length=200, required=False, help_text="空白時使用檔名。"
+    )
+    place = forms.ChoiceField(label="附在")
+    reason = forms.CharField(
+        label="更正原因", required=False, max_length=300, help_text=REASON_HELP
+    )
+
+    def __init__(self, *args, places=(), published=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_places(places, published)
+
+
+class SurveyLinkForm(AttachmentPlaceMixin, forms.Form):
+    survey = forms.ModelChoiceField(
+        label="調查表", queryset=None, empty_label="（請選擇）",
+        help_text="報名與調查（signups）裡的調查表；資訊組長點連結即可填報。",
+    )  # fmt: skip
+    title = forms.CharField(
+        label="連結名稱", max_length=200, required=False, help_text="空白時使用調查表名稱。"
+    )
+    place = forms.ChoiceField(label="附在")
+    reason = forms.CharField(
+        label="更正原因", required=False, max_length=300, help_text=REASON_HELP
+    )
+
+    def __init__(self, *args, places=(), published=False, **kwargs):
+        from signups.models import Survey
+
+        super().__init__(*args, **kwargs)
+        self.fields["survey"].queryset = Survey.objects.order_by("-opens_at", "-id")
+        self.set_places(places, published)
+
+
+class AttendanceForm(forms.Form):
+    """出席學校, shown grouped by district (templates/meetings/_attendance.html)."""
+
+    attendees = forms.ModelMultipleChoiceField(
+        label="出席學校", queryset=School.objects.all(), required=False
+    )
+    reason = forms.CharField(
+        label="更正原因", required=False, max_length=300, help_text=REASON_HELP
+    )
+
+    def __init__(self, *args, published=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not published:
+            del self.fields["reason"]
+        else:
+            self.fields["reason"].required = True

@@ -10,6 +10,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -28,6 +30,26 @@ NEW_COLUMNS = (("case_no", "案號"), ("subject", "案由"))
 
 
 @dataclass
+class AttachmentRef:
+    """An attached file or survey as the minutes show it."""
+
+    anchor: str
+    label: str  # 附件 (under an item or motion) / 附件一 (of the whole meeting)
+    title: str
+    href: str  # on the page (site-relative)
+    note: str  # PDF，1.2 MB / 線上調查表
+
+    @property
+    def absolute(self):
+        """For the exports, read outside the site."""
+        return self.href if "://" in self.href else f"{settings.SITE_URL}{self.href}"
+
+    @property
+    def line(self):
+        return f"{self.label}：{self.title}（{self.absolute}）"
+
+
+@dataclass
 class Entry:
     """A numbered paragraph of the business report (a division at depth 0, items below)."""
 
@@ -36,6 +58,7 @@ class Entry:
     text: str
     depth: int
     children: list = field(default_factory=list)
+    attachments: list = field(default_factory=list)
 
     @property
     def paragraphs(self):
@@ -54,6 +77,7 @@ class MotionEntry:
     explanation: str
     resolution: str
     proposer: str
+    attachments: list = field(default_factory=list)
 
 
 @dataclass
@@ -102,6 +126,7 @@ class Document:
     title: str  # 108 年度 9 月份聯席會議紀錄
     header_notes: list
     sections: list
+    attachments: list = field(default_factory=list)  # of the whole meeting, after 散會
 
 
 def clock(t):
@@ -133,7 +158,37 @@ def _note_blocks(lines):
     return blocks
 
 
-def _report_entries(items):
+def _attachment_refs(meeting, attachments):
+    """{("item", pk) | ("motion", pk) | ("meeting", None): [AttachmentRef, …]} in their order.
+    `attachments` have `survey` loaded."""
+    from . import attachments as types
+
+    grouped = {}
+    for a in sorted(attachments, key=lambda a: (a.position, a.pk)):
+        if a.survey_id:
+            href, note = a.survey.get_absolute_url(), "線上調查表"
+        elif a.file:
+            href = reverse("meetings:attachment", args=[meeting.pk, a.pk])
+            kind = types.kind_of(a.content_type)
+            note = f"{kind.label if kind else '檔案'}，{types.human_size(a.size)}"
+        elif a.url.startswith(("https://", "http://")):
+            href, note = a.url, "連結"
+        else:
+            continue  # nothing a reader could open
+        key = (
+            ("item", a.report_item_id) if a.report_item_id
+            else ("motion", a.motion_id) if a.motion_id
+            else ("meeting", None)
+        )  # fmt: skip
+        grouped.setdefault(key, []).append(
+            AttachmentRef(f"attachment-{a.pk}", "附件", a.title, href, note)
+        )
+    for n, ref in enumerate(grouped.get(("meeting", None), []), start=1):
+        ref.label = f"附件{numbering.plain(n)}"
+    return grouped
+
+
+def _report_entries(items, refs=None):
     """Group items by division and number them: 一、資訊推廣組 › (一) › 1、 › (1)."""
     by_division = {}
     for item in items:
@@ -153,7 +208,10 @@ def _report_entries(items):
         )
         stack = [head]
         for n in numbered:
-            entry = Entry(f"item-{n.id}", n.label, by_id[n.id].text, n.depth + 1)
+            entry = Entry(
+                f"item-{n.id}", n.label, by_id[n.id].text, n.depth + 1,
+                attachments=(refs or {}).get(("item", n.id), []),
+            )  # fmt: skip
             del stack[n.depth + 1 :]
             stack[-1].children.append(entry)
             stack.append(entry)
@@ -161,7 +219,7 @@ def _report_entries(items):
     return entries
 
 
-def _motions(motions, kind):
+def _motions(motions, kind, refs=None):
     chosen = [m for m in motions if m.kind == kind]
     chosen.sort(key=lambda m: (m.position, m.pk))
     return [
@@ -172,14 +230,25 @@ def _motions(motions, kind):
             explanation=m.explanation,
             resolution=m.resolution,
             proposer=m.proposer,
+            attachments=(refs or {}).get(("motion", m.pk), []),
         )
         for i, m in enumerate(chosen, start=1)
     ]
 
 
-def build(meeting, items, motions, tables):
+def attendance(meeting, attendees):
+    """出席人員: the attending schools when the bureau ticked them, else the note (詳簽到表)."""
+    if not attendees:
+        return meeting.attendance_note
+    schools = sorted(attendees, key=lambda s: (s.district.position, s.district_id, s.code))
+    return "、".join(s.name for s in schools) + f"（共 {len(schools)} 校）"
+
+
+def build(meeting, items, motions, tables, *, attendees=(), attachments=()):
     """The Document of one meeting. `items`: its ReportItems with `division` loaded; `motions`:
-    its Motions; `tables`: tracking.selectors.minutes_tables(meeting)."""
+    its Motions; `tables`: tracking.selectors.minutes_tables(meeting); `attendees`: its
+    attending Schools with `district` loaded; `attachments`: its Attachments with `survey`."""
+    refs = _attachment_refs(meeting, attachments)
     notes = meeting.section_notes or {}
     remarks = (meeting.chair_remarks or "").split("\n")
     previous = tables.get("previous") or []
@@ -194,7 +263,7 @@ def build(meeting, items, motions, tables):
             value=meeting.chair,
             lines=[f"紀錄：{meeting.recorder}"] if meeting.recorder else [],
         ),
-        Section("attendance", "", "出席人員", value=meeting.attendance_note),
+        Section("attendance", "", "出席人員", value=attendance(meeting, attendees)),
         Section("remarks", "", "主席致詞", value=remarks[0], lines=remarks[1:]),
         Section(
             "tracked",
@@ -221,9 +290,9 @@ def build(meeting, items, motions, tables):
             else None,
             empty=not new and not notes.get("new_tracked"),
         ),
-        Section("reports", "", "業務報告", entries=_report_entries(items)),
-        Section("proposals", "", "提案討論", motions=_motions(motions, "proposal")),
-        Section("extempore", "", "臨時動議", motions=_motions(motions, "extempore")),
+        Section("reports", "", "業務報告", entries=_report_entries(items, refs)),
+        Section("proposals", "", "提案討論", motions=_motions(motions, "proposal", refs)),
+        Section("extempore", "", "臨時動議", motions=_motions(motions, "extempore", refs)),
         Section(
             "adjourn",
             "",
@@ -242,6 +311,7 @@ def build(meeting, items, motions, tables):
         title=f"{meeting.title}紀錄",
         header_notes=_note_blocks(notes.get("header")),
         sections=sections,
+        attachments=refs.get(("meeting", None), []),
     )
 
 
@@ -282,6 +352,7 @@ def as_text(document):
             first, *rest = entry.paragraphs
             out.append(f"{indent}{entry.label}{first}")
             out += [f"{indent}{p}" for p in rest]
+            out += [f"{indent}{a.line}" for a in entry.attachments]
         for motion in section.motions:
             out.append(f"{motion.label}：{motion.subject}")
             if motion.proposer:
@@ -289,9 +360,11 @@ def as_text(document):
             if motion.explanation:
                 out.append(f"說明：{motion.explanation}")
             out.append(f"決議：{motion.resolution}")
+            out += [a.line for a in motion.attachments]
             out.append("")
         out += list(_note_lines(section.notes))
         out.append("")
+    out += [a.line for a in document.attachments]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -362,6 +435,8 @@ def as_docx(document):
             para(f"{entry.label}{first}", bold=entry.depth == 0, indent=entry.depth)
             for p in rest:
                 para(p, indent=entry.depth)
+            for a in entry.attachments:
+                para(a.line, indent=entry.depth)
         for motion in section.motions:
             para(f"{motion.label}：{motion.subject}")
             if motion.proposer:
@@ -369,7 +444,11 @@ def as_docx(document):
             if motion.explanation:
                 para(f"說明：{motion.explanation}")
             para(f"決議：{motion.resolution}")
+            for a in motion.attachments:
+                para(a.line)
         notes(section.notes)
+    for a in document.attachments:
+        para(a.line)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

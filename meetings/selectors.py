@@ -15,7 +15,7 @@ import tracking.selectors
 from portal import access, rocdate
 
 from . import rendering
-from .models import Meeting, Motion, ReportItem, SearchEntry
+from .models import Attachment, Meeting, Motion, ReportItem, SearchEntry
 
 SEARCH_MIN_CHARS = 2
 SEARCH_LIMIT = 100
@@ -34,11 +34,16 @@ can_manage = access.can_manage_meetings
 
 
 def meeting_document(meeting):
-    """The rendered structure of one meeting: three queries (items, motions, tracked tables)."""
+    """The rendered structure of one meeting: five queries (items, motions, attending schools,
+    attachments, tracked tables), however long the minutes are."""
     items = list(ReportItem.objects.filter(meeting=meeting).select_related("division"))
     motions = list(Motion.objects.filter(meeting=meeting))
+    attendees = list(meeting.attendees.select_related("district"))
+    attachments = list(Attachment.objects.filter(meeting=meeting).select_related("survey"))
     tables = tracking.selectors.minutes_tables(meeting) or {}
-    return rendering.build(meeting, items, motions, tables)
+    return rendering.build(
+        meeting, items, motions, tables, attendees=attendees, attachments=attachments
+    )
 
 
 def years(user):

@@ -12,8 +12,10 @@ import tracking.services
 from portal import audit
 from portal.models import Division
 
+from . import attachments as attachment_types
 from . import importer, rendering, selectors
 from .models import (
+    Attachment,
     Correction,
     Meeting,
     MeetingSeries,
@@ -449,6 +451,112 @@ def motion_delete(*, motion, user):
     _editable_structure(meeting)
     motion.delete()
     tracking.services.meeting_saved(meeting=meeting, user=user)
+    search_index_rebuild(meeting=meeting)
+
+
+# --- attendance and attachments ----------------------------------------------------------------
+
+
+def _school_list(schools):
+    return "、".join(s.name for s in sorted(schools, key=lambda s: (s.district.position, s.code)))
+
+
+@transaction.atomic
+def meeting_attendance_set(*, meeting, user, schools, reason=""):
+    """Which schools attended (出席學校). Shown in the minutes instead of the attendance note
+    when any is set; on published minutes the change is a Correction (old list → new list)."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    before = list(meeting.attendees.select_related("district"))
+    schools = list(schools)
+    if {s.pk for s in before} == {s.pk for s in schools}:
+        return meeting
+    _correct(
+        meeting, user, reason, "出席學校", "attendees", _school_list(before), _school_list(schools)
+    )
+    meeting.attendees.set(schools)
+    Meeting.objects.filter(pk=meeting.pk).update(updated_at=timezone.now())
+    audit.record(
+        "meetings.attendance_set", actor=user, target=meeting, meeting_id=meeting.pk,
+        old=sorted(s.pk for s in before), new=sorted(s.pk for s in schools),
+    )  # fmt: skip
+    search_index_rebuild(meeting=meeting)
+    return meeting
+
+
+def _attachment_place(meeting, report_item, motion):
+    if report_item is not None and report_item.meeting_id != meeting.pk:
+        raise MeetingError("這個業務報告項目不屬於這份會議紀錄。")
+    if motion is not None and motion.meeting_id != meeting.pk:
+        raise MeetingError("這個提案不屬於這份會議紀錄。")
+    if report_item is not None and motion is not None:
+        raise MeetingError("附件只能附在一個地方：整份紀錄、一個業務報告項目或一個提案。")
+
+
+@transaction.atomic
+def attachment_add(
+    *, meeting, user, title="", upload=None, survey=None, report_item=None, motion=None,
+    reason="",
+):  # fmt: skip
+    """Attach an uploaded file (checked by content: attachments.identify) or a link to a survey
+    of signups/ to the meeting, one report item or one motion. On published minutes this is a
+    recorded correction (a reason is required)."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _attachment_place(meeting, report_item, motion)
+    if (upload is None) == (survey is None):
+        raise MeetingError("請選擇要上傳的檔案，或要連結的調查表（擇一）。")
+    title = (title or "").strip()
+    fields = {}
+    if upload is not None:
+        try:
+            kind = attachment_types.identify(upload.name, upload.size, upload)
+        except attachment_types.AttachmentRejected as exc:
+            raise MeetingError(str(exc)) from None
+        original = upload.name.replace("\\", "/").rsplit("/", 1)[-1][:200]
+        title = title or original.rsplit(".", 1)[0]
+        fields = {"file": upload, "original_name": original, "content_type": kind.content_type,
+                  "size": upload.size}  # fmt: skip
+    else:
+        title = title or survey.title
+        fields = {"survey": survey}
+    title = title[:200]
+    where = (
+        f"業務報告項目（{report_item.text[:20]}）" if report_item
+        else f"{motion.get_kind_display()}（{motion.subject[:20]}）" if motion
+        else "會議紀錄"
+    )  # fmt: skip
+    _correct(meeting, user, reason, f"{where}的附件", "attachment", "", title)
+    last = Attachment.objects.filter(meeting=meeting).aggregate(m=Max("position"))["m"]
+    attachment = Attachment(
+        meeting=meeting, report_item=report_item, motion=motion, title=title,
+        position=(last or 0) + 1, added_by=user, **fields,
+    )  # fmt: skip
+    attachment.save()  # stores the file under a random name (models.attachment_path)
+    try:
+        audit.record(
+            "meetings.attachment_added", actor=user, target=meeting, meeting_id=meeting.pk,
+            attachment_id=attachment.pk, kind=attachment.kind, title=title,
+        )  # fmt: skip
+        search_index_rebuild(meeting=meeting)
+    except Exception:  # the row rolls back; do not leave its file behind
+        if attachment.file:
+            attachment.file.storage.delete(attachment.file.name)
+        raise
+    return attachment
+
+
+@transaction.atomic
+def attachment_delete(*, attachment, user, reason=""):
+    meeting = Meeting.objects.select_for_update().get(pk=attachment.meeting_id)
+    _correct(meeting, user, reason, "附件", "attachment", attachment.title, "")
+    name = attachment.file.name if attachment.file else ""
+    storage = attachment.file.storage if attachment.file else None
+    audit.record(
+        "meetings.attachment_removed", actor=user, target=meeting, meeting_id=meeting.pk,
+        attachment_id=attachment.pk, title=attachment.title,
+    )  # fmt: skip
+    attachment.delete()
+    if name:  # only once the row is really gone
+        transaction.on_commit(lambda: storage.delete(name))
     search_index_rebuild(meeting=meeting)
 
 

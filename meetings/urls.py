@@ -16,6 +16,19 @@ urlpatterns = [
     path("meetings/<int:pk>/minutes.docx", views.meeting_docx, name="docx"),
     path("meetings/<int:pk>/edit/", views.meeting_edit, name="edit"),
     path("meetings/<int:pk>/publish/", views.meeting_publish, name="publish"),
+    path("meetings/<int:pk>/attendance/", views.attendance_set, name="attendance"),
+    path("meetings/<int:pk>/attachments/add/", views.attachment_add, name="attachment_add"),
+    path("meetings/<int:pk>/attachments/link/", views.attachment_link, name="attachment_link"),
+    path(
+        "meetings/<int:pk>/attachments/<int:attachment_pk>/",
+        views.attachment_download,
+        name="attachment",
+    ),
+    path(
+        "meetings/<int:pk>/attachments/<int:attachment_pk>/delete/",
+        views.attachment_delete,
+        name="attachment_delete",
+    ),
     path("meetings/<int:pk>/items/add/", views.item_add, name="item_add"),
     path("meetings/<int:pk>/items/<int:item_pk>/", views.item_update, name="item_update"),
     path(

@@ -5,7 +5,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,8 +13,11 @@ from django.views.decorators.http import require_POST
 
 from portal import access, rocdate
 
+from . import attachments as attachment_types
 from . import feeds, importer, rendering, selectors, services
 from .forms import (
+    AttachmentFileForm,
+    AttendanceForm,
     HeaderForm,
     ImportForm,
     ItemAddForm,
@@ -22,8 +25,9 @@ from .forms import (
     MotionForm,
     NewMeetingForm,
     SearchForm,
+    SurveyLinkForm,
 )
-from .models import FeedKey, Meeting, Motion, ReportItem
+from .models import Attachment, FeedKey, Meeting, Motion, ReportItem
 
 
 def member_required(view):
@@ -262,6 +266,8 @@ def meeting_edit(request, pk):
             motion_sections.append((section, rows))
     motion_form = MotionForm(prefix="motion")
     del motion_form.fields["reason"]
+    places = _places(doc)
+    published = meeting.is_published
     return render(
         request,
         "meetings/edit.html",
@@ -280,8 +286,173 @@ def meeting_edit(request, pk):
                 ("delete", "刪除"),
             ],
             "motion_actions": [("up", "上移"), ("down", "下移"), ("delete", "刪除")],
+            "attendance_form": AttendanceForm(published=published, prefix="att"),
+            "attendance_groups": _attendance_groups(meeting),
+            "file_form": AttachmentFileForm(places=places, published=published, prefix="file"),
+            "survey_form": SurveyLinkForm(places=places, published=published, prefix="survey"),
+            "attachment_rows": _attachment_rows(doc),
         },
     )
+
+
+def _attendance_groups(meeting):
+    """[(district, [(school, ticked), …]), …] in the districts' order, for the fieldsets."""
+    from portal.models import School
+
+    ticked = set(meeting.attendees.values_list("pk", flat=True))
+    groups = {}
+    for school in School.objects.select_related("district").order_by(
+        "district__position", "district_id", "code"
+    ):
+        groups.setdefault(school.district, []).append((school, school.pk in ticked))
+    return list(groups.items())
+
+
+def _places(doc):
+    """Where an attachment can go: ("item:12", "捌、業務報告 (五)…"), ("motion:3", …)."""
+    places = []
+    for section in doc.sections:
+        if section.key == "reports":
+            places += [
+                (f"item:{entry.item_pk}", f"{section.heading} {entry.label}{entry.text[:24]}")
+                for entry in rendering.walk_entries(section.entries)
+                if entry.item_pk
+            ]
+        for motion in section.motions:
+            pk = motion.anchor.split("-")[1]
+            places.append(
+                (f"motion:{pk}", f"{section.heading} {motion.label}：{motion.subject[:24]}")
+            )
+    return places
+
+
+def _attachment_rows(doc):
+    """Every attachment with where it is, in page order: [(ref, where), …]."""
+    rows = []
+    for section in doc.sections:
+        for entry in rendering.walk_entries(section.entries):
+            rows += [(a, f"{section.heading} {entry.label}") for a in entry.attachments]
+        for motion in section.motions:
+            rows += [(a, f"{section.heading} {motion.label}") for a in motion.attachments]
+    rows += [(a, "整份會議紀錄") for a in doc.attachments]
+    return rows
+
+
+def _place(meeting, value):
+    kind, _, pk = (value or "").partition(":")
+    if kind == "item":
+        return get_object_or_404(ReportItem, pk=pk, meeting=meeting), None
+    if kind == "motion":
+        return None, get_object_or_404(Motion, pk=pk, meeting=meeting)
+    return None, None
+
+
+def _form_errors(form):
+    return "；".join(f"{form.fields[f].label if f in form.fields else ''}{'：' if f in form.fields else ''}{e}"
+                     for f, errors in form.errors.items() for e in errors)  # fmt: skip
+
+
+@require_POST
+@staff_required
+def attendance_set(request, pk):
+    meeting = _meeting_for(request, pk, manage=True)
+    form = AttendanceForm(request.POST, published=meeting.is_published, prefix="att")
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return _back(meeting, "attendance")
+    return _run(
+        request, meeting,
+        lambda: services.meeting_attendance_set(
+            meeting=meeting, user=request.user, schools=form.cleaned_data["attendees"],
+            reason=form.cleaned_data.get("reason", ""),
+        ),
+        "已儲存出席學校。", "attendance",
+    )  # fmt: skip
+
+
+@require_POST
+@staff_required
+def attachment_add(request, pk):
+    meeting = _meeting_for(request, pk, manage=True)
+    doc = selectors.meeting_document(meeting)
+    form = AttachmentFileForm(
+        request.POST, request.FILES, places=_places(doc), published=meeting.is_published,
+        prefix="file",
+    )  # fmt: skip
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return _back(meeting, "attachments")
+    report_item, motion = _place(meeting, form.cleaned_data["place"])
+    return _run(
+        request, meeting,
+        lambda: services.attachment_add(
+            meeting=meeting, user=request.user, title=form.cleaned_data["title"],
+            upload=form.cleaned_data["file"], report_item=report_item, motion=motion,
+            reason=form.cleaned_data.get("reason", ""),
+        ),
+        "已加入附件。", "attachments",
+    )  # fmt: skip
+
+
+@require_POST
+@staff_required
+def attachment_link(request, pk):
+    meeting = _meeting_for(request, pk, manage=True)
+    doc = selectors.meeting_document(meeting)
+    form = SurveyLinkForm(
+        request.POST, places=_places(doc), published=meeting.is_published, prefix="survey"
+    )
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return _back(meeting, "attachments")
+    report_item, motion = _place(meeting, form.cleaned_data["place"])
+    return _run(
+        request, meeting,
+        lambda: services.attachment_add(
+            meeting=meeting, user=request.user, title=form.cleaned_data["title"],
+            survey=form.cleaned_data["survey"], report_item=report_item, motion=motion,
+            reason=form.cleaned_data.get("reason", ""),
+        ),
+        "已連結調查表。", "attachments",
+    )  # fmt: skip
+
+
+@require_POST
+@staff_required
+def attachment_delete(request, pk, attachment_pk):
+    meeting = _meeting_for(request, pk, manage=True)
+    attachment = get_object_or_404(Attachment, pk=attachment_pk, meeting=meeting)
+    return _run(
+        request, meeting,
+        lambda: services.attachment_delete(
+            attachment=attachment, user=request.user, reason=request.POST.get("reason", "")
+        ),
+        "已移除附件。", "attachments",
+    )  # fmt: skip
+
+
+@member_required
+def attachment_download(request, pk, attachment_pk):
+    """The file, to people who may read the meeting (a draft's files only to bureau staff):
+    never through a public media URL."""
+    meeting = _meeting_for(request, pk)
+    attachment = get_object_or_404(Attachment, pk=attachment_pk, meeting=meeting)
+    if not attachment.file:
+        raise Http404("這個附件不是檔案")
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("檔案不存在") from None
+    kind = attachment_types.kind_of(attachment.content_type)
+    response = FileResponse(
+        handle,
+        as_attachment=not (kind and kind.inline),
+        filename=attachment.original_name or f"attachment{kind.extension if kind else ''}",
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _back(meeting, anchor=""):

@@ -9,14 +9,8 @@ from portal.models import AuditEvent
 
 
 @pytest.fixture
-def draft(divisions, bureau, tracking_calls):
-    text = (
-        "新北市九大分區資訊組長專業社群召集學校\n109 年度 3 月份聯席會議紀錄\n"
-        "壹、會議時間：109 年 3 月 10 日（星期二）下午 2 時\n貳、會議地點：板橋國小\n"
-        "參、主持人：王科長\n紀錄：李小明\n捌、業務報告：\n一、資訊推廣組：\n(一)甲項。\n(二)乙項。\n"
-        "(三)丙項。\n拾、臨時動議：\n案由一：甲案。\n決議：通過。\n案由二：乙案。\n決議：再議。\n拾壹、散會\n"
-    )
-    return services.meeting_import(text=text, user=bureau)
+def draft(draft_meeting):
+    return draft_meeting
 
 
 def test_anonymous_visitors_are_sent_to_login(client, seed_meeting):
