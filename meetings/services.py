@@ -109,6 +109,26 @@ def meeting_import_check(*, text):
     return ImportPlan(result, divisions)
 
 
+def meeting_import_preview(*, text):
+    """What the import preview shows, as plain data (it is stored on a background job): the
+    parse result (`importer.ParseResult.as_json()` plus counts) and the problems that would
+    stop the save – empty when it can be saved. Saves nothing."""
+    problems = []
+    try:
+        result = meeting_import_check(text=text).result
+    except importer.ImportRejected as exc:
+        return {"ok": False, "problems": [str(exc)], "result": None}
+    except MeetingImportError as exc:
+        problems = exc.problems
+        result = importer.parse(text)  # it parsed once already, so it parses again
+    summary = {
+        **result.as_json(),
+        "division_count": len(result.divisions),
+        "item_count": result.item_count,
+    }
+    return {"ok": not problems, "problems": problems, "result": summary}
+
+
 @transaction.atomic
 def meeting_import(*, text, user, publish=False, series=None):
     """Parse, validate everything, then save the meeting, its report tree, its motions and the

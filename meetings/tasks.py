@@ -1,6 +1,15 @@
-"""Celery tasks of the minutes: they take ids, load, and call a service (safe to run twice)."""
+"""Celery tasks of the minutes: they take ids, load, and call a service (safe to run twice).
+
+The browser's import runs as two background jobs (portal/jobs.py), so no request waits for
+parsing or saving: `import_preview` parses and checks the text and stores what the preview page
+shows; `import_save` saves it as a draft in one transaction (services.meeting_import) – a
+refusal fails the job with its reasons and nothing is saved. The command line
+(`import_minutes`) stays synchronous."""
 
 from celery import shared_task
+from django.urls import reverse
+
+from portal.jobs import run_job
 
 from . import services
 
@@ -13,3 +22,31 @@ def send_publication_notices(self, meeting_id):
         return 0
     except Exception as exc:  # SMTP down: the claims were released, try again later
         raise self.retry(exc=exc) from exc
+
+
+def preview_work(job, progress):
+    progress(0, 2, "正在讀取會議紀錄…")
+    preview = services.meeting_import_preview(text=job.params["text"])
+    progress(1, 2, "已讀完，正在整理預覽…")
+    return {**preview, "url": reverse("meetings:import_preview", args=[job.pk])}
+
+
+def save_work(job, progress):
+    progress(0, 1, "正在儲存會議紀錄（全部成功才會儲存）…")
+    meeting = services.meeting_import(text=job.params["text"], user=job.created_by)
+    progress(1, 1, f"已儲存「{meeting.title}」為草稿。")
+    return {
+        "meeting_id": meeting.pk,
+        "title": meeting.title,
+        "url": reverse("meetings:edit", args=[meeting.pk]),
+    }
+
+
+@shared_task(acks_late=True)
+def import_preview(job_id):
+    return run_job(job_id, preview_work)
+
+
+@shared_task(acks_late=True)
+def import_save(job_id):
+    return run_job(job_id, save_work)

@@ -1,6 +1,7 @@
 """Pages of the minutes. Thin: load through an access check, call one service, render."""
 
 import secrets
+from datetime import date, time
 from functools import wraps
 
 from django.contrib import messages
@@ -12,9 +13,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal import access, rocdate
+from portal.jobs import job_start, job_url
 
 from . import attachments as attachment_types
-from . import feeds, importer, rendering, selectors, services
+from . import feeds, rendering, selectors, services, tasks
 from .forms import (
     AttachmentFileForm,
     AttendanceForm,
@@ -182,33 +184,67 @@ def feed_ics(request, key):
 
 @staff_required
 def meeting_import(request):
-    """Paste or upload → preview (what was understood, and what was not) → save as draft."""
+    """Paste or upload → preview (a background job: what was understood, and what was not) →
+    save as draft (another job). The request only reads the form; parsing and saving run in
+    the worker while the person watches the job page's progress bar."""
     form = ImportForm(request.POST or None, request.FILES or None)
-    context = {"form": form}
     if request.method == "POST" and form.is_valid():
-        text = form.cleaned_data["text"]
-        if request.POST.get("action") == "save":
-            try:
-                meeting = services.meeting_import(text=text, user=request.user)
-            except (importer.ImportRejected, services.MeetingImportError) as exc:
-                context["problems"] = getattr(exc, "problems", [str(exc)])
-            else:
-                messages.success(request, f"已匯入「{meeting.title}」為草稿，請核對後發布。")
-                return redirect("meetings:edit", pk=meeting.pk)
-        else:
-            try:
-                plan = services.meeting_import_check(text=text)
-                context["result"] = plan.result
-            except importer.ImportRejected as exc:
-                form.add_error("text", str(exc))
-            except services.MeetingImportError as exc:
-                context["problems"] = exc.problems
-                try:
-                    context["result"] = importer.parse(text)
-                except importer.ImportRejected:
-                    pass
-            context["text"] = text
-    return render(request, "meetings/import.html", context)
+        job = job_start(
+            kind=IMPORT_PREVIEW, title="匯入會議紀錄：讀取與預覽", user=request.user,
+            task=tasks.import_preview, params={"text": form.cleaned_data["text"]},
+        )  # fmt: skip
+        return redirect(job_url(job))
+    return render(request, "meetings/import.html", {"form": form})
+
+
+IMPORT_PREVIEW = "meetings.import_preview"
+IMPORT_SAVE = "meetings.import_save"
+
+
+def _preview_job(request, job_pk):
+    """A finished preview job this person may use (its creator, or other bureau staff)."""
+    from portal.models import BackgroundJob
+
+    job = get_object_or_404(BackgroundJob, pk=job_pk, kind=IMPORT_PREVIEW)
+    access.require(
+        request,
+        job.created_by_id == request.user.pk or access.is_staff(request.user),
+        "這不是您的匯入工作。",
+    )
+    return job
+
+
+def _preview_context(job):
+    result = dict(job.result.get("result") or {})
+    if result:
+        held_on, start = result.get("held_on"), result.get("start_time")
+        result["held_on"] = date.fromisoformat(held_on) if held_on else None
+        result["start_time"] = time.fromisoformat(start) if start else None
+    return {"job": job, "result": result, "problems": job.result.get("problems") or [],
+            "ok": job.result.get("ok", False)}  # fmt: skip
+
+
+@staff_required
+def import_preview(request, job_pk):
+    job = _preview_job(request, job_pk)
+    if job.status != job.Status.DONE:
+        return redirect(job_url(job))  # still running (or failed): the job page says which
+    return render(request, "meetings/import.html", {**_preview_context(job), "form": ImportForm()})
+
+
+@require_POST
+@staff_required
+def import_save(request, job_pk):
+    preview = _preview_job(request, job_pk)
+    if preview.status != preview.Status.DONE or not preview.result.get("ok"):
+        messages.error(request, "這份預覽有問題，無法儲存；請修正後重新預覽。")
+        return redirect("meetings:import_preview", job_pk=preview.pk)
+    title = (preview.result.get("result") or {}).get("title") or "會議紀錄"
+    job = job_start(
+        kind=IMPORT_SAVE, title=f"匯入會議紀錄：儲存「{title}」", user=request.user,
+        task=tasks.import_save, params={"text": preview.params["text"], "preview_job": preview.pk},
+    )  # fmt: skip
+    return redirect(job_url(job))
 
 
 @staff_required

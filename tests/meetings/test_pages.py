@@ -92,20 +92,6 @@ def test_html_typed_into_any_field_is_shown_as_text(login, coordinator, bureau, 
         assert "&lt;" in html and "alert(" in html
 
 
-def test_bureau_imports_pasted_text_with_a_preview_then_saves_a_draft(
-    login, bureau, divisions, seed_text, tracking_calls
-):
-    client = login(bureau)
-    preview = client.post(reverse("meetings:import"), {"text": seed_text, "action": "preview"})
-    html = preview.content.decode()
-    assert "預覽：系統讀到的內容" in html and "第 135 行" in html and "上次 2 件、新增 2 件" in html
-    assert Meeting.objects.count() == 0
-    saved = client.post(reverse("meetings:import"), {"text": seed_text, "action": "save"})
-    meeting = Meeting.objects.get()
-    assert saved["Location"] == reverse("meetings:edit", args=[meeting.pk])
-    assert meeting.status == "draft" and meeting.created_by == bureau
-
-
 @pytest.mark.parametrize(
     ("upload", "message"),
     [
@@ -125,15 +111,6 @@ def test_a_bad_upload_gives_a_clear_message_and_saves_nothing(
     )
     assert message in response.content.decode()
     assert Meeting.objects.count() == 0
-
-
-def test_a_text_that_is_not_minutes_is_refused_on_preview(login, bureau, divisions):
-    html = (
-        login(bureau)
-        .post(reverse("meetings:import"), {"text": "姓名,電話\n王,123", "action": "preview"})
-        .content.decode()
-    )
-    assert "看不出這是會議紀錄" in html and Meeting.objects.count() == 0
 
 
 def _labels(meeting):

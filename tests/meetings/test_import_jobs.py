@@ -1,0 +1,150 @@
+"""The browser's import runs as background jobs (portal/jobs.py): the request only reads the
+form; the preview and the save run in the worker, the person watches the job page. The save is
+still one transaction."""
+
+import pytest
+from django.urls import reverse
+
+from meetings import services
+from meetings.models import Meeting, Motion, ReportItem
+from portal.jobs import job_url
+from portal.models import BackgroundJob
+
+
+@pytest.fixture
+def run_jobs(django_capture_on_commit_callbacks):
+    """Run what job_start queued (tasks are eager in the tests) when the request commits."""
+
+    def _post(client, url, data):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, data)
+
+    return _post
+
+
+def test_preview_then_save_each_run_as_a_job_with_progress(
+    login, bureau, divisions, seed_text, tracking_calls, django_capture_on_commit_callbacks
+):
+    client = login(bureau)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(reverse("meetings:import"), {"text": seed_text})
+    preview = BackgroundJob.objects.get()
+    # the request returned before any parsing: the job waits for the worker
+    assert response["Location"] == job_url(preview) and len(queued) == 1
+    assert (preview.kind, preview.status, preview.created_by) == (
+        "meetings.import_preview", "queued", bureau,
+    )  # fmt: skip
+    queued[0]()  # the worker picks it up
+    preview.refresh_from_db()
+    assert preview.status == "done" and preview.percent == 100
+    assert preview.result_url == reverse("meetings:import_preview", args=[preview.pk])
+    assert Meeting.objects.count() == 0  # a preview saves nothing
+
+    html = client.get(preview.result_url).content.decode()
+    assert "預覽：系統讀到的內容" in html and "第 135 行" in html and "上次 2 件、新增 2 件" in html
+    assert "108 年 9 月 10 日" in html and "吳科長佳珊／吳安絜" in html and "3 組、39 項" in html
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("meetings:import_save", args=[preview.pk]))
+    save = BackgroundJob.objects.exclude(pk=preview.pk).get()
+    assert response["Location"] == job_url(save) and save.kind == "meetings.import_save"
+    save.refresh_from_db()
+    meeting = Meeting.objects.get()
+    assert save.status == "done" and save.result_url == reverse("meetings:edit", args=[meeting.pk])
+    assert meeting.status == "draft" and meeting.created_by == bureau
+    assert meeting.source_text == seed_text  # the text went from the preview job to the save job
+    job_page = client.get(job_url(save)).content.decode()
+    assert f'href="{save.result_url}"' in job_page and "完成" in job_page
+
+
+def test_the_job_page_polls_its_status(
+    login, bureau, divisions, run_jobs, seed_text, tracking_calls
+):
+    client = login(bureau)
+    run_jobs(client, reverse("meetings:import"), {"text": seed_text})
+    job = BackgroundJob.objects.get()
+    status = client.get(reverse("job_status", args=[job.pk])).json()
+    assert status["status"] == "done" and status["result_url"].endswith(f"/import/{job.pk}/")
+
+
+def test_a_text_that_is_not_minutes_is_refused_in_the_preview(login, bureau, divisions, run_jobs):
+    client = login(bureau)
+    run_jobs(client, reverse("meetings:import"), {"text": "姓名,電話\n王,123"})
+    job = BackgroundJob.objects.get()
+    html = client.get(job.result_url).content.decode()
+    assert "看不出這是會議紀錄" in html and "儲存為草稿</button>" not in html
+    response = client.post(reverse("meetings:import_save", args=[job.pk]))  # forced anyway
+    assert response.status_code == 302 and BackgroundJob.objects.count() == 1
+    assert Meeting.objects.count() == 0
+
+
+def test_a_duplicate_is_named_in_the_preview_and_cannot_be_saved(
+    login, bureau, seed_meeting, seed_text, run_jobs
+):
+    client = login(bureau)
+    run_jobs(client, reverse("meetings:import"), {"text": seed_text})
+    html = client.get(BackgroundJob.objects.get().result_url).content.decode()
+    assert "已有同一天、同名稱的會議" in html and "預覽：系統讀到的內容" in html
+    assert "儲存為草稿</button>" not in html and Meeting.objects.count() == 1
+
+
+def test_a_refusal_while_saving_fails_the_job_and_saves_nothing(
+    login, bureau, divisions, seed_text, tracking_calls, run_jobs, monkeypatch
+):
+    import tracking.services
+
+    client = login(bureau)
+    run_jobs(client, reverse("meetings:import"), {"text": seed_text})
+    preview = BackgroundJob.objects.get()
+
+    class Refused(Exception):
+        errors = ["案號 1 的狀態不明"]
+
+    def refuse(**kwargs):
+        raise Refused("refused")
+
+    monkeypatch.setattr(tracking.services, "MinutesImportError", Refused, raising=False)
+    monkeypatch.setattr(tracking.services, "minutes_import_apply", refuse)
+    run_jobs(client, reverse("meetings:import_save", args=[preview.pk]), {})
+    save = BackgroundJob.objects.exclude(pk=preview.pk).get()
+    assert save.status == "failed" and "案號 1 的狀態不明" in save.error
+    assert (Meeting.objects.count(), ReportItem.objects.count(), Motion.objects.count()) == (
+        0,
+        0,
+        0,
+    )
+    page = client.get(job_url(save)).content.decode()
+    assert "這項工作沒有完成" in page and "資料沒有被部分儲存" in page
+
+
+def test_another_clerks_preview_is_usable_by_staff_but_not_by_coordinators(
+    login, bureau, coordinator, divisions, seed_text, run_jobs, tracking_calls
+):
+    run_jobs(login(bureau), reverse("meetings:import"), {"text": seed_text})
+    job = BackgroundJob.objects.get()
+    client = login(coordinator)
+    assert client.get(reverse("meetings:import_preview", args=[job.pk])).status_code == 403
+    assert client.post(reverse("meetings:import_save", args=[job.pk])).status_code == 403
+    assert BackgroundJob.objects.count() == 1
+
+
+def test_an_unfinished_preview_sends_the_person_to_the_job_page(
+    login, bureau, divisions, seed_text
+):
+    client = login(bureau)
+    client.post(reverse("meetings:import"), {"text": seed_text})  # queued, not run
+    job = BackgroundJob.objects.get()
+    response = client.get(reverse("meetings:import_preview", args=[job.pk]))
+    assert response["Location"] == job_url(job)
+
+
+def test_the_command_line_import_stays_synchronous(
+    db, divisions, seed_text, tracking_calls, tmp_path
+):
+    from django.core.management import call_command
+
+    path = tmp_path / "108-09.txt"
+    path.write_text(seed_text, encoding="utf-8")
+    call_command("import_minutes", str(path))
+    assert Meeting.objects.count() == 1 and BackgroundJob.objects.count() == 0
+    assert services.meeting_import_preview(text=seed_text)["ok"] is False  # now a duplicate
