@@ -227,6 +227,12 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target}"
 
+    @property
+    def detail_text(self):
+        """The detail as `key=value；…` (a method, so a detail key named `items` cannot shadow
+        dict.items() in a template)."""
+        return "；".join(f"{key}={value}" for key, value in (self.detail or {}).items())
+
 
 class BackgroundJob(models.Model):
     """Long work a person started (an import, a what-if replay): a Celery task reports progress

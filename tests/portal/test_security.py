@@ -160,3 +160,10 @@ def test_the_audit_log_is_purged_after_the_retention_period(db):
 def test_only_bureau_staff_read_the_audit_log(login, request, who, status):
     user = request.getfixturevalue(who)
     assert login(user).get(reverse("audit_log")).status_code == status
+
+
+def test_the_audit_log_shows_any_detail_even_a_key_named_items(login, bureau):
+    AuditEvent.objects.create(action="meetings.imported", detail={"items": 39, "title": "九月"})
+    response = login(bureau).get(reverse("audit_log"))
+    assert response.status_code == 200
+    assert "items=39；title=九月" in response.content.decode()
