@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import Correction, Meeting, MeetingSeries, MinutesNotice, Motion, ReportItem
+from .models import (
+    Attachment,
+    Correction,
+    Meeting,
+    MeetingSeries,
+    MinutesNotice,
+    Motion,
+    ReportItem,
+)
 
 
 @admin.register(MeetingSeries)
@@ -15,8 +23,8 @@ class MotionInline(admin.StackedInline):
 
 @admin.register(Meeting)
 class MeetingAdmin(admin.ModelAdmin):
-    list_display = ["title", "held_on", "status", "published_at"]
-    list_filter = ["status", "series"]
+    list_display = ["title", "held_on", "status", "announced", "published_at"]
+    list_filter = ["status", "announced", "series"]
     search_fields = ["title", "place", "chair"]
     date_hierarchy = "held_on"
     inlines = [MotionInline]
@@ -40,3 +48,13 @@ class CorrectionAdmin(admin.ModelAdmin):
 class MinutesNoticeAdmin(admin.ModelAdmin):
     list_display = ["meeting", "email", "sent_at"]
     readonly_fields = [f.name for f in MinutesNotice._meta.fields]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    """Read-mostly: files are added in the browser (services.attachment_add checks their
+    content and records corrections on published minutes)."""
+
+    list_display = ["title", "meeting", "report_item", "motion", "survey", "content_type", "size"]
+    raw_id_fields = ["meeting", "report_item", "motion", "survey"]
+    readonly_fields = ["file", "original_name", "content_type", "size", "added_by", "added_at"]
