@@ -169,6 +169,16 @@ class SurveyFieldsForm(forms.ModelForm):
             "meeting"
         )
 
+    def _lines(self, name):
+        # browsers post textareas with CRLF; stored text uses LF, so an untouched field is equal
+        return self.cleaned_data.get(name, "").replace("\r\n", "\n").replace("\r", "\n")
+
+    def clean_instructions(self):
+        return self._lines("instructions")
+
+    def clean_categories(self):
+        return self._lines("categories")
+
     def posted_school_year(self):
         """The school year typed in this form (bare dates like 1/23 are read in it)."""
         try:
@@ -243,9 +253,18 @@ class BlackoutForm(forms.ModelForm):
         for name in ("starts_on", "ends_on"):
             self.fields[name].school_year = school_year
         self.fields["label"].help_text = "例如：除夕及春假"
+        if not self.instance.pk:
+            # the blank extra period may stay blank: no required marks; `clean` asks for all
+            # three fields once any of them is filled in
+            for field in self.fields.values():
+                field.required = False
 
     def clean(self):
         data = super().clean()
+        if not self.instance.pk and not self.errors:
+            for name in ("label", "starts_on", "ends_on"):
+                if not data.get(name):
+                    self.add_error(name, "新增一段期間時，名稱、開始與結束都要填寫。")
         start, end = data.get("starts_on"), data.get("ends_on")
         if start and end and end < start:
             self.add_error("ends_on", "結束日不可早於開始日。")

@@ -57,6 +57,10 @@ def test_the_edit_page_shows_the_survey_as_it_is(login, bureau, survey):
     assert 'value="109/1/21"' in page and 'value="除夕及春假"' in page
     assert 'value="109/1/23"' in page
     assert "建立後尚未修改過" in page
+    # the blank period for adding one may stay blank: it is not marked required
+    blank = page[page.index("新增一段") :]
+    assert 'for="id_blackouts-1-label">名稱</label>' in blank
+    assert 'for="id_blackouts-0-label">名稱<span class="req"' in page
 
 
 def test_the_bureau_changes_title_deadline_options_window_and_reminder_days(login, bureau, survey):
@@ -132,6 +136,7 @@ def test_blackouts_are_added_changed_and_removed_in_the_inline_formset(login, bu
     ({"reminder_days_before": "-1"}, "reminder_days_before", "0"),
     ({"blackouts-0-ends_on": "109/1/20"}, "blackouts-0-ends_on", "結束日不可早於開始日。"),
     ({"blackouts-0-starts_on": "春節"}, "blackouts-0-starts_on", "無法辨識日期「春節」"),
+    ({"blackouts-1-label": "校慶補假"}, "blackouts-1-starts_on", "名稱、開始與結束都要填寫"),
 ])  # fmt: skip
 def test_the_same_checks_as_creation_refuse_a_bad_edit_and_change_nothing(
     login, bureau, survey, changes, field, message
@@ -153,7 +158,11 @@ def test_the_same_checks_as_creation_refuse_a_bad_edit_and_change_nothing(
 
 
 def test_saving_without_changes_records_nothing(login, bureau, survey):
-    r = login(bureau).post(edit_url(survey), posted(survey), follow=True)
+    survey.instructions = "第一行\n第二行"
+    survey.save()
+    # as a browser posts it: textareas with CRLF line ends
+    data = posted(survey, instructions="第一行\r\n第二行", categories="技能研習\r\n營隊")
+    r = login(bureau).post(edit_url(survey), data, follow=True)
     assert "沒有任何變更" in r.content.decode()
     assert not SurveyChange.objects.exists()
 
