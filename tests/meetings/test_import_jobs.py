@@ -148,3 +148,32 @@ def test_the_command_line_import_stays_synchronous(
     call_command("import_minutes", str(path))
     assert Meeting.objects.count() == 1 and BackgroundJob.objects.count() == 0
     assert services.meeting_import_preview(text=seed_text)["ok"] is False  # now a duplicate
+
+
+def test_a_real_worker_runs_the_preview_and_the_save(
+    celery_worker_process, client, bureau, divisions, seed_text
+):
+    """PostgreSQL and Redis: the request returns at once, a separate worker process parses and
+    saves (with the real tracking app), the job page's JSON reports it."""
+    from tests.conftest import wait_for
+
+    client.force_login(bureau)
+
+    def finished(job):
+        def check():
+            job.refresh_from_db()
+            return job.status in ("done", "failed") and job
+
+        return wait_for(check, timeout=60, message=f"job {job.pk}")
+
+    response = client.post(reverse("meetings:import"), {"text": seed_text})
+    preview = finished(BackgroundJob.objects.get(kind="meetings.import_preview"))
+    assert response["Location"] == job_url(preview)
+    assert preview.status == "done" and preview.result["ok"], preview.error
+    client.post(reverse("meetings:import_save", args=[preview.pk]))
+    save = finished(BackgroundJob.objects.get(kind="meetings.import_save"))
+    assert save.status == "done", save.error
+    meeting = Meeting.objects.get(pk=save.result["meeting_id"])
+    assert meeting.motions.count() == 7 and meeting.report_items.count() == 39
+    status = client.get(reverse("job_status", args=[save.pk])).json()
+    assert status["percent"] == 100 and status["result_url"] == f"/meetings/{meeting.pk}/edit/"
