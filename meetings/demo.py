@@ -72,6 +72,7 @@ def link_surveys(stdout=None):
         position=(last or 0) + 1,
         added_by=meeting.created_by,
     )
+    services.search_index_rebuild(meeting=meeting)  # the survey's title is searchable too
     if stdout is not None:
         stdout.write(f"已在會議紀錄連結調查表：{survey.title}")
     return attachment

@@ -611,6 +611,8 @@ def search_index_rebuild(*, meeting):
             trail = " ".join(path[d] for d in range(entry.depth + 1) if d in path)
             if entry.depth:  # a division's name alone is not a finding
                 add(entry.anchor, f"{head} {trail}", entry.text)
+            for a in entry.attachments:
+                add(a.anchor, f"{head} {trail} 附件", a.title)
         for motion in section.motions:
             body = "\n".join(
                 filter(
@@ -618,6 +620,8 @@ def search_index_rebuild(*, meeting):
                 )
             )
             add(motion.anchor, f"{head} {motion.label}", body)
+            for a in motion.attachments:
+                add(a.anchor, f"{head} {motion.label} 附件", a.title)
         for kind, block in section.notes:
             if kind == "p":
                 add(section.anchor, head, block)
@@ -627,6 +631,8 @@ def search_index_rebuild(*, meeting):
                     head,
                     "\n".join("\t".join(r) for r in [block.headers, *block.rows]),
                 )
+    for a in document.attachments:
+        add(a.anchor, a.label, a.title)
     SearchEntry.objects.filter(meeting=meeting).delete()
     SearchEntry.objects.bulk_create(rows)
     return len(rows)

@@ -329,3 +329,31 @@ def test_the_demo_links_the_winter_camp_survey_from_item_five_once(db, tracking_
     assert entry.label == "(五)" and [a.title for a in entry.attachments] == [first.survey.title]
     demo.load()  # load_demo again: still one link, no correction recorded
     assert Attachment.objects.count() == 1 and Correction.objects.count() == 0
+
+
+def test_search_finds_an_attachment_by_its_title_and_links_to_it(
+    login, coordinator, bureau, draft_meeting, survey
+):
+    item = item_of(draft_meeting, "丙項")
+    attachment = services.attachment_add(
+        meeting=draft_meeting, user=bureau, survey=survey, report_item=item
+    )
+    services.meeting_publish(meeting=draft_meeting, user=bureau)
+    html = login(coordinator).get(reverse("meetings:search"), {"q": "休閒育樂"}).content.decode()
+    assert f"{draft_meeting.get_absolute_url()}#attachment-{attachment.pk}" in html
+    assert "<mark>休閒育樂</mark>" in html and "(三) 附件" in html
+
+
+def test_the_size_limit_holds_for_files_streamed_to_disk(login, bureau, draft_meeting, media):
+    """Above 6 MB Django spools an upload to a temporary file; the checks read it the same way."""
+    client = login(bureau)
+    url = reverse("meetings:attachment_add", args=[draft_meeting.pk])
+    seven = PDF + b"0" * (7 * 1024 * 1024)
+    client.post(url, {"file-file": upload("掃描檔.pdf", seven), "file-place": "meeting"})
+    assert Attachment.objects.get().size == len(seven)
+    eleven = PDF + b"0" * (11 * 1024 * 1024)
+    response = client.post(
+        url, {"file-file": upload("太大.pdf", eleven), "file-place": "meeting"}, follow=True
+    )
+    assert "檔案太大（11.0 MB）；附件最多 10 MB" in response.content.decode()
+    assert Attachment.objects.count() == 1
