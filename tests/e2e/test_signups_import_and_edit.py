@@ -68,6 +68,8 @@ def test_a_coordinator_imports_a_spreadsheet_and_sees_the_bad_row_then_the_resul
     recent = page.locator("#recent-imports + ul").inner_text()
     assert "新店國小-寒假-修正.xlsx：已匯入（5 列）" in recent
     assert "新店國小-寒假.xlsx：未匯入（1 個問題）" in recent
+    page.locator("#recent-imports").scroll_into_view_if_needed()
+    both_widths(page, screenshot, "signups-filing-imports")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -180,3 +180,31 @@ def test_the_bureau_is_told_how_many_filed_rows_no_longer_fit(
     r = login(coordinator).post(reverse("signups:file", args=[survey.pk, xindian_school.pk]),
                                 table_post([GOOD_ROW], action="save", initial=1))  # fmt: skip
     assert "活動日期須在寒假期間（109/1/21~2/2）內。" in r.content.decode()
+
+
+def test_rows_that_a_new_blackout_or_a_dropped_category_would_refuse_are_found(
+    coordinator, bureau, xindian_school, beixin_school, survey
+):
+    from signups import services
+    from signups.rules import clean_row
+
+    for school, row in ((xindian_school, GOOD_ROW),
+                        (beixin_school, {**GOOD_ROW, "category": "營隊", "activity": "2/8"})):  # fmt: skip
+        response = services.response_get(survey=survey, school=school)
+        services.offers_save(
+            response=response, rows=[clean_row(row, survey.rules()).values], by=coordinator
+        )
+    assert services.offers_breaking_rules(survey) == []
+    services.survey_update(
+        survey=survey, by=bureau, fields={"categories": "技能研習"},
+        blackouts=[("除夕及春假", date(2020, 1, 23), date(2020, 1, 29)),
+                   ("校慶補假", date(2020, 2, 4), date(2020, 2, 4))],
+    )  # fmt: skip
+    survey.refresh_from_db()
+    found = {
+        o.response.school.name: messages for o, messages in services.offers_breaking_rules(survey)
+    }
+    assert found == {
+        "新店國小": ["活動日期不可在校慶補假期間（109/2/4），請改期。"],
+        "北新國小": ["類型「營隊」已不在選項中。"],
+    }
