@@ -147,6 +147,7 @@ def test_the_same_checks_as_creation_refuse_a_bad_edit_and_change_nothing(
     error = page[page.index(f'id="id_{field}_error"') :][:200]
     assert message in error
     assert "有些欄位需要修正" in page
+    assert "Constraint" not in page and "違反" not in page  # no raw model constraint message
     assert not SurveyChange.objects.exists()
     fresh = Survey.objects.get()
     assert (fresh.closes_at, fresh.activity_ends_on, fresh.title) == (
