@@ -7,6 +7,8 @@ activity), so the next survey of the same kind needs no code. A school's answer 
 is a `StatusChange` row and every submission a `Submission` version with a snapshot of the rows.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -363,4 +365,12 @@ class ImportRun(models.Model):
         return reverse(
             "signups:import_result",
             args=[self.response.survey_id, self.response.school_id, self.pk],
+        )
+
+    # a 5 MB table is judged in seconds; a run pending this long lost its worker (see the docs)
+    STUCK_AFTER = timedelta(minutes=15)
+
+    def looks_stuck(self, now=None):
+        return self.outcome == self.Outcome.PENDING and (
+            (now or timezone.now()) - self.created_at > self.STUCK_AFTER
         )

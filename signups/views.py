@@ -293,7 +293,7 @@ def import_result(request, pk, school_pk, run_pk):
     return render(
         request,
         "signups/import_result.html",
-        {"survey": survey, "school": school, "run": run,
+        {"survey": survey, "school": school, "run": run, "stuck": run.looks_stuck(),
          "job_url": job_url(run.job) if run.job_id else ""},
     )  # fmt: skip
 

@@ -156,3 +156,15 @@ def test_the_filing_page_lists_recent_imports(
     text = page.content.decode()
     assert f'href="{run.get_absolute_url()}"' in text
     assert "新店.xlsx</a>：" + run.get_outcome_display() + shown in text
+
+
+def test_a_run_whose_worker_vanished_says_so_after_fifteen_minutes(
+    login, coordinator, xindian_school, survey
+):
+    response = services.response_get(survey=survey, school=xindian_school)
+    run = ImportRun.objects.create(response=response, by=coordinator, filename="a.xlsx")
+    client = login(coordinator)
+    assert "檔案還在檢查中" in client.get(run.get_absolute_url()).content.decode()
+    ImportRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=16))
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "匯入沒有完成" in page and "請回到填報頁重新上傳" in page
