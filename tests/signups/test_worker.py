@@ -12,7 +12,6 @@ from datetime import timedelta
 from email.header import decode_header, make_header
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,35 +20,11 @@ from signups import services, tasks
 from signups.models import ImportRun, Offer, Reminder, Status, StatusChange
 from signups.rules import clean_row
 from tests import factories
-from tests.conftest import WorkerProcess, missing_service, use_broker, wait_for
+from tests.conftest import wait_for
 from tests.signups.conftest import GOOD_ROW
 from tests.signups.test_excel import SEED_ROW, import_url, upload, xlsx
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres]
-
-
-@pytest.fixture
-def worker(transactional_db, redis_url, tmp_path):
-    """tests/conftest.py's `celery_worker_process` with one change: its EMAIL_URL
-    `filemail://<tmp>/mail` is read by django-environ as the *relative* path `tmp/…/mail`, so the
-    worker writes under the repository and `.sent_mail()` finds nothing. Four slashes keep the
-    path absolute (tests/tracking/test_worker.py does the same)."""
-    if connection.vendor != "postgresql":
-        missing_service("PostgreSQL (a worker process cannot share the in-memory SQLite database)")
-    from portal.celery import app
-
-    saved_url, saved_eager = app.conf.broker_url, app.conf.task_always_eager
-    use_broker(app, redis_url)
-    app.conf.task_always_eager = False
-    process = WorkerProcess(
-        tmp_path, redis_url, extra_env={"EMAIL_URL": f"filemail:///{tmp_path / 'mail'}"}
-    ).start()
-    try:
-        yield process
-    finally:
-        process.stop()
-        app.conf.task_always_eager = saved_eager
-        use_broker(app, saved_url)
 
 
 def messages(worker):
@@ -73,8 +48,9 @@ def runs_of(worker, task):
 
 
 def test_the_return_notice_is_sent_by_the_worker_once_though_delivered_twice(
-    worker, coordinator, bureau, xindian_school, survey
+    celery_worker_process, coordinator, bureau, xindian_school, survey
 ):
+    worker = celery_worker_process
     response = services.response_get(survey=survey, school=xindian_school)
     services.offers_save(
         response=response, rows=[clean_row(GOOD_ROW, survey.rules()).values], by=coordinator
@@ -86,7 +62,7 @@ def test_the_return_notice_is_sent_by_the_worker_once_though_delivered_twice(
     wait_for(lambda: len(runs_of(worker, tasks.send_return_notice)) == 2, message="two runs")
     assert sorted(runs_of(worker, tasks.send_return_notice)) == ["False", "True"]
     mails = messages(worker)
-    assert len(mails) == 1
+    assert len(mails) == 1 and len(worker.sent_mail()) == 1
     subject, to, body = mails[0]
     assert subject == f"【退回】{survey.title}：請修正 新店國小 的填報"
     assert to == coordinator.email
@@ -97,8 +73,9 @@ def test_the_return_notice_is_sent_by_the_worker_once_though_delivered_twice(
 
 
 def test_the_deadline_reminder_is_sent_by_the_worker_once_though_delivered_twice(
-    worker, beixin_school, survey
+    celery_worker_process, beixin_school, survey
 ):
+    worker = celery_worker_process
     clerk = factories.coordinator_of(beixin_school, email="it@psps.ntpc.edu.tw")
     survey.closes_at = timezone.now() + timedelta(days=2)  # within reminder_days_before (3)
     survey.save()
@@ -113,7 +90,7 @@ def test_the_deadline_reminder_is_sent_by_the_worker_once_though_delivered_twice
     wait_for(lambda: len(runs_of(worker, tasks.send_reminder)) == 2, message="two sends")
     assert sorted(runs_of(worker, tasks.send_reminder)) == ["False", "True"]
     mails = messages(worker)
-    assert len(mails) == 1
+    assert len(mails) == 1 and len(worker.sent_mail()) == 1
     subject, to, body = mails[0]
     assert subject.startswith(f"【提醒】{survey.title} 將於")
     assert to == clerk.email
@@ -123,7 +100,7 @@ def test_the_deadline_reminder_is_sent_by_the_worker_once_though_delivered_twice
 
 
 def test_the_worker_imports_a_spreadsheet_stored_in_the_database(
-    worker, client, coordinator, xindian_school, survey
+    celery_worker_process, client, coordinator, xindian_school, survey
 ):
     rows = [[str(i), *SEED_ROW[1:3], f"課程 {i}", *SEED_ROW[4:]] for i in range(1, 31)]
     client.force_login(coordinator)
