@@ -182,7 +182,17 @@ def _queue(pending):
     from .tasks import act
 
     ids = [a.pk for a in pending]
-    transaction.on_commit(lambda: [act.delay(i) for i in ids])
+
+    def send():
+        # the rows are the record: with the broker down, the requeue beat task sends them later
+        for pk in ids:
+            try:
+                act.delay(pk)
+            except Exception:  # noqa: BLE001 – any broker error
+                log.warning("vmquota: could not queue action %s (broker down?)", pk, exc_info=True)
+                return
+
+    transaction.on_commit(send)
 
 
 def _bulk_set_last_sample(updates):
@@ -653,7 +663,7 @@ def usage_from_counters(prev_cpu_ns, prev_net, prev_at, stats):
 def usage_collect(*, hypervisor):
     """Poll one hypervisor; store one sample per running VM. A down hypervisor only records
     its error: other hypervisors and the evaluation are separate tasks."""
-    from .ingest import store
+    from .ingest import nudge_evaluation, store
 
     try:
         all_stats = get_adapter(hypervisor).stats()
@@ -674,9 +684,7 @@ def usage_collect(*, hypervisor):
             rows.append((vm.pk, st.at.replace(microsecond=0), *usage))
     stored = store(rows)
     if stored:
-        from .tasks import evaluate
-
-        transaction.on_commit(evaluate.delay)
+        transaction.on_commit(nudge_evaluation)
     return stored
 
 

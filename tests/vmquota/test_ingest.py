@@ -1,0 +1,122 @@
+"""Storing samples: all or nothing, duplicates skipped with the first received winning – on both
+paths PostgreSQL takes (COPY straight in; a batch repeating stored rows via the staging table)."""
+
+import json
+from datetime import UTC, timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from tests.vmquota import factories
+from vmquota.ingest import ingest_rows, store
+from vmquota.models import CollectorToken, UsageSample
+
+pytestmark = pytest.mark.django_db
+URL = "/api/vmquota/samples"
+
+
+@pytest.fixture
+def web(xindian_school):
+    return factories.vm("xd-web", xindian_school)
+
+
+@pytest.fixture
+def db_vm(xindian_school):
+    return factories.vm("xd-db", xindian_school)
+
+
+def minute(i):
+    return (
+        timezone.now().replace(second=0, microsecond=0) - timedelta(hours=2) + timedelta(minutes=i)
+    )
+
+
+def row(i, vm="xd-web", cpu=10.0, net=5.0):
+    return {"vm": vm, "ts": minute(i).isoformat(), "cpu_percent": cpu, "net_kbps": net}
+
+
+def values(vm):
+    return list(
+        UsageSample.objects.filter(vm=vm).order_by("ts").values_list("cpu_percent", flat=True)
+    )
+
+
+def test_a_fresh_batch_is_stored_whole(web, db_vm):
+    result = ingest_rows([row(i) for i in range(5)] + [row(i, vm="xd-db") for i in range(5)])
+    assert (result.received, result.stored, result.errors) == (10, 10, [])
+    assert result.vm_ids == {web.pk, db_vm.pk}
+    assert values(web) == [10.0] * 5
+
+
+def test_a_batch_overlapping_stored_samples_keeps_the_stored_ones_and_adds_the_rest(web):
+    ingest_rows([row(i, cpu=1.0) for i in range(3)])
+    result = ingest_rows([row(i, cpu=2.0) for i in range(6)])
+    assert (result.stored, result.duplicates) == (3, 3)
+    assert values(web) == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
+
+
+def test_duplicates_inside_one_batch_the_first_received_wins(web):
+    result = ingest_rows([row(0, cpu=7.0), row(1, cpu=8.0), row(0, cpu=9.0)])
+    assert (result.stored, result.duplicates) == (2, 1)
+    assert values(web) == [7.0, 8.0]
+
+
+def test_storing_twice_in_one_transaction_leaves_no_staged_rows_behind(web, db_vm, postgres):
+    """The staging table is emptied by the commit; inside a caller's transaction (here the
+    test's) it is emptied by hand, so staged rows never pile up in a long transaction."""
+    with transaction.atomic():
+        store([(web.pk, minute(0), 1.0, 1.0)])
+        assert store([(web.pk, minute(0), 1.0, 1.0), (web.pk, minute(1), 2.0, 1.0)]) == 1
+        assert store([(db_vm.pk, minute(0), 3.0, 1.0), (db_vm.pk, minute(0), 4.0, 1.0)]) == 1
+        with postgres.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM vmquota_ingest_staging")
+            assert cursor.fetchone()[0] == 0
+    assert values(web) == [1.0, 2.0] and values(db_vm) == [3.0]
+
+
+def test_one_bad_row_among_many_stores_nothing(web):
+    rows = [row(i) for i in range(50)]
+    rows[37] = row(37, cpu=101)
+    rows[41] = {**row(41), "vm": "nope"}
+    result = ingest_rows(rows)
+    assert [(e.index, e.field) for e in result.errors] == [(37, "cpu_percent"), (41, "vm")]
+    assert not UsageSample.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ({"cpu_percent": True}, "cpu_percent"),
+        ({"cpu_percent": float("nan")}, "cpu_percent"),
+        ({"net_kbps": float("inf")}, "net_kbps"),
+        ({"net_kbps": 10**400}, "net_kbps"),
+        ({"ts": " 2019-09-10T10:00:00"}, "ts"),
+        ({"ts": 1568080800}, "ts"),
+        ({"vm": "   "}, "vm"),
+        ({"vm": 5}, "vm"),
+    ],
+)
+def test_the_fast_check_lets_no_bad_value_through(web, bad, field):
+    result = ingest_rows([row(0), {**row(1), **bad}])
+    assert [(e.index, e.field) for e in result.errors] == [(1, field)]
+    assert not UsageSample.objects.exists()
+
+
+def test_a_vm_named_by_uuid_or_name_in_one_batch(web, db_vm):
+    result = ingest_rows([row(0), {**row(1), "vm": str(db_vm.uuid).replace("-", "")}])
+    assert result.stored == 2 and result.vm_ids == {web.pk, db_vm.pk}
+
+
+def test_timestamps_with_z_and_other_offsets_are_stored_as_the_same_instant(web):
+    ts = minute(0)
+    ingest_rows([{**row(0), "ts": ts.astimezone(UTC).isoformat().replace("+00:00", "Z")}])
+    assert UsageSample.objects.get().ts == ts
+
+
+def test_the_api_answers_with_the_counts(client, web):
+    token = CollectorToken.issue(name="c")[1]
+    body = json.dumps({"samples": [row(0), row(1), row(1)]})
+    response = client.post(URL, body, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
+    assert response.json() == {"received": 3, "stored": 2, "duplicates": 1}
