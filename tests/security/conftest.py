@@ -3,13 +3,15 @@ nests a savepoint in (pytest-django's `db`), and that is rolled back when the mo
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 
 from .world import build_world
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    media = override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media")))
+    with media, django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
         try:

@@ -110,6 +110,53 @@ def _meetings_objects(world):
     o["feed_key"] = FeedKey.objects.create(
         user=world.people["coordinator"], key="coordinator-feed-key-for-tests"
     ).key
+    _meetings_attachments_and_import(world)
+
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def _meetings_attachments_and_import(world):
+    """A file attached to the published and to the draft minutes, and a finished import preview
+    (the import runs as background jobs). Skipped while meetings has no such feature."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from meetings import services
+
+    o, bureau = world.objects, world.people["bureau"]
+    if hasattr(services, "attachment_add"):
+        for name, meeting, reason in (("published_attachment", o["published"], "補附件"),
+                                      ("draft_attachment", o["draft"], "")):  # fmt: skip
+            o[name] = services.attachment_add(
+                meeting=meeting, user=bureau, title="會議簡報",
+                upload=SimpleUploadedFile("slides.pdf", PDF, "application/pdf"), reason=reason,
+            )  # fmt: skip
+    try:
+        from meetings import tasks
+        from meetings.views import IMPORT_PREVIEW
+    except ImportError:
+        return
+    from portal.models import BackgroundJob
+
+    job = BackgroundJob.objects.create(
+        kind=IMPORT_PREVIEW, title="匯入會議紀錄：讀取與預覽", created_by=bureau,
+        params={"text": seed_text(month=11)},
+    )  # fmt: skip
+    tasks.import_preview(job.pk)
+    o["import_job"] = job
+
+
+def seed_text(month=11, **replacements):
+    """The seed minutes moved to another month (so importing them again is a new meeting), with
+    `replacements` {old: new} applied."""
+    from meetings.demo import SEED
+
+    text = SEED.read_text(encoding="utf-8")
+    text = text.replace("108 年 9 月 10 日", f"108 年 {month} 月 12 日")
+    text = text.replace("9 月份", f"{month} 月份")
+    for old, new in replacements.items():
+        text = text.replace(old, new)
+    return text
 
 
 def _tracking_objects(world):
@@ -124,9 +171,19 @@ def _tracking_objects(world):
 
 
 def _signups_objects(world):
-    from signups.models import Survey
+    from signups.models import Response, Survey
 
-    world.objects["survey"] = Survey.objects.order_by("id").first()
+    o = world.objects
+    o["survey"] = Survey.objects.order_by("id").first()
+    try:
+        from signups.models import ImportRun
+    except ImportError:
+        return
+    o["import_run"] = ImportRun.objects.create(
+        response=Response.objects.get(survey=o["survey"], school=o["xindian"]),
+        by=world.people["coordinator"], filename="新店國小.xlsx", outcome="refused",
+        problems=["第 1 欄應為「項次」"],
+    )  # fmt: skip
 
 
 def _vmquota_objects(world):
