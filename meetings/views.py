@@ -384,8 +384,12 @@ def _place(meeting, value):
 
 
 def _form_errors(form):
-    return "；".join(f"{form.fields[f].label if f in form.fields else ''}{'：' if f in form.fields else ''}{e}"
-                     for f, errors in form.errors.items() for e in errors)  # fmt: skip
+    """The form's errors as one message line: 「檔案：…；附在：…」."""
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        parts += [f"{label}：{error}" if label else error for error in errors]
+    return "；".join(parts)
 
 
 @require_POST

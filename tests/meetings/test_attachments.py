@@ -357,3 +357,13 @@ def test_the_size_limit_holds_for_files_streamed_to_disk(login, bureau, draft_me
     )
     assert "檔案太大（11.0 MB）；附件最多 10 MB" in response.content.decode()
     assert Attachment.objects.count() == 1
+
+
+def test_a_missing_file_is_named_in_the_message(login, bureau, draft_meeting):
+    response = login(bureau).post(
+        reverse("meetings:attachment_add", args=[draft_meeting.pk]),
+        {"file-place": "meeting"},
+        follow=True,
+    )
+    assert "檔案：這個欄位是必須的。" in response.content.decode()
+    assert Attachment.objects.count() == 0
