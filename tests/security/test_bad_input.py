@@ -718,3 +718,54 @@ def test_a_malformed_samples_csv_is_refused_with_a_message(world, client, conten
     assert "codec" not in html, "the message is in plain Chinese"
     assert "第 2 行" in html or "UTF-8" in html or "缺少" in html
     assert UsageSample.objects.count() == before
+
+
+# --- attachments to the minutes ---------------------------------------------------------------
+
+
+def attach(client, world, content, name, title=""):
+    from meetings.models import Attachment
+
+    before = Attachment.objects.count()
+    response = client.post(reverse("meetings:attachment_add", args=[world.draft.pk]),
+                           {"file-file": upload(content, name), "file-title": title,
+                            "file-place": "meeting"}, follow=True)  # fmt: skip
+    assert response.status_code == 200
+    return response.content.decode(), Attachment.objects.count() - before
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [(b"<html><script>alert(1)</script></html>", "slides.pdf"),
+     (b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>", "logo.png"),
+     (b"%PDF-1.4 a real PDF", "slides.html"), (b"", "empty.pdf"),
+     (b"PK\x03\x04 broken zip", "plan.docx")],
+    ids=["html-as-pdf", "svg-as-png", "pdf-as-html", "empty", "broken-zip"],
+)  # fmt: skip
+def test_an_attachment_that_is_not_what_its_name_says_is_refused(world, client, content, name):
+    html, added = attach(as_(client, world, "bureau"), world, content, name)
+    assert added == 0
+    assert 'class="message message-error"' in html or "message-error" in html, "a message says why"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_an_attachments_title_and_file_name_are_shown_as_text(world, client, payload):
+    from tests.security.world import PDF
+
+    client = as_(client, world, "bureau")
+    _, added = attach(client, world, PDF, f"x{payload}.pdf", title=f"簡報 {payload}")
+    assert added == 1
+    assert_shown_escaped(get_pages(client, minutes_pages(world, world.draft)), payload)
+
+
+def test_a_pdf_with_markup_inside_is_served_as_a_pdf_never_as_a_page(world, client):
+    from meetings.models import Attachment
+
+    client = as_(client, world, "bureau")
+    _, added = attach(client, world, b"%PDF-1.4\n<html><script>alert(1)</script></html>", "a.pdf")
+    assert added == 1
+    attachment = Attachment.objects.latest("id")
+    response = client.get(reverse("meetings:attachment", args=[world.draft.pk, attachment.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["X-Content-Type-Options"] == "nosniff"
