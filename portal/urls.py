@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -24,7 +23,5 @@ urlpatterns += [
     path("", include("vmquota.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No public /media/: uploaded files (minutes' attachments, survey imports) are served only
+# through views that check portal.access.

@@ -25,4 +25,10 @@ class Command(BaseCommand):
                     continue
                 raise
             module.load(stdout=self.stdout)
+        # The seed's report item 捌、一、(五) announces the winter-camp survey, which exists only
+        # after signups' demo has run.
+        if apps.is_installed("meetings"):
+            from meetings.demo import link_surveys
+
+            link_surveys(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("示範資料已就緒。"))
