@@ -214,13 +214,17 @@ def read_rows(upload, *, survey_rules, school, progress=None):
     """Every row of the uploaded table, judged; raises ImportRefused listing every problem.
     `progress(done, total, message)` is told how far the check has come (for the progress bar)."""
     check_xlsx(upload)
+    unreadable = ImportRefused(["檔案無法讀取，請確認是 Excel 活頁簿（.xlsx）且沒有損毀。"])
     try:
         wb = load_workbook(upload, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 – any parser failure means "not a readable workbook"
-        raise ImportRefused(["檔案無法讀取，請確認是 Excel 活頁簿（.xlsx）且沒有損毀。"]) from None
+        raise unreadable from None
     try:
+        # read-only mode parses the sheet while iterating: a broken sheet fails here, not above
         ws = wb.worksheets[0]
         all_rows = list(ws.iter_rows(values_only=True, max_col=len(HEADERS)))
+    except Exception:  # noqa: BLE001
+        raise unreadable from None
     finally:
         wb.close()
     header_at = next(

@@ -168,3 +168,37 @@ def test_a_run_whose_worker_vanished_says_so_after_fifteen_minutes(
     ImportRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=16))
     page = client.get(run.get_absolute_url()).content.decode()
     assert "匯入沒有完成" in page and "請回到填報頁重新上傳" in page
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        lambda sheet: b"<worksheet><sheetData><row",  # broken before the first row
+        lambda sheet: sheet[: sheet.index(b"</sheetData>") - 40],  # broken after some rows
+    ],
+    ids=["at-the-start", "mid-rows"],
+)
+def test_a_workbook_that_passes_the_upload_checks_but_cannot_be_read_is_refused_by_the_worker(
+    login, coordinator, xindian_school, survey, django_capture_on_commit_callbacks, cut
+):
+    import io
+    import zipfile
+
+    real = zipfile.ZipFile(io.BytesIO(xlsx(ten_rows())))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as broken:
+        for info in real.infolist():
+            data = real.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = cut(data)
+            broken.writestr(info, data)
+    client = login(coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(import_url(survey, xindian_school), {"file": upload(out.getvalue())})
+    assert r.status_code == 302  # the upload's cheap checks pass: it is queued
+    run = ImportRun.objects.get()
+    assert (run.outcome, run.problems) == (
+        "refused",
+        ["檔案無法讀取，請確認是 Excel 活頁簿（.xlsx）且沒有損毀。"],
+    )
+    assert run.job.status == "done" and not Offer.objects.exists()
