@@ -29,3 +29,12 @@ def test_load_demo_twice_changes_nothing(db):
     first = _counts()
     call_command("load_demo", stdout=StringIO())
     assert _counts() == first
+
+
+def test_load_demo_links_the_seed_report_item_to_the_winter_camp_survey(db):
+    from meetings.models import Attachment
+
+    call_command("load_demo", stdout=StringIO())
+    link = Attachment.objects.select_related("report_item", "survey").get(survey__isnull=False)
+    assert "寒假青少年休閒育樂活動" in link.report_item.text
+    assert "寒假" in link.survey.title
