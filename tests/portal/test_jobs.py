@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.urls import reverse
 
 from portal.celery import app as celery_app
@@ -31,6 +33,38 @@ def test_a_failed_job_keeps_the_message(bureau):
     job.refresh_from_db()
     assert job.status == "failed"
     assert "第 3 列" in job.error
+
+
+def test_an_unexpected_error_is_logged_and_shown_as_a_general_failure(bureau):
+    job = BackgroundJob.objects.create(kind="t", title="測試", created_by=bureau)
+
+    def work(job, progress):
+        raise KeyError("internal detail")
+
+    run_job(job.pk, work)
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert "internal detail" not in job.error
+    assert "沒有被部分儲存" in job.error
+
+
+def test_a_job_whose_worker_died_is_claimed_again_when_redelivered(bureau):
+    import time_machine
+    from django.utils import timezone
+
+    job = BackgroundJob.objects.create(kind="t", title="測試", created_by=bureau)
+    with time_machine.travel(timezone.now() - timedelta(minutes=30)):
+        BackgroundJob.objects.filter(pk=job.pk).update(status="running", claimed_at=timezone.now())
+    assert run_job(job.pk, lambda job, progress: {"again": True}) == {"again": True}
+
+
+def test_a_job_still_running_elsewhere_is_not_run_twice(bureau):
+    from django.utils import timezone
+
+    job = BackgroundJob.objects.create(
+        kind="t", title="測試", created_by=bureau, status="running", claimed_at=timezone.now()
+    )
+    assert run_job(job.pk, lambda job, progress: {"again": True}) is None
 
 
 def test_the_status_endpoint_is_for_the_person_who_started_it(login, bureau, coordinator):
