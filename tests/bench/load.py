@@ -218,6 +218,8 @@ def prepare(workdir):
     grid = f"/signups/{survey.pk}/grid/"
     targets = [
         ("trivial view", "/ping", [("/ping", "")]),
+        # the same view for a logged-in person: what the session machinery costs each request
+        ("trivial view, logged in", "/ping", [("/ping", c) for c in cc]),
         ("home page", "/", [("/", c) for c in cc]),
         ("minutes list", "/meetings/", [("/meetings/", c) for c in cc]),
         ("meeting page", "/meetings/<id>/",
@@ -287,6 +289,48 @@ def delete_samples_after(sample_id):
         return cursor.rowcount
 
 
+def profile(targets, runs=20):
+    """Each page in this process, one request at a time: queries, SQL time and total time
+    (medians), to tell database time from Python time."""
+    from statistics import median
+
+    from django.db import connection
+    from django.test import Client
+
+    rows = []
+    for label, _, pairs in targets:
+        path, cookie = pairs[0]
+        client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="zh-TW")
+        if cookie:
+            name, _, value = cookie.partition("=")
+            client.cookies[name] = value
+        client.get(path)
+        totals, sqls, counts = [], [], []
+        for _ in range(runs):
+            timer = _SqlTimer()
+            started = time.perf_counter()
+            with connection.execute_wrapper(timer):
+                client.get(path)
+            totals.append((time.perf_counter() - started) * 1000)
+            sqls.append(timer.seconds * 1000)
+            counts.append(timer.count)
+        rows.append((label, max(counts), median(sqls), median(totals)))
+    return rows
+
+
+class _SqlTimer:
+    def __init__(self):
+        self.count, self.seconds = 0, 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.count += 1
+
+
 def cleanup(extra, first_sample_id, broker_url):
     from django.contrib.sessions.models import Session
 
@@ -311,7 +355,10 @@ def main(argv=None):
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
-    parser.add_argument("--batch", type=int, default=500, help="samples per ingest request")
+    parser.add_argument(
+        "--batches", default="100,2000",
+        help="samples per ingest request, comma-separated: a small collector and the whole room",
+    )  # fmt: skip
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--broker-url", default=DEFAULT_BROKER_URL)
     args = parser.parse_args(argv)
@@ -362,22 +409,30 @@ def main(argv=None):
             results.append({"label": label, "path": shown, "bytes": size, **figures})
             print(f"  {label:<22} {figures['rps']:>8.1f} req/s  p50 {figures['p50']:.1f} ms  "
                   f"p99 {figures['p99']:.1f} ms", file=sys.stderr, flush=True)  # fmt: skip
-        ingest_args = [str(workdir / "vm_names.txt"), extra["raw_token"], str(args.batch)]
-        run_wrk(base_url, BENCH_DIR / "ingest.lua", [*ingest_args, str(int(time.time()) - 300)],
-                duration=2, connections=args.connections, threads=args.threads)  # fmt: skip
-        ingest = run_wrk(
-            base_url, BENCH_DIR / "ingest.lua", [*ingest_args, str(int(time.time()) - 240)],
-            duration=args.duration, connections=args.connections, threads=args.threads,
-        )  # fmt: skip
-    finally:
+        ingests = []
+        for batch in [int(b) for b in args.batches.split(",")]:
+            ingest_args = [str(workdir / "vm_names.txt"), extra["raw_token"], str(batch)]
+            run_wrk(base_url, BENCH_DIR / "ingest.lua", [*ingest_args, str(int(time.time()) - 300)],
+                    duration=2, connections=args.connections, threads=args.threads)  # fmt: skip
+            figures = run_wrk(
+                base_url, BENCH_DIR / "ingest.lua", [*ingest_args, str(int(time.time()) - 240)],
+                duration=args.duration, connections=args.connections, threads=args.threads,
+            )  # fmt: skip
+            ingests.append({"batch": batch, **figures})
+            time.sleep(1)  # the next batch size's timestamps start at another second
         stop(server)
+        server = None
+        timings = profile(targets)
+    finally:
+        if server is not None:
+            stop(server)
         removed = cleanup(extra, first_sample_id, args.broker_url)
         shutil.rmtree(workdir, ignore_errors=True)
     copy = copy_rate()
-    report(results, ingest, copy, args, sizes, removed)
+    report(results, ingests, copy, args, sizes, removed, timings)
 
 
-def report(results, ingest, copy, args, sizes, ingested_rows):
+def report(results, ingests, copy, args, sizes, ingested_rows, timings):
     ceiling = results[0]["rps"]
     print()
     print(f"Load benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}: gunicorn {args.workers} sync "
@@ -393,17 +448,25 @@ def report(results, ingest, copy, args, sizes, ingested_rows):
         aims = "–" if r is results[0] else _aims(r["p99"] < AIM_P99_MS, ratio >= AIM_RATIO)
         print(f"| {r['label']} | `{r['path']}` | {r['rps']:,.0f} | {r['p50']:.1f} | "
               f"{r['p99']:.1f} | {ratio:.2f} | {r['errors']} | {aims} |")  # fmt: skip
-    samples_per_s = ingest["rps"] * args.batch
-    vs_copy = samples_per_s / copy if copy else 0
-    print(f"| sample ingest ({args.batch} a request) | `POST /api/vmquota/samples` | "
-          f"{ingest['rps']:,.0f} ({samples_per_s:,.0f} samples/s) | {ingest['p50']:.1f} | "
-          f"{ingest['p99']:.1f} | {vs_copy:.2f} of COPY | {ingest['errors']} | "
-          f"{_aims(ingest['p99'] < AIM_P99_MS, vs_copy >= AIM_INGEST_VS_COPY)} |")  # fmt: skip
+    for ingest in ingests:
+        samples_per_s = ingest["rps"] * ingest["batch"]
+        vs_copy = samples_per_s / copy if copy else 0
+        print(f"| sample ingest ({ingest['batch']} a request) | `POST /api/vmquota/samples` | "
+              f"{ingest['rps']:,.0f} ({samples_per_s:,.0f} samples/s) | {ingest['p50']:.1f} | "
+              f"{ingest['p99']:.1f} | {vs_copy:.2f} of COPY | {ingest['errors']} | "
+              f"{_aims(ingest['p99'] < AIM_P99_MS, vs_copy >= AIM_INGEST_VS_COPY)} |")  # fmt: skip
     print(f"| raw COPY, same table (reference) | `COPY … FROM STDIN` | {copy:,.0f} samples/s | | | "
           "1.00 | | |")  # fmt: skip
     print()
     print(f"Aims: p99 < {AIM_P99_MS:.0f} ms; req/s ≥ 1/3 of /ping's; ingest ≥ {AIM_INGEST_VS_COPY} "
           f"of COPY's samples/s. {ingested_rows:,} ingested samples were deleted afterwards.")  # fmt: skip
+    print()
+    print("One request at a time, in-process (medians of 20): where the time goes.")
+    print()
+    print("| page | queries | SQL ms | total ms | other (Python, templates) ms |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for label, count, sql, total in timings:
+        print(f"| {label} | {count} | {sql:.1f} | {total:.1f} | {total - sql:.1f} |")
 
 
 def _aims(*checks):
