@@ -318,6 +318,19 @@ def profile(targets, runs=20):
     return rows
 
 
+def profile_session_save(targets):
+    """The logged-in trivial view again with SESSION_SAVE_EVERY_REQUEST off: what the per-request
+    session write costs (a what-if for docs/performance.md, not a setting the bench changes)."""
+    from django.test.utils import override_settings
+
+    logged_in = [t for t in targets if t[0] == "trivial view, logged in"]
+    with override_settings(SESSION_SAVE_EVERY_REQUEST=False):
+        return [
+            (f"{label} (what if the session were not saved each request)", *figures)
+            for label, *figures in profile(logged_in)
+        ]
+
+
 class _SqlTimer:
     def __init__(self):
         self.count, self.seconds = 0, 0.0
@@ -422,7 +435,7 @@ def main(argv=None):
             time.sleep(1)  # the next batch size's timestamps start at another second
         stop(server)
         server = None
-        timings = profile(targets)
+        timings = profile(targets) + profile_session_save(targets)
     finally:
         if server is not None:
             stop(server)
