@@ -214,24 +214,121 @@ def _bulk_set_last_sample(updates):
     )
 
 
-def evaluate_cycle(*, now=None, batch=200_000):
-    """Evaluate the samples stored since the last cycle. Safe to run twice or concurrently: the
-    cursor row is locked for the cycle and incidents/actions are unique per streak."""
+# Evaluation is split into shards by vm_id modulo EVALUATION_SHARDS. Each shard has its own
+# cursor row (EvaluationCursor pk = shard + 1; the former single cursor, pk 1, is shard 0) which a
+# worker claims with SELECT … FOR UPDATE SKIP LOCKED for the length of its transaction: several
+# processes share a cycle, none evaluates a VM another is evaluating, and a shard that is busy is
+# simply left to the worker holding it. Changing the number means new cursor rows: stop the
+# workers, change it, and every shard restarts from the lowest stored cursor (samples seen twice
+# are late samples, handled by the rewind, so nothing is judged twice).
+EVALUATION_SHARDS = 16
+
+
+def _ensure_shards():
+    """Create missing shard cursors, all at the lowest stored position (everything below it has
+    been evaluated; a sample seen again is a late sample for the rewind, never judged twice)."""
+    have = set(EvaluationCursor.objects.values_list("pk", flat=True))
+    missing = [pk for pk in range(1, EVALUATION_SHARDS + 1) if pk not in have]
+    if missing:
+        start = (
+            EvaluationCursor.objects.order_by("last_sample_id")
+            .values_list("last_sample_id", flat=True)
+            .first()
+        ) or 0
+        EvaluationCursor.objects.bulk_create(
+            [EvaluationCursor(pk=pk, last_sample_id=start) for pk in missing],
+            ignore_conflicts=True,
+        )
+
+
+def _claim_shard(shard):
+    """Lock this shard's cursor row (inside a transaction), or None if another worker holds it."""
+    claim = EvaluationCursor.objects.select_for_update(skip_locked=True).filter(pk=shard + 1)
+    row = claim.first()
+    if row is None and not EvaluationCursor.objects.filter(pk=shard + 1).exists():
+        _ensure_shards()
+        row = claim.first()
+    return row
+
+
+def _in_shard(queryset, field, shard):
+    return queryset.annotate(_shard=F(field) % EVALUATION_SHARDS).filter(_shard=shard)
+
+
+def evaluate_cycle(*, now=None, batch=200_000, shards=None):
+    """Evaluate the samples stored since the last cycle, shard by shard (all shards, or the
+    given ones), skipping shards another worker holds. Safe to run twice or in several
+    processes at once. Returns summed stats, with `shards` = how many this call evaluated."""
+    total = {"samples": 0, "vms": 0, "fired": 0, "ended": 0, "late_vms": 0, "shards": 0}
+    _ensure_shards()  # before any shard moves on, so a new one starts from the right place
     now = now or timezone.now()
+    policy = _policy_context(now)  # the same for every shard of this call
+    for shard in range(EVALUATION_SHARDS) if shards is None else shards:
+        stats = evaluate_shard(shard, now=now, batch=batch, policy=policy)
+        if stats is not None:
+            total["shards"] += 1
+            for key, value in stats.items():
+                total[key] += value
+    return total
+
+
+class _StreakWrites:
+    """The StreakState changes of one shard's cycle, written in three statements at the end."""
+
+    def __init__(self):
+        self.delete, self.create, self.fired = [], [], []
+
+    def plan(self, vm_id, before, after, rows):
+        for key in before.keys() - after.keys():
+            self.delete.append(rows[key].pk)
+        for key, streak in after.items():
+            old = before.get(key)
+            if old is None or old[0] != streak.start:
+                if key in rows:
+                    self.delete.append(rows[key].pk)
+                self.create.append(StreakState(
+                    vm_id=vm_id, rule_id=key, start_ts=streak.start,
+                    start_value=streak.start_value, fired_at=streak.fired_at,
+                ))  # fmt: skip
+            elif old[1] != streak.fired_at:
+                self.fired.append(StreakState(pk=rows[key].pk, fired_at=streak.fired_at))
+
+    def flush(self):
+        if self.delete:
+            StreakState.objects.filter(pk__in=self.delete).delete()
+        if self.create:
+            StreakState.objects.bulk_create(self.create, batch_size=5000)
+        if self.fired:
+            StreakState.objects.bulk_update(self.fired, ["fired_at"], batch_size=1000)
+
+
+def _policy_context(now):
     version = active_version(now)
     rules = list(version.rules.all()) if version else []
-    rules_by_pk = {r.pk: r for r in rules}
     specs = rule_specs(version, rules) if version else []
+    return version, rules, specs
+
+
+def evaluate_shard(shard, *, now=None, batch=200_000, policy=None):
+    """One shard's cycle; None when another worker holds the shard."""
+    now = now or timezone.now()
+    version, rules, specs = policy or _policy_context(now)
+    rules_by_pk = {r.pk: r for r in rules}
     max_gap = version.max_gap if version else evaluation.DEFAULT_MAX_GAP
     grace = timedelta(seconds=settings.VMQUOTA_NO_DATA_GRACE_SECONDS)
     stats = {"samples": 0, "vms": 0, "fired": 0, "ended": 0, "late_vms": 0}
     pending = []
     with transaction.atomic():
-        cursor, _ = EvaluationCursor.objects.get_or_create(pk=1)
-        cursor = EvaluationCursor.objects.select_for_update().get(pk=1)
+        cursor = _claim_shard(shard)
+        if cursor is None:
+            return None
         horizon = min(committed_horizon(), cursor.last_sample_id + batch)
         rows = list(
-            UsageSample.objects.filter(id__gt=cursor.last_sample_id, id__lte=horizon)
+            _in_shard(
+                UsageSample.objects.filter(id__gt=cursor.last_sample_id, id__lte=horizon),
+                "vm_id",
+                shard,
+            )
             .order_by()
             .values_list("vm_id", "ts", "cpu_percent", "net_kbps")
         )
@@ -252,6 +349,7 @@ def evaluate_cycle(*, now=None, batch=200_000):
                 states[st.vm_id][st.rule_id] = st
         new_last = {}
         late_vms = {}
+        writes = _StreakWrites()
         for vm_id, samples in by_vm.items():
             vm = vms[vm_id]
             samples.sort(key=lambda s: s[0])
@@ -269,12 +367,13 @@ def evaluate_cycle(*, now=None, batch=200_000):
                 for event in ev.feed(ts, cpu, net):
                     _apply_event(vm, rules_by_pk[event.rule.key], event, pending, stats)
             new_last[vm_id] = ev.last_ts
-            _save_streaks(vm_id, before, ev.streaks, states[vm_id])
+            writes.plan(vm_id, before, ev.streaks, states[vm_id])
+        writes.flush()
         _bulk_set_last_sample(new_last)
         for vm_id, earliest in late_vms.items():
             _rewind(vms[vm_id], earliest, rules, version, horizon, pending, stats)
         stats["late_vms"] = len(late_vms)
-        _close_stale(now - grace, rules_by_pk, specs, max_gap, pending, stats)
+        _close_stale(now - grace, rules_by_pk, specs, max_gap, pending, stats, shard)
         cursor.last_sample_id = max(cursor.last_sample_id, horizon)
         cursor.updated_at = now
         cursor.save()
@@ -294,23 +393,6 @@ def _apply_event(vm, rule, event, pending, stats):
     else:
         _end(vm, rule, event, pending)
         stats["ended"] += 1
-
-
-def _save_streaks(vm_id, before, after, rows):
-    for key in before.keys() - after.keys():
-        rows[key].delete()
-    for key, streak in after.items():
-        old = before.get(key)
-        if old is None or old[0] != streak.start:
-            if key in rows and old is not None:
-                rows[key].delete()
-            StreakState.objects.update_or_create(
-                vm_id=vm_id, rule_id=key,
-                defaults={"start_ts": streak.start, "start_value": streak.start_value,
-                          "fired_at": streak.fired_at},
-            )  # fmt: skip
-        elif old[1] != streak.fired_at:
-            StreakState.objects.filter(pk=rows[key].pk).update(fired_at=streak.fired_at)
 
 
 def _supersede(vm, vm_states, rules_by_pk, version):
@@ -384,10 +466,14 @@ def _rewind(vm, earliest, rules, version, horizon, pending, stats):
     VirtualMachine.objects.filter(pk=vm.pk).update(last_sample_at=newest, closed_through=None)
 
 
-def _close_stale(as_of, rules_by_pk, specs, max_gap, pending, stats):
+def _close_stale(as_of, rules_by_pk, specs, max_gap, pending, stats, shard):
     """No data for longer than max_gap (+ a grace for delivery): end the open streaks."""
-    stale = StreakState.objects.filter(
-        rule_id__in=list(rules_by_pk), vm__last_sample_at__lt=as_of - max_gap
+    stale = _in_shard(
+        StreakState.objects.filter(
+            rule_id__in=list(rules_by_pk), vm__last_sample_at__lt=as_of - max_gap
+        ),
+        "vm_id",
+        shard,
     ).select_related("vm")
     by_vm = defaultdict(list)
     for st in stale:

@@ -15,6 +15,22 @@ def evaluate():
     return evaluate_cycle()
 
 
+@shared_task(name="vmquota.evaluate_shard")
+def evaluate_shard(shard):
+    from .services import evaluate_cycle
+
+    return evaluate_cycle(shards=[shard])
+
+
+@shared_task(name="vmquota.evaluate_fanout")
+def evaluate_fanout():
+    """One task per shard: with several worker processes, they evaluate a cycle in parallel."""
+    from .services import EVALUATION_SHARDS
+
+    for shard in range(EVALUATION_SHARDS):
+        evaluate_shard.delay(shard)
+
+
 @shared_task(name="vmquota.act", bind=True, max_retries=None)
 def act(self, action_id):
     from .services import ActionRetry, action_perform

@@ -158,8 +158,17 @@ def bench_evaluate(args, vm_ids):
           f"{time.perf_counter() - t:.2f} s")  # fmt: skip
     minute2 = minute + timedelta(seconds=30)
     store([(pk, minute2, 99.0, 100.0) for pk in vm_ids.values()])
+    if args.profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.enable()
     t = time.perf_counter()
     stats = evaluate_cycle()
+    if args.profile:
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(15)
     print(f"evaluation cycle (every VM starts a streak): {stats['vms']:,} VMs in "
           f"{time.perf_counter() - t:.2f} s")  # fmt: skip
 
