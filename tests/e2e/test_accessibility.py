@@ -76,8 +76,9 @@ def html_pages(world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_has_no_serious_accessibility_violation(
-    transactional_db, page, screenshot, role
+    transactional_db, page, screenshot, role, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = str(tmp_path)  # the world attaches files to the minutes
     world = build_world()
     pages = html_pages(world, role)
     assert len(pages) >= (2 if role in SAME_PAGES_AS else 5), f"only {pages} found for {role}"

@@ -65,8 +65,13 @@ def test_access(world, client, row, role, method):
     )
     if got == "deny":
         refusals = AuditEvent.objects.filter(id__gt=last, action="access.refused")
-        assert refusals.filter(target=path, actor=user).exists(), (
+        event = refusals.filter(target=path, actor=user).first()
+        assert event is not None, (
             f"{method} {path} as {role} was refused but no access.refused event was written"
+        )
+        reason = event.detail.get("reason", "")
+        assert reason and reason in response.content.decode(), (
+            f"{method} {path} as {role}: the 403 page does not say why ({reason!r})"
         )
 
 
