@@ -256,3 +256,31 @@ def test_a_refusal_records_who_what_and_from_where(world, client):
     assert event.actor == world.people["other_coordinator"]
     assert event.ip == "203.0.113.9"
     assert event.detail["method"] == "GET" and event.detail["reason"]
+
+
+# --- an object from one URL cannot be reached through another's ------------------------------
+
+
+def test_a_drafts_attachment_cannot_be_fetched_through_published_minutes(world, client):
+    path = reverse("meetings:attachment", args=[world.published.pk, world.draft_attachment.pk])
+    assert as_(client, world, "coordinator").get(path).status_code == 404
+    own = reverse("meetings:attachment", args=[world.published.pk, world.published_attachment.pk])
+    assert client.get(own).status_code == 200, "the published meeting's own file is served"
+
+
+def test_another_schools_import_result_cannot_be_read_through_ones_own_school(world, client):
+    path = reverse("signups:import_result",
+                   args=[world.survey.pk, world.jiangcui.pk, world.import_run.pk])  # fmt: skip
+    response = as_(client, world, "other_coordinator").get(path)
+    assert response.status_code == 404
+    assert world.import_run.filename not in response.content.decode()
+
+
+def test_an_item_of_one_meeting_cannot_be_edited_through_another(world, client):
+    from meetings.models import ReportItem
+
+    item = ReportItem.objects.filter(meeting=world.published).order_by("id").first()
+    path = reverse("meetings:item_update", args=[world.draft.pk, item.pk])
+    response = as_(client, world, "bureau").post(path, {"text": "改寫", "reason": "測試"})
+    assert response.status_code == 404
+    assert ReportItem.objects.get(pk=item.pk).text != "改寫"
