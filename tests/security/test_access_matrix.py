@@ -117,3 +117,45 @@ def test_the_walk_finds_nested_namespaced_urls():
     names = {u.name for u in portal_urls()}
     assert {"meetings:detail", "signups:file", "vmquota:api_samples", "admin:index"} <= names
     assert "tracking:item" in names and "account_login" in names
+
+
+# --- CSRF: every URL that takes a POST refuses one without the token ---------------------------
+
+CSRF_EXEMPT = {"vmquota:api_samples": "token in the Authorization header, no cookie is consulted"}
+
+
+def _post_rows():
+    for row in all_rows():
+        if "POST" in row.methods and not row.name.startswith("admin:"):
+            yield pytest.param(row, id=row.id)
+
+
+@pytest.mark.parametrize("row", list(_post_rows()))
+def test_every_post_without_a_csrf_token_is_refused(world, row):
+    from django.test import Client
+
+    policy = row.methods["POST"]
+    role = next((r for r in ROLES if policy[r] == "ok"), None)
+    client = Client(enforce_csrf_checks=True)
+    if role not in (None, "anonymous"):
+        client.force_login(world.people[role])
+    client.get("/")  # a session, as a browser would have
+    response = client.post(path_for(row, world), {})
+    if row.name in CSRF_EXEMPT:
+        assert response.status_code != 403 or b"CSRF" not in response.content
+        return
+    assert response.status_code == 403, f"POST {row.id} as {role}: HTTP {response.status_code}"
+
+
+def test_the_csrf_check_can_pass(world):
+    """The same request with the token is not refused (so the 403s above are CSRF's)."""
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.people["coordinator"])
+    client.get(reverse("tracking:item", args=[world.open_case_no]))
+    token = client.cookies["csrftoken"].value
+    response = client.post(reverse("tracking:subscribe", args=[world.open_case_no]),
+                           {"csrfmiddlewaretoken": token})  # fmt: skip
+    assert response.status_code == 302
