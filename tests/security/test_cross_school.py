@@ -284,3 +284,35 @@ def test_an_item_of_one_meeting_cannot_be_edited_through_another(world, client):
     response = as_(client, world, "bureau").post(path, {"text": "改寫", "reason": "測試"})
     assert response.status_code == 404
     assert ReportItem.objects.get(pk=item.pk).text != "改寫"
+
+
+# --- unpublished minutes stay unpublished ------------------------------------------------------
+
+DRAFT_SECRETS = ["草稿中的報告事項", "草稿提案"]  # made by tests/security/world.py
+
+
+def _member_pages(world):
+    from .matrix import MATRIX, path_for
+
+    for row in MATRIX:
+        policy = row.methods.get("GET")
+        if policy and policy["coordinator"] == "ok" and not row.name.startswith("vmquota:api"):
+            yield row.id, path_for(row, world)
+
+
+def test_a_drafts_content_shows_on_no_page_a_coordinator_can_open(world, client):
+    client = as_(client, world, "coordinator")
+    leaks = {}
+    for row_id, path in _member_pages(world):
+        response = client.get(path, follow=True)
+        if response.status_code != 200:
+            continue
+        raw = b"".join(response.streaming_content) if response.streaming else response.content
+        body = raw.decode(errors="replace")
+        found = [s for s in DRAFT_SECRETS if s in body]
+        if found:
+            leaks[row_id] = found
+    assert leaks == {}
+    bureau = as_(client, world, "bureau")
+    detail = bureau.get(reverse("meetings:detail", args=[world.draft.pk])).content.decode()
+    assert all(s in detail for s in DRAFT_SECRETS), "the secrets are really in the draft"
