@@ -4,8 +4,10 @@ CSRF does not apply: the request carries no cookie credentials, only `Authorizat
 """
 
 import json
+import logging
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .ingest import ingest_rows
 from .models import CollectorToken, token_digest
 
+log = logging.getLogger("vmquota")
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
@@ -60,7 +63,16 @@ def samples(request):
     limit = settings.VMQUOTA_MAX_SAMPLES_PER_REQUEST
     if len(rows) > limit:
         return _error(413, f"一次最多 {limit} 筆樣本（收到 {len(rows)} 筆）")
-    result = ingest_rows(rows)
+    try:
+        result = ingest_rows(rows)
+    except (OperationalError, InterfaceError):
+        # the database went away mid-request (restart, failover): nothing of the batch was
+        # committed; the collector resends it (duplicates are ignored), and Django drops the
+        # broken connection at the end of this request, so the next one reconnects
+        log.warning("vmquota API: database unavailable", exc_info=True)
+        response = _error(503, "資料庫暫時無法使用，整批未儲存，請稍後重送")
+        response["Retry-After"] = "30"
+        return response
     if result.errors:
         return _error(400, "有無效的樣本，整批未儲存", [e.as_dict() for e in result.errors])
     return JsonResponse(

@@ -356,6 +356,15 @@ class Action(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()}（{self.get_status_display()}）"
 
+    @property
+    def unsent_mail(self):
+        """An e-mail that has been tried and not sent yet (it is retried until it goes out)."""
+        return (
+            self.kind in {"alert", "reminder", "resolved", "operator"}
+            and self.status in {"pending", "running", "failed"}
+            and self.attempts > 0
+        )
+
 
 class Exemption(models.Model):
     vm = models.ForeignKey(

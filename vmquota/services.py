@@ -6,6 +6,8 @@ with a conditional UPDATE, so a task that runs twice never acts twice.
 """
 
 import logging
+import os
+import threading
 from collections import defaultdict
 from datetime import timedelta
 
@@ -534,6 +536,43 @@ def _set_vm_state(vm, new, reason, actor=None):
     vm.save(update_fields=["state", "state_checked_at"])
 
 
+def hypervisor_timeout():
+    """Seconds a suspend/resume call may take before it counts as a (transient) failure."""
+    value = os.environ.get("VMQUOTA_HYPERVISOR_TIMEOUT_S") or getattr(
+        settings, "VMQUOTA_HYPERVISOR_TIMEOUT_S", 30
+    )
+    return float(value)
+
+
+def _call_hypervisor(vm, operation):
+    """adapter.suspend/resume(vm.uuid) with a time limit. libvirt calls block in C where no
+    signal can interrupt them, so the call runs in a daemon thread; on timeout the action is
+    retried later and this worker moves on (the stuck thread ends with the connection)."""
+    adapter = get_adapter(vm.hypervisor)
+    outcome = {}
+
+    def run():
+        try:
+            outcome["state"] = getattr(adapter, operation)(vm.uuid)
+        except BaseException as exc:  # noqa: BLE001 – handed to the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name=f"vmquota-{operation}-{vm.pk}", daemon=True)
+    thread.start()
+    limit = hypervisor_timeout()
+    thread.join(limit)
+    if thread.is_alive():
+        raise HypervisorError(f"虛擬化主機 {limit:g} 秒內沒有回應（{operation}）")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["state"]
+
+
+# e-mails are never dropped: after the last try they stay pending (retried at the longest
+# back-off by the requeue beat) and the operator is told once
+MAIL_KINDS = {ActionKind.ALERT, ActionKind.REMINDER, ActionKind.RESOLVED, ActionKind.OPERATOR}
+
+
 class ActionRetry(Exception):
     def __init__(self, countdown):
         self.countdown = countdown
@@ -551,11 +590,19 @@ def action_perform(*, action_id):
     except Exception as exc:  # noqa: BLE001 – every failure is recorded on the row
         permanent = isinstance(exc, HypervisorError) and exc.permanent
         action.error = f"{type(exc).__name__}: {exc}"[:2000]
-        if permanent or action.attempts >= settings.VMQUOTA_ACTION_MAX_ATTEMPTS:
+        max_attempts = settings.VMQUOTA_ACTION_MAX_ATTEMPTS
+        last_try = action.attempts >= max_attempts
+        if action.kind in MAIL_KINDS and not permanent:
+            if action.attempts == max_attempts:
+                _operator_alert(action)
+            tries = min(action.attempts, max_attempts)
+        elif permanent or last_try:
             _finish(action, ActionStatus.FAILED)
             _operator_alert(action)
             return "failed"
-        countdown = settings.VMQUOTA_ACTION_RETRY_BASE_S * 2 ** (action.attempts - 1)
+        else:
+            tries = action.attempts
+        countdown = settings.VMQUOTA_ACTION_RETRY_BASE_S * 2 ** (tries - 1)
         action.status = ActionStatus.PENDING
         action.next_attempt_at = timezone.now() + timedelta(seconds=countdown)
         action.save(update_fields=["status", "error", "next_attempt_at"])
@@ -591,7 +638,7 @@ def _do_suspend(action):
         # never suspend on stale information: the streak already ended
         _finish(action, ActionStatus.SKIPPED, note="事件在暫停前已結束")
         return "skipped"
-    observed = get_adapter(vm.hypervisor).suspend(vm.uuid)
+    observed = _call_hypervisor(vm, "suspend")
     _set_vm_state(vm, observed, f"依規則暫停：{incident.rule}")
     record("vmquota.suspended", target=vm.name, rule=str(incident.rule), observed=observed,
            incident=incident.pk)  # fmt: skip
@@ -612,7 +659,7 @@ def _do_suspend(action):
 
 def _do_resume(action):
     vm = action.vm
-    observed = get_adapter(vm.hypervisor).resume(vm.uuid)
+    observed = _call_hypervisor(vm, "resume")
     _set_vm_state(vm, observed, action.note or "教育局恢復執行", actor=action.requested_by)
     record("vmquota.resumed", actor=action.requested_by, target=vm.name, observed=observed)
     action.observed_state = observed
@@ -646,8 +693,9 @@ _ACTIONS = {
 
 
 def _operator_alert(failed):
+    log.error("vmquota action %s (%s) failed after %s tries: %s", failed.pk, failed.kind,
+              failed.attempts, failed.error)  # fmt: skip
     if failed.kind == ActionKind.OPERATOR:
-        log.error("operator alert %s failed: %s", failed.pk, failed.error)
         return
     op = Action.objects.create(
         vm=failed.vm, incident=None, kind=ActionKind.OPERATOR, note=f"處置失敗 #{failed.pk}"

@@ -5,6 +5,8 @@ valid) or transient (connection refused, timeout) – the action task retries on
 """
 
 import logging
+import os
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,6 +68,17 @@ class HypervisorAdapter:
     def resume(self, uuid) -> str:
         """Resume the domain (already running counts as done); returns the state read back."""
         raise NotImplementedError
+
+
+def slow_call_for_tests():
+    """VMQUOTA_HYPERVISOR_TEST_DELAY_S=<seconds> makes every suspend/resume wait that long
+    before it calls the hypervisor – how the fault tests make a suspension observably slow (to
+    kill its worker mid-way) or make a hypervisor hang (to hit the call timeout). Unset in
+    production."""
+    delay = float(os.environ.get("VMQUOTA_HYPERVISOR_TEST_DELAY_S") or 0)
+    if delay > 0:
+        log.warning("VMQUOTA_HYPERVISOR_TEST_DELAY_S: waiting %.1f s before the call", delay)
+        time.sleep(delay)
 
 
 def libvirt_available():

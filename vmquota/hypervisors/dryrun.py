@@ -5,7 +5,7 @@ libvirt-python is not installed, and wherever VMQUOTA_HYPERVISOR_ADAPTER=dryrun.
 import logging
 from datetime import UTC, datetime
 
-from .base import DomainInfo, DomainStats, HypervisorAdapter, HypervisorError
+from .base import DomainInfo, DomainStats, HypervisorAdapter, HypervisorError, slow_call_for_tests
 
 log = logging.getLogger("vmquota.hypervisors")
 
@@ -34,6 +34,7 @@ class DryRunAdapter(HypervisorAdapter):
         return [DomainStats(str(vm.uuid), vm.vcpus, 0, 0, now) for vm in self._vms()][:0]
 
     def _set(self, uuid, state):
+        slow_call_for_tests()
         if not self._vms().filter(uuid=uuid).exists():
             raise HypervisorError(f"dry-run：找不到虛擬機 {uuid}", permanent=True)
         log.warning("dry-run adapter: %s %s would now be %s (nothing was done)", self.uri, uuid,

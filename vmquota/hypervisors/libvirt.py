@@ -9,9 +9,10 @@ import threading
 import xml.etree.ElementTree as ET  # noqa: S405 – XML from our own hypervisor, not from users
 from datetime import UTC, datetime
 
-from .base import DomainInfo, DomainStats, HypervisorAdapter, HypervisorError
+from .base import DomainInfo, DomainStats, HypervisorAdapter, HypervisorError, slow_call_for_tests
 
 _connections = {}
+_uri_locks = {}
 _lock = threading.Lock()
 
 # virDomainState → our words
@@ -53,6 +54,9 @@ class LibvirtAdapter(HypervisorAdapter):
         libvirt = _libvirt()
         key = (os.getpid(), self.uri)
         with _lock:
+            # one lock per URI: a hypervisor whose open() hangs holds only its own
+            uri_lock = _uri_locks.setdefault(key, threading.Lock())
+        with uri_lock:
             conn = _connections.get(key)
             if conn is None or not conn.isAlive():
                 try:
@@ -106,6 +110,7 @@ class LibvirtAdapter(HypervisorAdapter):
 
     def suspend(self, uuid):
         libvirt = _libvirt()
+        slow_call_for_tests()
         dom = self._domain(uuid)
         try:
             # check first: suspending a paused domain is an error, and "already paused" is done
@@ -117,6 +122,7 @@ class LibvirtAdapter(HypervisorAdapter):
 
     def resume(self, uuid):
         libvirt = _libvirt()
+        slow_call_for_tests()
         dom = self._domain(uuid)
         try:
             if _STATES.get(dom.state()[0]) == "paused":
