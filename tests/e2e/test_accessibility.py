@@ -11,6 +11,7 @@ and the collector API (JSON).
 """
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
@@ -102,3 +103,78 @@ def test_every_page_has_no_serious_accessibility_violation(
     visited = {row_name for row_name, _, _ in pages}
     fixed = [key for key in KNOWN if key[0] in visited and key not in known_seen]
     assert fixed == [], f"no longer found (remove from KNOWN): {fixed}"
+
+
+class _Fields(HTMLParser):
+    """Collects ids with their text, and the invalid fields with what describes them."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.text_by_id, self.invalid, self._open = {}, [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("aria-invalid") == "true":
+            self.invalid.append(
+                (attrs.get("name") or attrs.get("id"), attrs.get("aria-describedby"))
+            )
+        if attrs.get("id"):
+            self.text_by_id[attrs["id"]] = ""
+            self._open.append((tag, attrs["id"]))
+
+    def handle_endtag(self, tag):
+        if self._open and self._open[-1][0] == tag:
+            self._open.pop()
+
+    def handle_data(self, data):
+        for _, ident in self._open:
+            self.text_by_id[ident] += data
+
+
+def form_rows(world):
+    """Rows whose GET page holds a form that posts back to it, for the role that may use them."""
+    for row in MATRIX:
+        get, post = row.methods.get("GET"), row.methods.get("POST")
+        if not (get and post) or row.name.startswith(("account_", "admin:", "vmquota:api")):
+            continue
+        role = "coordinator" if post["coordinator"] == "ok" else "bureau"
+        if post[role] == "ok" and get[role] == "ok":
+            yield row, role
+
+
+def test_form_errors_are_tied_to_their_fields(db, settings, tmp_path):
+    """Every form posted back empty: each field marked aria-invalid names, with aria-describedby,
+    an element that holds its message (WCAG 3.3.1, 1.3.1)."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    world = build_world()
+    url_kwargs = {u.name: u.kwargs for u in portal_urls()}
+    checked, problems = 0, {}
+    for row, role in form_rows(world):
+        client = Client()
+        client.force_login(world.people[role])
+        from django.urls import reverse
+
+        path = reverse(row.name, kwargs=kwargs_for(row, world, url_kwargs[row.name]))
+        response = client.post(path, {"action": "save"})
+        if response.status_code not in (200, 400) or "text/html" not in response["Content-Type"]:
+            continue
+        parser = _Fields()
+        parser.feed(response.content.decode())
+        for name, described in parser.invalid:
+            checked += 1
+            texts = [parser.text_by_id.get(i, "").strip() for i in (described or "").split()]
+            if not any(texts):
+                problems.setdefault(row.id, []).append(f"{name} → {described!r}")
+    assert checked >= 3, f"some forms showed errors ({checked})"
+    assert problems == {}
+
+
+def test_the_field_check_finds_an_untied_error():
+    parser = _Fields()
+    parser.feed('<input name="a" aria-invalid="true" aria-describedby="a-err"><p id="a-err"></p>'
+                '<input name="b" aria-invalid="true"><p id="b-err">必填</p>')  # fmt: skip
+    texts = {
+        name: [parser.text_by_id.get(i, "") for i in (d or "").split()]
+        for name, d in parser.invalid
+    }
+    assert texts == {"a": [""], "b": []}
