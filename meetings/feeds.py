@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 
 from portal import rocdate
 from portal.access import can_view_meeting
@@ -36,7 +37,8 @@ class PublishedMinutesFeed(Feed):
         return f"{item.title}紀錄"
 
     def item_description(self, item):
-        return f"{rocdate.format_date(item.held_on)}，{item.place}。主持人：{item.chair}。"
+        # Atom's summary is type="html": readers decode it, so the text must be HTML-escaped.
+        return escape(f"{rocdate.format_date(item.held_on)}，{item.place}。主持人：{item.chair}。")
 
     def item_pubdate(self, item):
         return item.published_at

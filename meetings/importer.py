@@ -197,6 +197,9 @@ def text_from_upload(data: bytes, filename: str = ""):
     raise ImportRejected("無法辨識檔案的文字編碼，請存成 UTF-8 的 .txt 或 .docx。")
 
 
+MAX_DOCX_UNZIPPED = 50 * 1024 * 1024
+
+
 def _text_from_zip(data):
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -209,6 +212,10 @@ def _text_from_zip(data):
         raise ImportRejected("這是簡報檔案，不是會議紀錄；請上傳 .docx 或貼上文字。")
     if "word/document.xml" not in names:
         raise ImportRejected("這是壓縮檔，不是會議紀錄；請上傳 .docx 或貼上文字。")
+    # A zip bomb: a small .docx that inflates to gigabytes. Judge the declared sizes before
+    # python-docx inflates anything (a liar is caught by zipfile's own size check on reading).
+    if sum(info.file_size for info in archive.infolist()) > MAX_DOCX_UNZIPPED:
+        raise ImportRejected("這個 .docx 解壓縮後超過 50 MB，不像會議紀錄；請確認檔案內容。")
     return docx_text(data)
 
 

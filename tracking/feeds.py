@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 
 from portal import access
 
@@ -32,7 +33,8 @@ class UpdatesFeed(Feed):
         return f"{update.item.case_no} {update.item.subject[:40]}"
 
     def item_description(self, update):
-        return update.text
+        # Atom's summary is type="html": readers decode it, so the text must be HTML-escaped.
+        return escape(update.text)
 
     def item_link(self, update):
         return f"{update.item.get_absolute_url()}#update-{update.pk}"

@@ -239,6 +239,9 @@ def meeting_tables(request, meeting_id):
 
     _require_member(request)
     meeting = get_object_or_404(Meeting, pk=meeting_id)
+    access.require(
+        request, access.can_view_meeting(request.user, meeting), "這次會議的紀錄尚未發布。"
+    )
     status = selectors.meeting_status(meeting)
     is_staff = access.is_staff(request.user)
     return render(
