@@ -4,13 +4,33 @@ Samples are downsampled to 5-minute buckets by their maximum (a peak must not di
 page's text table shows exactly the same numbers.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 BUCKET = timedelta(minutes=5)
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 720, 170, 56, 10, 10, 24
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """An SVG scales as a whole, text included: one drawn 720 units wide shrinks its 11-unit
+    labels to 5 px on a phone. So each chart is drawn twice – wide, and compact for narrow
+    screens (fewer ticks, larger type) – and CSS shows the one that fits."""
+
+    css: str
+    width: int
+    height: int
+    left: int
+    tick_hours: int
+    right: int = 10
+    top: int = 24  # room above the plot for the unit and the highest threshold's label
+    bottom: int = 24
+
+
+WIDE = Geometry("vmq-wide", width=720, height=190, left=56, tick_hours=6)
+COMPACT = Geometry("vmq-compact", width=340, height=220, left=46, tick_hours=12)
 
 
 def buckets(samples, start, end):
@@ -25,54 +45,63 @@ def buckets(samples, start, end):
     return [(start + i * BUCKET, c, n) for i, (c, n) in sorted(out.items())]
 
 
-def _panel(points, start, end, *, label, unit, y_max, thresholds, spans, css):
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+def _panel(points, start, end, *, label, unit, y_max, thresholds, spans, css, g):
+    plot_w, plot_h = g.width - g.left - g.right, g.height - g.top - g.bottom
     span_s = (end - start).total_seconds()
 
     def x(ts):
-        return LEFT + max(0.0, min(1.0, (ts - start).total_seconds() / span_s)) * plot_w
+        return g.left + max(0.0, min(1.0, (ts - start).total_seconds() / span_s)) * plot_w
 
     def y(v):
-        return TOP + plot_h - min(v, y_max) / y_max * plot_h
+        return g.top + plot_h - min(v, y_max) / y_max * plot_h
 
     parts = [
-        f'<svg class="vmq-chart {css}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{escape(label)}" preserveAspectRatio="none">',
+        f'<svg class="vmq-chart {css} {g.css}" viewBox="0 0 {g.width} {g.height}" role="img" '
+        f'aria-label="{escape(label)}">',
         f"<title>{escape(label)}</title>",
-        f'<rect class="vmq-plot" x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}"/>',
+        f'<rect class="vmq-plot" x="{g.left}" y="{g.top}" width="{plot_w}" height="{plot_h}"/>',
     ]
     for s, e in spans:
         parts.append(
-            f'<rect class="vmq-incident" x="{x(s):.1f}" y="{TOP}" '
+            f'<rect class="vmq-incident" x="{x(s):.1f}" y="{g.top}" '
             f'width="{max(x(e) - x(s), 2):.1f}" height="{plot_h}"/>'
         )
     for frac in (0, 0.5, 1):
         v = y_max * frac
         parts.append(
-            f'<text class="vmq-axis" x="{LEFT - 4}" y="{y(v) + 4:.1f}" text-anchor="end">'
+            f'<text class="vmq-axis" x="{g.left - 4}" y="{y(v) + 4:.1f}" text-anchor="end">'
             f"{v:,.0f}</text>"
         )
-    for hours in range(0, 25, 6):
-        tx = LEFT + hours / 24 * plot_w
+    for hours in range(0, 25, g.tick_hours):
+        tx = g.left + hours / 24 * plot_w
         tick = (start + timedelta(hours=hours)).astimezone()
-        anchor = "end" if hours == 24 else "middle"
+        anchor = {0: "start", 24: "end"}.get(hours, "middle")
         parts.append(
-            f'<text class="vmq-axis" x="{tx:.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}">'
+            f'<text class="vmq-axis" x="{tx:.1f}" y="{g.height - 6}" text-anchor="{anchor}">'
             f"{tick:%H:%M}</text>"
         )
-    for i, (value, name) in enumerate(sorted(thresholds)):
-        # close thresholds (95 and 100) would overlap: labels alternate below and above the line
-        label_y = y(value) + 12 if i % 2 == 0 and len(thresholds) > 1 else y(value) - 3
+    ordered = sorted(thresholds, reverse=True)
+    for i, (value, name) in enumerate(ordered):
+        # the highest label sits above its line, the next one below its own: close thresholds
+        # (95 and 100) never print on top of each other
+        label_y = y(value) - 4 if i % 2 == 0 else y(value) + 13
         parts.append(
-            f'<line class="vmq-threshold" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" '
-            f'y2="{y(value):.1f}"/><text class="vmq-threshold-label" x="{WIDTH - RIGHT - 4}" '
-            f'y="{label_y:.1f}" text-anchor="end">{escape(name)}</text>'
+            f'<line class="vmq-threshold" x1="{g.left}" x2="{g.width - g.right}" '
+            f'y1="{y(value):.1f}" y2="{y(value):.1f}"/><text class="vmq-threshold-label" '
+            f'x="{g.width - g.right - 2}" y="{label_y:.1f}" text-anchor="end">{escape(name)}</text>'
         )
     if points:
         coords = " ".join(f"{x(ts + BUCKET / 2):.1f},{y(v):.1f}" for ts, v in points)
         parts.append(f'<polyline class="vmq-line" points="{coords}"/>')
-    parts.append(f'<text class="vmq-unit" x="4" y="{TOP + 10}">{escape(unit)}</text></svg>')
-    return mark_safe("".join(parts))  # noqa: S308 – every interpolated string is escaped
+    # the unit above the plot's top-left corner, clear of the axis numbers
+    parts.append(f'<text class="vmq-unit" x="{g.left}" y="{g.top - 8}">{escape(unit)}</text></svg>')
+    return "".join(parts)
+
+
+def _both(*args, **kwargs):
+    return mark_safe(  # noqa: S308 – every interpolated string is escaped in _panel
+        _panel(*args, g=WIDE, **kwargs) + _panel(*args, g=COMPACT, **kwargs)
+    )
 
 
 def vm_charts(samples, start, end, rules, incidents):
@@ -88,10 +117,10 @@ def vm_charts(samples, start, end, rules, incidents):
             (rule.threshold, f"≥ {rule.threshold:g}（{rule.get_action_display()}）")
         )
     net_max = max([n for _, _, n in rows] + [t for t, _ in th["net_kbps"]] + [1.0]) * 1.1
-    cpu_svg = _panel([(t, c) for t, c, _ in rows], start, end, label="最近 24 小時 CPU 使用率（%）",
+    cpu_svg = _both([(t, c) for t, c, _ in rows], start, end, label="最近 24 小時 CPU 使用率（%）",
                      unit="CPU %", y_max=100.0, thresholds=th["cpu_percent"],
                      spans=spans["cpu_percent"], css="vmq-cpu")  # fmt: skip
-    net_svg = _panel([(t, n) for t, _, n in rows], start, end, label="最近 24 小時網路流量（KB/s）",
+    net_svg = _both([(t, n) for t, _, n in rows], start, end, label="最近 24 小時網路流量（KB/s）",
                      unit="KB/s", y_max=net_max, thresholds=th["net_kbps"],
                      spans=spans["net_kbps"], css="vmq-net")  # fmt: skip
     return {"cpu_svg": cpu_svg, "net_svg": net_svg, "rows": rows}
