@@ -167,6 +167,118 @@ def _end(vm, rule, ev, pending):
     # a no_data end sends nothing: we do not know that it recovered
 
 
+class _EventBatch:
+    """The fired/ended events of one shard's pass, applied in a few statements at the end.
+
+    Order is kept where it matters: every fire is applied before any end, and an end always
+    follows its own streak's fire, so an end finds the incident whether it fired in this pass or
+    earlier. The semantics are those of `_fire` / `_end`, row for row."""
+
+    def __init__(self):
+        self.fires, self.ends = [], []
+
+    def add(self, vm, rule, event):
+        (self.fires if event.kind == "fired" else self.ends).append((vm, rule, event))
+
+    def flush(self, pending):
+        self._fire_all(pending)
+        self._end_all(pending)
+
+    @staticmethod
+    def _incidents(keys):
+        """{(vm_id, rule_id, streak_start): Incident} for the given keys (one query)."""
+        if not keys:
+            return {}
+        rows = Incident.objects.filter(
+            vm_id__in={k[0] for k in keys}, rule_id__in={k[1] for k in keys},
+            streak_start__in={k[2] for k in keys},
+        )  # fmt: skip
+        wanted = set(keys)
+        return {k: i for i in rows if (k := (i.vm_id, i.rule_id, i.streak_start)) in wanted}
+
+    def _fire_all(self, pending):
+        if not self.fires:
+            return
+        keys = [(vm.pk, rule.pk, ev.streak_start) for vm, rule, ev in self.fires]
+        existing = self._incidents(keys)
+        new = [(vm, rule, ev) for (vm, rule, ev), k in zip(self.fires, keys, strict=True)
+               if k not in existing]  # fmt: skip
+        if not new:
+            return
+        times = [ev.at for _, _, ev in new]
+        exemptions = list(  # newest first, as _exemption_for picks
+            Exemption.objects.filter(starts_at__lte=max(times), ends_at__gt=min(times))
+        )
+        rows = []
+        for vm, rule, ev in new:
+            exemption = next(
+                (e for e in exemptions if e.starts_at <= ev.at < e.ends_at
+                 and (e.vm_id == vm.pk or (vm.school_id and e.school_id == vm.school_id))),
+                None,
+            )  # fmt: skip
+            rows.append(Incident(
+                vm=vm, rule=rule, streak_start=ev.streak_start, fired_at=ev.at,
+                first_value=ev.start_value, fired_value=ev.value,
+                exempted=exemption is not None, exemption=exemption,
+                observe_only=exemption is None and rule.mode == "observe",
+            ))  # fmt: skip
+        Incident.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+        created = self._incidents([(i.vm_id, i.rule_id, i.streak_start) for i in rows])
+        acting = [i for i in created.values() if not i.exempted and not i.observe_only]
+        rules = {rule.pk: rule for _, rule, _ in new}
+        Action.objects.bulk_create(
+            [Action(incident=i, kind=rules[i.rule_id].action, seq=0, vm_id=i.vm_id)
+             for i in acting],
+            ignore_conflicts=True, batch_size=2000,
+        )  # fmt: skip
+        for incident in acting:
+            incident.rule = rules[incident.rule_id]  # _fold_alerts reads the metric
+        by_incident = {i.pk: i for i in acting}
+        for action in Action.objects.filter(
+            incident_id__in=list(by_incident), seq=0, kind__in=["alert", "suspend"]
+        ):
+            action.incident = by_incident[action.incident_id]
+            pending.append(action)
+
+    def _end_all(self, pending):
+        if not self.ends:
+            return
+        keys = [(vm.pk, rule.pk, ev.streak_start) for vm, rule, ev in self.ends]
+        incidents = self._incidents(keys)
+        changed, resolvable = [], []
+        for (_vm, rule, ev), key in zip(self.ends, keys, strict=True):
+            incident = incidents.get(key)
+            if incident is None or incident.ended_at is not None:
+                continue
+            incident.ended_at, incident.end_reason = ev.at, ev.end_reason
+            incident.last_sample_at = ev.last_sample_at
+            changed.append(incident)
+            if ev.end_reason == "recovered" and rule.action == "alert" and not incident.exempted:
+                resolvable.append(incident)
+        Incident.objects.bulk_update(
+            changed, ["ended_at", "end_reason", "last_sample_at"], batch_size=1000
+        )
+        # a "resolved" e-mail only where the alert went out (or was folded into a suspension);
+        # a no_data end sends nothing: we do not know that it recovered
+        told = set(
+            Action.objects.filter(
+                incident__in=resolvable, kind=ActionKind.ALERT, status__in=["done", "folded"]
+            ).values_list("incident_id", flat=True)
+        ) if resolvable else set()  # fmt: skip
+        if told:
+            Action.objects.bulk_create(
+                [Action(incident=i, kind=ActionKind.RESOLVED, seq=0, vm_id=i.vm_id)
+                 for i in resolvable if i.pk in told],
+                ignore_conflicts=True,
+            )  # fmt: skip
+            pending.extend(
+                Action.objects.filter(
+                    incident_id__in=told, kind=ActionKind.RESOLVED, seq=0,
+                    status=ActionStatus.PENDING,
+                ).select_related("incident__rule")
+            )  # fmt: skip
+
+
 def _fold_alerts(pending):
     """A pending alert for the same VM and metric as a new suspension goes into its notice."""
     suspends = [a for a in pending if a.kind == ActionKind.SUSPEND]
@@ -351,7 +463,7 @@ def evaluate_shard(shard, *, now=None, batch=200_000, policy=None):
                 states[st.vm_id][st.rule_id] = st
         new_last = {}
         late_vms = {}
-        writes = _StreakWrites()
+        writes, events = _StreakWrites(), _EventBatch()
         for vm_id, samples in by_vm.items():
             vm = vms[vm_id]
             samples.sort(key=lambda s: s[0])
@@ -367,9 +479,10 @@ def evaluate_shard(shard, *, now=None, batch=200_000, policy=None):
             before = {k: (s.start, s.fired_at) for k, s in ev.streaks.items()}
             for ts, cpu, net in samples:
                 for event in ev.feed(ts, cpu, net):
-                    _apply_event(vm, rules_by_pk[event.rule.key], event, pending, stats)
+                    _apply_event(vm, rules_by_pk[event.rule.key], event, pending, stats, events)
             new_last[vm_id] = ev.last_ts
             writes.plan(vm_id, before, ev.streaks, states[vm_id])
+        events.flush(pending)
         writes.flush()
         _bulk_set_last_sample(new_last)
         for vm_id, earliest in late_vms.items():
@@ -388,7 +501,11 @@ def evaluate_shard(shard, *, now=None, batch=200_000, policy=None):
     return stats
 
 
-def _apply_event(vm, rule, event, pending, stats):
+def _apply_event(vm, rule, event, pending, stats, batch=None):
+    if batch is not None:
+        batch.add(vm, rule, event)
+        stats["fired" if event.kind == "fired" else "ended"] += 1
+        return
     if event.kind == "fired":
         _fire(vm, rule, event, pending)
         stats["fired"] += 1
