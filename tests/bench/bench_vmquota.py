@@ -25,6 +25,8 @@ def main():
     parser.add_argument("--vms", type=int, default=10_000)
     parser.add_argument("--replay-vms", type=int, default=1000)
     parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--processes", type=lambda v: [int(x) for x in v.split(",")], default=[],
+                        help="also: the latest-minute cycle shared by N processes, e.g. 1,2,4")  # fmt: skip
     parser.add_argument("--fire", action="store_true", help="also: a cycle where every VM fires")
     parser.add_argument("--profile", action="store_true", help="cProfile the last API request")
     parser.add_argument("--only", choices=["ingest", "evaluate", "replay"], default=None)
@@ -158,6 +160,15 @@ def bench_evaluate(args, vm_ids):
     stats = evaluate_cycle()
     print(f"evaluation cycle: {stats['samples']:,} samples of {stats['vms']:,} VMs in "
           f"{time.perf_counter() - t:.2f} s")  # fmt: skip
+    for n in args.processes:
+        # the same cycle shared by n `manage.py vmquota_evaluate` processes (shards claimed with
+        # SKIP LOCKED); process start-up (~1–2 s of Django import each) is inside the time
+        minute = minute + timedelta(seconds=1)
+        store([(pk, minute, 50.0, 100.0) for pk in vm_ids.values()])
+        elapsed, shares = evaluate_in_processes(n)
+        each = ", ".join(f"{s['shards']} shards {s['seconds']:.2f} s" for s in shares)
+        print(f"evaluation cycle in {n} process(es): {sum(s['samples'] for s in shares):,} samples "
+              f"in {elapsed:.2f} s wall (per process: {each})")  # fmt: skip
     minute2 = minute + timedelta(seconds=30)
     store([(pk, minute2, 99.0, 100.0) for pk in vm_ids.values()])
     if args.profile:
@@ -182,6 +193,26 @@ def bench_evaluate(args, vm_ids):
         stats = evaluate_cycle()
         print(f"evaluation cycle (every VM fires an alert): {stats['fired']:,} incidents, "
               f"{stats['samples']:,} samples in {time.perf_counter() - t:.2f} s")  # fmt: skip
+
+
+def evaluate_in_processes(n):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import _database_url_for_children
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "DJANGO_SECRET_KEY": "bench",
+           "DATABASE_URL": _database_url_for_children(), "VMQUOTA_HYPERVISOR_ADAPTER": "dryrun",
+           "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}  # fmt: skip
+    root = Path(__file__).resolve().parents[2]
+    t = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "manage.py", "vmquota_evaluate"], cwd=root, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+             for _ in range(n)]  # fmt: skip
+    outs = [p.communicate()[0] for p in procs]
+    elapsed = time.perf_counter() - t
+    return elapsed, [json.loads(o.strip().splitlines()[-1]) for o in outs]
 
 
 def bench_replay(args, base):
