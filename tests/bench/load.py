@@ -367,7 +367,7 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=10, help="seconds per page")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (as compose)")
     parser.add_argument(
         "--batches", default="100,2000",
         help="samples per ingest request, comma-separated: a small collector and the whole room",
