@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -673,6 +673,8 @@ def _call_hypervisor(vm, operation):
             outcome["state"] = getattr(adapter, operation)(vm.uuid)
         except BaseException as exc:  # noqa: BLE001 – handed to the caller's thread
             outcome["error"] = exc
+        finally:
+            connections.close_all()  # this thread's own (the dry-run adapter reads the DB)
 
     thread = threading.Thread(target=run, name=f"vmquota-{operation}-{vm.pk}", daemon=True)
     thread.start()
