@@ -234,6 +234,8 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="新北市資訊組長社群 <noreply@ntpc.edu.tw>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# An SMTP server that accepts and then hangs must not block a worker: the task fails and retries.
+EMAIL_TIMEOUT = _int("EMAIL_TIMEOUT_S", 20, minimum=1)
 OPERATIONS_EMAIL = env.str("PORTAL_OPERATIONS_EMAIL", default="ops@ntpc.edu.tw")
 
 # --- Celery ------------------------------------------------------------------------------
@@ -362,3 +364,5 @@ VMQUOTA_ACTION_MAX_ATTEMPTS = _int("VMQUOTA_ACTION_MAX_ATTEMPTS", 5, minimum=1)
 VMQUOTA_ACTION_RETRY_BASE_S = _int("VMQUOTA_ACTION_RETRY_BASE_S", 30, minimum=1)
 VMQUOTA_MAX_SAMPLES_PER_REQUEST = _int("VMQUOTA_MAX_SAMPLES_PER_REQUEST", 10000, minimum=1)
 VMQUOTA_RESUME_CONTACT = env.str("VMQUOTA_RESUME_CONTACT", default="platform@ntpc.edu.tw")
+# A suspend/resume call slower than this counts as a transient failure (retried with back-off).
+VMQUOTA_HYPERVISOR_TIMEOUT_S = _int("VMQUOTA_HYPERVISOR_TIMEOUT_S", 30, minimum=1)

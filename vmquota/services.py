@@ -6,7 +6,6 @@ with a conditional UPDATE, so a task that runs twice never acts twice.
 """
 
 import logging
-import os
 import threading
 from collections import defaultdict
 from datetime import timedelta
@@ -655,10 +654,7 @@ def _set_vm_state(vm, new, reason, actor=None):
 
 def hypervisor_timeout():
     """Seconds a suspend/resume call may take before it counts as a (transient) failure."""
-    value = os.environ.get("VMQUOTA_HYPERVISOR_TIMEOUT_S") or getattr(
-        settings, "VMQUOTA_HYPERVISOR_TIMEOUT_S", 30
-    )
-    return float(value)
+    return float(settings.VMQUOTA_HYPERVISOR_TIMEOUT_S)
 
 
 def _call_hypervisor(vm, operation):
