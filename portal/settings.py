@@ -363,6 +363,8 @@ VMQUOTA_NO_DATA_GRACE_SECONDS = _int("VMQUOTA_NO_DATA_GRACE_SECONDS", 120, minim
 VMQUOTA_ACTION_MAX_ATTEMPTS = _int("VMQUOTA_ACTION_MAX_ATTEMPTS", 5, minimum=1)
 VMQUOTA_ACTION_RETRY_BASE_S = _int("VMQUOTA_ACTION_RETRY_BASE_S", 30, minimum=1)
 VMQUOTA_MAX_SAMPLES_PER_REQUEST = _int("VMQUOTA_MAX_SAMPLES_PER_REQUEST", 10000, minimum=1)
+# Requests a collector token may make per minute (429 above it); a collector posts about one.
+VMQUOTA_TOKEN_RATE_PER_MINUTE = _int("VMQUOTA_TOKEN_RATE_PER_MINUTE", 120, minimum=1)
 VMQUOTA_RESUME_CONTACT = env.str("VMQUOTA_RESUME_CONTACT", default="platform@ntpc.edu.tw")
 # A suspend/resume call slower than this counts as a transient failure (retried with back-off).
 VMQUOTA_HYPERVISOR_TIMEOUT_S = _int("VMQUOTA_HYPERVISOR_TIMEOUT_S", 30, minimum=1)

@@ -5,6 +5,7 @@ CSRF does not apply: the request carries no cookie credentials, only `Authorizat
 
 import json
 import logging
+import time
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -42,6 +43,21 @@ def authenticate(request):
     return token
 
 
+def _within_rate(token):
+    """A fixed one-minute window per token, counted in the cache (Redis in production), so one
+    runaway collector cannot starve the others."""
+    from django.core.cache import cache
+
+    window = int(time.time() // 60)
+    key = f"vmquota:token-rate:{token.pk}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        count = 1
+    return count <= settings.VMQUOTA_TOKEN_RATE_PER_MINUTE
+
+
 @csrf_exempt  # token authentication only; no session cookie is consulted here
 @require_POST
 def samples(request):
@@ -50,9 +66,16 @@ def samples(request):
         return _error(401, "缺少或無效的收集器權杖（Authorization: Bearer …）")
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
         return _error(413, f"請求過大（上限 {MAX_BODY_BYTES} 位元組）")
+    if not _within_rate(token):
+        response = _error(
+            429,
+            f"此權杖送出太頻繁（每分鐘上限 {settings.VMQUOTA_TOKEN_RATE_PER_MINUTE} 次），請稍後再送",
+        )
+        response["Retry-After"] = "60"
+        return response
     try:
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[…]]]] bombs
         return _error(
             400, "內容不是有效的 JSON", [{"index": None, "field": "", "message": "JSON 格式錯誤"}]
         )

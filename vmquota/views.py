@@ -232,10 +232,10 @@ def upload(request):
     if request.method == "POST" and form.is_valid():
         try:
             rows = read_csv(form.cleaned_data["file"].read().decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            form.add_error(
-                "file", str(exc) if isinstance(exc, ValueError) else "檔案必須是 UTF-8 編碼"
-            )
+        except UnicodeDecodeError:  # a ValueError too: catch it first, its message is English
+            form.add_error("file", "檔案必須是 UTF-8 編碼的 CSV（vm,ts,cpu_percent,net_kbps）。")
+        except ValueError as exc:
+            form.add_error("file", str(exc))
         else:
             result = ingest_rows(rows, from_text=True)
             if result.errors:
