@@ -1,7 +1,7 @@
 """Does evaluation throughput grow with the number of worker processes? (1 vs 2 on this machine)
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \\
-        .venv/bin/python -m tests.bench.bench_eval_scaling [--vms 10000] [--minutes 10]
+        .venv/bin/python -m tests.bench.bench_eval_scaling [--vms 10000] [--minutes 30]
 
 A throw-away test database gets N VMs and M new minutes of samples each: what the evaluator finds
 when it is M minutes behind (a restart, a burst of late collectors). The same backlog is then
@@ -28,8 +28,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings_test")
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vms", type=int, default=10_000)
-    parser.add_argument("--minutes", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=2, help="runs of each; the best is shown")
+    parser.add_argument("--minutes", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is shown")
     args = parser.parse_args()
 
     import django
