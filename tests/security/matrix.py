@@ -125,14 +125,9 @@ def fresh_heartbeat(world):
 
 
 # Known bugs (reported): a row's `bugs` marks its cells xfail(strict=True), so the fix makes them
-# fail loudly and the mark is removed. (The audit log's crash on a detail key named "items",
-# found here first, was fixed in c8abacd.)
-
-TRACKING_DRAFT_BUG = (
-    "200: tracking/views.py meeting_tables loads any Meeting for any member; a draft meeting's "
-    "tracking tables (title, date, 前次/現辦理情形 being prepared) are shown to coordinators, "
-    "while meetings:detail refuses the same draft (use meetings.selectors.can_view)"
-)
+# fail loudly and the mark is removed. None today; found here and fixed: the audit log's crash on
+# a detail key named "items" (c8abacd), a draft meeting's tracking tables open to coordinators
+# (1158d7e).
 
 # Read views that do not restrict the method answer POST exactly like GET (no write happens);
 # they are listed with POST = the GET policy so the refusal still holds for POST. See
@@ -200,9 +195,7 @@ MATRIX = [
     R("tracking:meeting_new", GET=STAFF, POST=STAFF),
     R("tracking:meeting", variant="published", GET=MEMBER),
     R("tracking:meeting", variant="draft", args={"meeting_id": "draft"}, GET=STAFF,
-      note="a draft's tracking tables are part of unpublished minutes",
-      bugs={(role, GET): TRACKING_DRAFT_BUG for role in ("coordinator", "other_coordinator",
-                                                          "convener")}),
+      note="a draft's tracking tables are part of unpublished minutes"),
     R("tracking:decide", POST=STAFF),
     R("tracking:item", GET=MEMBER),
     R("tracking:update", POST=STAFF, note="bureau staff of the item's division (any, here)"),

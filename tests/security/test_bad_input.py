@@ -162,12 +162,6 @@ def test_malformed_json_is_refused_with_a_message(client, token, body):
     assert_json_error(post_api(client, token, body), 400)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="500: vmquota/api.py catches ValueError/UnicodeDecodeError around json.loads but not "
-    "RecursionError, which 100 000 nested brackets (200 KB) raise",
-    raises=RecursionError,
-)
 def test_deeply_nested_json_is_refused_with_a_message(client, token):
     body = '{"samples": ' + "[" * 100_000 + "]" * 100_000 + "}"
     assert_json_error(post_api(client, token, body), 400)
@@ -334,13 +328,6 @@ def test_markup_in_published_minutes_stays_text_in_search_and_home(world, client
     assert reverse("meetings:search") + "?q=資安宣導" in shown
 
 
-MEETINGS_FEED_BUG = (
-    'meetings/feeds.py puts the meeting\'s place and chair unescaped into <summary type="html">: '
-    'a feed reader decodes &lt;script&gt; to a <script> tag (escape first, or use type="text")'
-)
-
-
-@pytest.mark.xfail(strict=True, reason=MEETINGS_FEED_BUG)
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_markup_in_published_minutes_stays_text_in_the_feed(world, client, payload):
     from meetings import services
@@ -411,14 +398,6 @@ def test_markup_in_a_status_update_is_shown_as_text(world, client, payload):
     assert item in assert_shown_escaped(pages, payload)
 
 
-TRACKING_FEED_BUG = (
-    "tracking/feeds.py item_description returns the update's raw text into <summary "
-    'type="html">: the XML holds &lt;script&gt;…, which a feed reader decodes to a <script> tag '
-    '(escape the text first, or use type="text")'
-)
-
-
-@pytest.mark.xfail(strict=True, reason=TRACKING_FEED_BUG)
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_markup_in_a_status_update_stays_text_in_the_feed(world, client, payload):
     client = as_(client, world, "bureau")
@@ -648,18 +627,10 @@ def peak_traced_bytes(call):
         tracemalloc.stop()
 
 
-DOCX_BOMB_BUG = (
-    "meetings/importer.py checks only the upload's size (2 MB) and then lets python-docx inflate "
-    "document.xml completely before refusing the text as too long; a 2 MB .docx can inflate to "
-    "~2 GB. Check the declared unzipped sizes first, as signups/resources.py check_xlsx does"
-)
-
-
 @pytest.mark.parametrize(
     ("name", "make", "role"),
     [("signups:import", BAD_XLSX["zip-bomb"], "coordinator"),
-     pytest.param("meetings:import", docx_bomb, "bureau",
-                  marks=pytest.mark.xfail(strict=True, reason=DOCX_BOMB_BUG))],
+     ("meetings:import", docx_bomb, "bureau")],
     ids=["xlsx", "docx"],
 )  # fmt: skip
 def test_a_zip_bomb_is_refused_without_being_inflated(world, client, name, make, role):
@@ -691,19 +662,10 @@ def test_a_good_minutes_document_is_imported(world, client, django_capture_on_co
     assert Meeting.objects.count() == before + 1
 
 
-CSV_BUG = (
-    "vmquota/views.py upload: UnicodeDecodeError is a subclass of ValueError, so the "
-    "`str(exc) if isinstance(exc, ValueError)` branch shows Python's English codec message "
-    "(\"'utf-8' codec can't decode byte 0xff…\") instead of 「檔案必須是 UTF-8 編碼」"
-)
-
-
 @pytest.mark.parametrize(
     "content",
-    [pytest.param(b"\x00\xff\xfe binary", marks=pytest.mark.xfail(strict=True, reason=CSV_BUG)),
-     "vm,ts\n".encode("cp950"), b"PK\x03\x04 not csv",
-     pytest.param("虛擬機,時間\n測試,今天\n".encode("big5"),
-                  marks=pytest.mark.xfail(strict=True, reason=CSV_BUG)),
+    [b"\x00\xff\xfe binary", "vm,ts\n".encode("cp950"), b"PK\x03\x04 not csv",
+     "虛擬機,時間\n測試,今天\n".encode("big5"),
      b"vm,ts,cpu_percent,net_kbps\ntest,now,1,1\n"],
     ids=["binary", "missing-columns", "zip-magic", "big5", "bad-row"],
 )  # fmt: skip
