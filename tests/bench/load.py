@@ -356,7 +356,8 @@ def cleanup(extra, first_sample_id, broker_url):
     try:  # the evaluations that ingest queued: nobody consumes database 13
         import redis
 
-        redis.Redis.from_url(broker_url).delete("celery")
+        client = redis.Redis.from_url(broker_url)
+        client.delete("celery", *client.keys("_kombu.binding*"))
     except Exception as exc:  # noqa: BLE001 – the broker is optional for the figures
         print(f"(could not clear the bench queue: {exc})", file=sys.stderr)
     return removed
