@@ -323,7 +323,7 @@ def profile(targets, runs=20):
 
 def profile_session_save(targets):
     """The logged-in trivial view again with SESSION_SAVE_EVERY_REQUEST off: what the per-request
-    session write costs (a what-if for docs/performance.md, not a setting the bench changes)."""
+    session write costs (a what-if for the README's Performance section, not a setting the bench changes)."""
     from django.test.utils import override_settings
 
     logged_in = [t for t in targets if t[0] == "trivial view, logged in"]
