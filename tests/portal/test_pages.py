@@ -93,3 +93,14 @@ def test_a_missing_page_says_so_in_chinese(login, coordinator):
     response = login(coordinator).get("/no-such-page/")
     assert response.status_code == 404
     assert "找不到這一頁" in response.content.decode()
+
+
+def test_logging_in_greets_the_person_by_name(client, coordinator):
+    coordinator.full_name = "新店國小資訊組長"
+    coordinator.save()
+    response = client.post(
+        reverse("account_login"),
+        {"login": coordinator.username, "password": factories.PASSWORD},
+        follow=True,
+    )
+    assert "歡迎回來，新店國小資訊組長。" in response.content.decode()
