@@ -410,37 +410,13 @@ def attendance_set(request, pk):
     )  # fmt: skip
 
 
-@require_POST
-@staff_required
-def attachment_add(request, pk):
+def _attach(request, pk, form_class, source, success, **form_kwargs):
+    """Add an attachment (a file or a survey link) where the form says: the two views differ
+    only in their form and in which field holds the thing attached."""
     meeting = _meeting_for(request, pk, manage=True)
     doc = selectors.meeting_document(meeting)
-    form = AttachmentFileForm(
-        request.POST, request.FILES, places=_places(doc), published=meeting.is_published,
-        prefix="file",
-    )  # fmt: skip
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return _back(meeting, "attachments")
-    report_item, motion = _place(meeting, form.cleaned_data["place"])
-    return _run(
-        request, meeting,
-        lambda: services.attachment_add(
-            meeting=meeting, user=request.user, title=form.cleaned_data["title"],
-            upload=form.cleaned_data["file"], report_item=report_item, motion=motion,
-            reason=form.cleaned_data.get("reason", ""),
-        ),
-        "已加入附件。", "attachments",
-    )  # fmt: skip
-
-
-@require_POST
-@staff_required
-def attachment_link(request, pk):
-    meeting = _meeting_for(request, pk, manage=True)
-    doc = selectors.meeting_document(meeting)
-    form = SurveyLinkForm(
-        request.POST, places=_places(doc), published=meeting.is_published, prefix="survey"
+    form = form_class(
+        request.POST, places=_places(doc), published=meeting.is_published, **form_kwargs
     )
     if not form.is_valid():
         messages.error(request, _form_errors(form))
@@ -450,11 +426,28 @@ def attachment_link(request, pk):
         request, meeting,
         lambda: services.attachment_add(
             meeting=meeting, user=request.user, title=form.cleaned_data["title"],
-            survey=form.cleaned_data["survey"], report_item=report_item, motion=motion,
-            reason=form.cleaned_data.get("reason", ""),
+            report_item=report_item, motion=motion, reason=form.cleaned_data.get("reason", ""),
+            **{source[1]: form.cleaned_data[source[0]]},  # (form field, service argument)
         ),
-        "已連結調查表。", "attachments",
+        success, "attachments",
     )  # fmt: skip
+
+
+@require_POST
+@staff_required
+def attachment_add(request, pk):
+    return _attach(
+        request, pk, AttachmentFileForm, ("file", "upload"), "已加入附件。",
+        files=request.FILES, prefix="file",
+    )  # fmt: skip
+
+
+@require_POST
+@staff_required
+def attachment_link(request, pk):
+    return _attach(
+        request, pk, SurveyLinkForm, ("survey", "survey"), "已連結調查表。", prefix="survey"
+    )
 
 
 @require_POST
