@@ -97,7 +97,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "portal.security.AbsoluteSessionLimitMiddleware",
+    "portal.security.SessionLifetimeMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -298,9 +298,9 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-# Idle timeout: the session (server-side) expires 30 minutes after the last request.
-SESSION_COOKIE_AGE = _int("PORTAL_SESSION_IDLE_S", 30 * 60, minimum=60)
-SESSION_SAVE_EVERY_REQUEST = True
+# Idle timeout: the session (server-side) expires 30 minutes after the last request; the expiry is
+# moved forward at most once a minute (portal/security.py), not by saving on every request.
+SESSION_COOKIE_AGE = _int("PORTAL_SESSION_IDLE_S", 30 * 60, minimum=120)
 PORTAL_SESSION_ABSOLUTE_S = _int("PORTAL_SESSION_ABSOLUTE_S", 12 * 60 * 60, minimum=60)
 
 # --- login protection (django-axes) ------------------------------------------------------

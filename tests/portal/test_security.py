@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import AuditEvent
-from portal.security import SESSION_STARTED
+from portal.security import SESSION_REFRESH_S, SESSION_SEEN, SESSION_STARTED
 from portal.services import audit_purge
 from tests import factories
 
@@ -124,7 +124,56 @@ def test_sessions_end_after_twelve_hours_whatever_the_activity(client, coordinat
 
 def test_sessions_have_a_thirty_minute_idle_timeout(settings):
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST
+    # The idle clock is written at most once a minute, not on every request (issue #8).
+    assert not settings.SESSION_SAVE_EVERY_REQUEST
+
+
+def _session_row(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key)
+
+
+def _backdate_seen(client, seconds):
+    session = client.session
+    session[SESSION_SEEN] = int(time.time()) - seconds
+    session.save()
+
+
+def test_an_idle_session_ends_after_thirty_minutes(client, coordinator, settings):
+    client.force_login(coordinator)
+    _backdate_seen(client, settings.SESSION_COOKIE_AGE + 1)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert client.get("/").context["user"].is_authenticated is False
+
+
+def test_a_request_a_minute_later_moves_the_expiry_forward(client, coordinator, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client.force_login(coordinator)
+    _backdate_seen(client, SESSION_REFRESH_S + 5)
+    row = _session_row(client)
+    row.expire_date = timezone.now() + timedelta(minutes=5)  # as if it were 25 minutes idle
+    row.save()
+    assert client.get("/").status_code == 200
+    left = _session_row(client).expire_date - timezone.now()
+    assert left > timedelta(seconds=settings.SESSION_COOKIE_AGE - 30)
+    assert client.session[SESSION_SEEN] >= int(time.time()) - 5
+
+
+def test_requests_within_a_minute_do_not_write_the_session(client, coordinator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(coordinator)  # the login itself sets the idle clock
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    writes = [q["sql"] for q in queries if "django_session" in q["sql"]
+              and not q["sql"].lstrip().upper().startswith("SELECT")]  # fmt: skip
+    assert writes == []
 
 
 def test_pages_carry_the_security_headers(client, db):

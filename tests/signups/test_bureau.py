@@ -55,9 +55,8 @@ def test_the_grid_makes_a_fixed_number_of_queries(
         Response.objects.filter(pk=response.pk).update(status=Status.SUBMITTED)
     client = login(bureau)
     client.get(reverse("signups:grid", args=[survey.pk]))  # warm the session
-    # session, user, roles; survey, responses (with row counts), schools (with districts);
-    # the foundation's SESSION_SAVE_EVERY_REQUEST: savepoint, update, release (docs/signups.md)
-    with django_assert_num_queries(9):
+    # session, user, roles; survey, responses (with row counts), schools (with districts)
+    with django_assert_num_queries(6):
         r = client.get(reverse("signups:grid", args=[survey.pk]))
     assert r.content.decode().count("data-school=") == School.objects.count()
 
