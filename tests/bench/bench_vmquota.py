@@ -6,7 +6,12 @@
 1. API ingest (JSON → validation → INSERT … unnest … ON CONFLICT DO NOTHING), samples/s, against
    a raw COPY of the same rows into the same table, in the same run;
 2. one evaluation cycle for the latest minute of N VMs;
-3. replay speed (pure evaluation) for M VMs × 3 hours of one-minute samples.
+3. replay speed (pure evaluation) for M VMs × 3 hours of one-minute samples;
+4. small API batches (100 samples a request, as the load benchmark posts them): samples/s, the
+   queries of one request and how many evaluations they queue;
+5. the VM page: median of 20 renders of a VM with 24 hours of one-minute samples, stored
+   interleaved with those of other VMs as a live table stores them (one VM's minute a row
+   among the whole room's), queries and milliseconds.
 """
 
 import argparse
@@ -29,7 +34,11 @@ def main():
                         help="also: the latest-minute cycle shared by N processes, e.g. 1,2,4")  # fmt: skip
     parser.add_argument("--fire", action="store_true", help="also: a cycle where every VM fires")
     parser.add_argument("--profile", action="store_true", help="cProfile the last API request")
-    parser.add_argument("--only", choices=["ingest", "evaluate", "replay"], default=None)
+    parser.add_argument("--page-vms", type=int, default=200,
+                        help="VMs whose 24 h of samples are interleaved for the VM page figure")  # fmt: skip
+    parser.add_argument(
+        "--only", choices=["ingest", "evaluate", "replay", "small", "vmpage"], default=None
+    )
     args = parser.parse_args()
 
     import django
@@ -82,6 +91,10 @@ def run(args):
         bench_evaluate(args, vm_ids)
     if args.only in (None, "replay"):
         bench_replay(args, base)
+    if args.only in (None, "small"):
+        bench_small_batches(client, token, names, base)
+    if args.only in (None, "vmpage"):
+        bench_vm_page(args, vm_ids)
 
 
 def bench_ingest(args, client, token, names, vm_ids, base):
@@ -229,6 +242,153 @@ def bench_replay(args, base):
     elapsed = time.perf_counter() - t
     print(f"replay: {len(samples):,} samples ({args.replay_vms} VMs × 3 h) in {elapsed:.2f} s = "
           f"{len(samples) / elapsed:,.0f} samples/s, {len(incidents):,} incidents")  # fmt: skip
+
+
+class QueryLog:
+    """Counts the queries run inside the block and their time (Django's own query log is
+    cleared at the start of every request, so it cannot span a test-client request)."""
+
+    def __init__(self):
+        self.sql, self.ms = [], 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        t = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.ms += (time.perf_counter() - t) * 1000
+            self.sql.append(sql)
+
+    def __len__(self):
+        return len(self.sql)
+
+    def __enter__(self):
+        from django.db import connection
+
+        self._wrapper = connection.execute_wrapper(self)
+        self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._wrapper.__exit__(*exc)
+
+
+def bench_small_batches(client, token, names, base, requests=200, size=100):
+    """Batches of 100 samples, one request after another (the load benchmark's small batches,
+    without the concurrency): samples/s, the queries of one request, evaluations queued."""
+    from django.test.utils import override_settings
+
+    from vmquota import tasks
+
+    queued = []
+    tasks.evaluate.delay = lambda *a, **k: queued.append(k)
+    tasks.evaluate.apply_async = lambda *a, **k: queued.append(k)
+    start = base - timedelta(days=3)  # clear of every other figure's samples
+    bodies = [
+        json.dumps({"samples": [
+            {"vm": names[(r * size + i) % len(names)],
+             "ts": (start + timedelta(minutes=(r * size + i) // len(names))).isoformat(),
+             "cpu_percent": 20.0, "net_kbps": 300.0}
+            for i in range(size)]})
+        for r in range(requests + 1)
+    ]  # fmt: skip
+    with override_settings(VMQUOTA_TOKEN_RATE_PER_MINUTE=10**9):
+        with QueryLog() as one:
+            client.post("/api/vmquota/samples", bodies[0], content_type="application/json",
+                        HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
+        queued.clear()
+        t = time.perf_counter()
+        for body in bodies[1:]:
+            r = client.post("/api/vmquota/samples", body, content_type="application/json",
+                            HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
+            assert r.status_code == 200 and r.json()["stored"] == size, r.content[:300]
+        elapsed = time.perf_counter() - t
+    print(f"ingest, {requests} requests of {size} samples one after another: "
+          f"{requests * size / elapsed:,.0f} samples/s, {elapsed / requests * 1000:.2f} ms a "
+          f"request, {len(one)} queries in the first request, {len(queued)} evaluations "
+          f"queued by the {requests} requests (these took {elapsed:.1f} s)")  # fmt: skip
+
+
+def bench_vm_page(args, vm_ids, renders=20):
+    """The VM page of one VM with 24 hours of one-minute samples (1 440), stored interleaved
+    with those of `--page-vms` VMs minute by minute, as collectors fill the live table."""
+    import statistics
+
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from tests.factories import bureau_staff
+    from vmquota import selectors
+    from vmquota.models import Incident, PolicyVersion, UsageSample, VirtualMachine
+
+    UsageSample.objects.all().delete()
+    ids = sorted(vm_ids.values())[: args.page_vms]
+    end = timezone.now().replace(second=0, microsecond=0)
+    buf = io.StringIO()
+    for m in range(24 * 60, -1, -1):
+        ts = (end - timedelta(minutes=m)).isoformat()
+        for k, pk in enumerate(ids):
+            cpu = 99.0 if (m + k) % 180 < 40 else float((m * 7 + k) % 90)
+            buf.write(f"{pk}\t{ts}\t{cpu}\t{float((m * 13 + k) % 20000)}\n")
+    buf.seek(0)
+    with connection.cursor() as cur:
+        cur.cursor.copy_expert(
+            "COPY vmquota_usagesample (vm_id, ts, cpu_percent, net_kbps) FROM STDIN", buf
+        )
+        cur.execute("ANALYZE vmquota_usagesample")
+    vm = VirtualMachine.objects.get(pk=ids[len(ids) // 2])
+    VirtualMachine.objects.filter(pk=vm.pk).update(last_sample_at=end)
+    rule = PolicyVersion.objects.order_by("-number").first().rules.order_by("threshold").first()
+    for h in (3, 9, 15):
+        streak = end - timedelta(hours=h)
+        Incident.objects.get_or_create(
+            vm=vm, rule=rule, streak_start=streak,
+            defaults={"fired_at": streak + timedelta(minutes=30), "first_value": 99,
+                      "fired_value": 99, "ended_at": streak + timedelta(minutes=40),
+                      "end_reason": "recovered"},
+        )  # fmt: skip
+    client = Client()
+    client.force_login(bureau_staff(username="bench-bureau"))
+    url = f"/vmquota/vms/{vm.pk}/"
+
+    def timed(fn, fresh):
+        times = []
+        for _ in range(renders):
+            if fresh:
+                cache.clear()
+            t = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) * 1000)
+        return statistics.median(times)
+
+    def get():
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+
+    for _ in range(3):
+        get()  # warm-up: templates compiled, connection prepared
+    with QueryLog() as page_queries:
+        cache.clear()
+        get()
+    page_ms = timed(get, fresh=True)
+    selector_ms = timed(lambda: selectors.vm_page(vm), fresh=True)
+    cached_ms = timed(get, fresh=False)
+    if args.profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        cache.clear()
+        prof.enable()
+        get()
+        prof.disable()
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+    print(f"VM page, 24 h of one-minute samples ({len(ids)} VMs interleaved, median of "
+          f"{renders}): {len(page_queries)} queries ({page_queries.ms:.1f} ms SQL in one render), "
+          f"{page_ms:.1f} ms a request, vm_page() {selector_ms:.1f} ms; "
+          f"with the cache warm {cached_ms:.1f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":
