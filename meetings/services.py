@@ -13,7 +13,7 @@ from portal import audit
 from portal.models import Division
 
 from . import attachments as attachment_types
-from . import importer, rendering, selectors
+from . import importer, minutes_cache, rendering, selectors
 from .models import (
     Attachment,
     Correction,
@@ -585,7 +585,9 @@ def attachment_delete(*, attachment, user, reason=""):
 
 def search_index_rebuild(*, meeting):
     """Rewrite the meeting's SearchEntry rows from its rendered document (so a hit's label is
-    the number a reader sees on the page)."""
+    the number a reader sees on the page). Every change to a meeting ends here, so this is also
+    where its cached rendering is dropped."""
+    minutes_cache.minutes_changed(meeting)
     document = selectors.meeting_document(meeting)
     rows = []
 

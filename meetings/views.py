@@ -16,7 +16,7 @@ from portal import access, rocdate
 from portal.jobs import job_start, job_url
 
 from . import attachments as attachment_types
-from . import feeds, rendering, selectors, services, tasks
+from . import feeds, minutes_cache, rendering, selectors, services, tasks
 from .forms import (
     AttachmentFileForm,
     AttendanceForm,
@@ -107,7 +107,7 @@ def meeting_detail(request, pk):
         "meetings/detail.html",
         {
             "meeting": meeting,
-            "doc": selectors.meeting_document(meeting),
+            "minutes": minutes_cache.rendered_minutes(meeting),
             "can_manage": manage,
             "corrections": list(meeting.corrections.select_related("corrected_by")),
         },

@@ -1,0 +1,101 @@
+"""The rendered minutes are cached (meetings/minutes_cache.py) and dropped on every change."""
+
+import pytest
+from django.core.cache import cache
+
+from meetings import minutes_cache, selectors, services
+from meetings.models import ReportItem
+from portal.models import School
+from tracking.models import TrackedItem
+
+
+@pytest.fixture
+def published(divisions, bureau, seed_text):
+    """The seed minutes with the real tracking app behind them (its 柒、列管事項 tables)."""
+    cache.clear()
+    return services.meeting_import(text=seed_text, user=bureau, publish=True)
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """How many times the minutes were built from the database."""
+    calls = []
+    real = selectors.meeting_document
+
+    def counting(meeting):
+        calls.append(meeting.pk)
+        return real(meeting)
+
+    monkeypatch.setattr(selectors, "meeting_document", counting)
+    return calls
+
+
+def page(client, meeting):
+    """The minutes themselves (the <article>), not the correction record below them."""
+    response = client.get(meeting.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    return html[html.index('<article class="minutes"') : html.index("</article>")]
+
+
+def test_a_second_reader_gets_the_minutes_without_building_them(
+    login, coordinator, published, builds
+):
+    client = login(coordinator)
+    first = page(client, published)
+    second = page(client, published)
+    assert builds == [published.pk]
+    assert "資訊推廣組" in second and first.count("minutes-entry") == second.count("minutes-entry")
+
+
+def test_editing_an_item_shows_at_once(login, coordinator, bureau, published, builds):
+    client = login(coordinator)
+    page(client, published)
+    item = ReportItem.objects.filter(meeting=published, parent__isnull=False).first()
+    services.report_item_update(item=item, user=bureau, text="更正後的內容（測試）", reason="錯字")
+    assert "更正後的內容（測試）" in page(client, published)
+
+
+def test_a_tracked_item_renamed_shows_in_the_minutes_tables(login, coordinator, published):
+    client = login(coordinator)
+    item = TrackedItem.objects.filter(reviews__meeting=published).first()
+    assert item.subject in page(client, published)
+    item.subject = "新的列管案由（測試）"
+    item.save()
+    assert "新的列管案由（測試）" in page(client, published)
+
+
+def test_a_school_renamed_shows_in_the_attendance(
+    login, coordinator, bureau, published, xindian_school
+):
+    services.meeting_attendance_set(
+        meeting=published, user=bureau, schools=[xindian_school], reason="補登"
+    )
+    client = login(coordinator)
+    assert xindian_school.name in page(client, published)
+    School.objects.filter(pk=xindian_school.pk).update(name="新店區新店國民小學")  # no signal…
+    assert "新店區新店國民小學" not in page(client, published)  # …so still the cached page
+    xindian_school.refresh_from_db()
+    xindian_school.save()  # a save through the model (admin, services) drops every meeting's
+    assert "新店區新店國民小學" in page(client, published)
+
+
+def test_an_evicted_counter_never_brings_back_an_older_rendering(login, coordinator, published):
+    client = login(coordinator)
+    page(client, published)
+    ReportItem.objects.filter(meeting=published).update(text="改過（無訊號）")  # bypasses signals
+    cache.delete_many([minutes_cache.ALL, f"meetings:minutes:{published.pk}:generation"])
+    assert "改過（無訊號）" in page(client, published)
+
+
+def test_the_counter_moves_again_when_the_change_commits(
+    published, bureau, django_capture_on_commit_callbacks
+):
+    key = f"meetings:minutes:{published.pk}:generation"
+    with django_capture_on_commit_callbacks() as callbacks:
+        minutes_cache.minutes_changed(published)
+        during = cache.get(key)
+    assert during is not None
+    for callback in callbacks:
+        callback()
+    assert cache.get(key) != during
