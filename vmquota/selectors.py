@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .chart import vm_charts
+from .chart import bucket_maxima, vm_charts
 from .models import (
     Action,
     Exemption,
@@ -32,17 +32,22 @@ def vm_page(vm, now=None):
     start = now - timedelta(hours=24)
     version = _active_version(now)
     rules = list(version.rules.all()) if version else []
-    samples = list(
-        UsageSample.objects.filter(vm=vm, ts__gte=start, ts__lte=now)
-        .order_by("ts")
+    samples = UsageSample.objects.filter(vm=vm)
+    # the database downsamples the 24 hours to the chart's 5-minute maxima (≤ 289 rows, not
+    # 1 440); the latest raw sample is one more row, read by the unique (vm, ts) index backwards
+    rows = bucket_maxima(samples, start, now)
+    latest = (
+        samples.filter(ts__gte=start, ts__lte=now)
+        .order_by("-ts")
         .values_list("ts", "cpu_percent", "net_kbps")
-    )
+        .first()
+    ) if rows else None  # fmt: skip
     incidents = list(
         Incident.objects.filter(vm=vm, withdrawn_at__isnull=True)
         .select_related("rule")
         .order_by("-fired_at")[:30]
     )
-    charts = vm_charts(samples, start, now, rules, [i for i in incidents if not i.observe_only])
+    charts = vm_charts(rows, start, now, rules, [i for i in incidents if not i.observe_only])
     streaks = {s.rule_id: s for s in StreakState.objects.filter(vm=vm)}
     streak_rows = []
     for rule in rules:
@@ -61,7 +66,7 @@ def vm_page(vm, now=None):
     return {
         "version": version,
         "charts": charts,
-        "latest": samples[-1] if samples else None,
+        "latest": latest,
         "incidents": incidents,
         "streaks": streak_rows,
         "actions": list(

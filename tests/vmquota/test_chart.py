@@ -1,0 +1,159 @@
+"""The VM page's chart: the database's 5-minute maxima (`bucket_maxima`) equal the Python
+bucketing (`buckets`) the page used before, sample for sample – window edges, bucket edges,
+gaps, microseconds, other VMs – and the page shows exactly what it showed with Python."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from tests.vmquota import factories
+from tests.vmquota.traces import TPE
+from vmquota import selectors
+from vmquota.chart import BUCKET, bucket_maxima, buckets, vm_charts
+from vmquota.ingest import store
+from vmquota.models import Incident, UsageSample
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 28, 10, 3, 17, 123456, tzinfo=UTC)  # not on a minute: buckets aren't
+START = NOW - timedelta(hours=24)
+US = timedelta(microseconds=1)
+
+
+@pytest.fixture
+def vm(xindian_school):
+    return factories.vm("xd-chart", xindian_school)
+
+
+@pytest.fixture
+def neighbour(xindian_school):
+    return factories.vm("xd-other", xindian_school)
+
+
+def stored(vm):
+    """What the page read before: the VM's raw samples, oldest first."""
+    return list(
+        UsageSample.objects.filter(vm=vm)
+        .order_by("ts")
+        .values_list("ts", "cpu_percent", "net_kbps")
+    )
+
+
+def test_window_and_bucket_edges_gaps_and_other_vms(vm, neighbour):
+    samples = [
+        (START - timedelta(minutes=3), 100.0, 9e5),  # before the window
+        (START - US, 100.0, 9e5),  # a microsecond before the window
+        (START, 10.0, 100.0),  # the window's first instant: bucket 0
+        (START + BUCKET - US, 20.0, 50.0),  # the last microsecond of bucket 0
+        (START + BUCKET, 30.0, 40.0),  # the first instant of bucket 1
+        (START + BUCKET + timedelta(minutes=1), 5.0, 400.0),  # net's max from another sample
+        # buckets 2–99 empty (a gap of 8 hours)
+        (START + 100 * BUCKET + timedelta(seconds=1), 0.0, 0.0),  # zeros are data too
+        ((START + 150 * BUCKET).astimezone(TPE), 55.5, 12.25),  # another offset, same instant
+        (START + 200 * BUCKET + timedelta(seconds=30, microseconds=1), 99.9, 23040.0),
+        (START + 200 * BUCKET + timedelta(minutes=4, seconds=59), 100.0, 1.0),
+        (NOW - US, 1.0, 2.0),  # bucket 287
+        (NOW, 3.0, 4.0),  # the window's last instant: a 289th bucket starting at NOW
+        (NOW + US, 100.0, 9e5),  # after the window
+        (NOW + timedelta(minutes=4), 100.0, 9e5),
+    ]
+    store([(vm.pk, ts, cpu, net) for ts, cpu, net in samples])
+    # another VM's samples in the same buckets stay out
+    store([(neighbour.pk, ts, 100.0, 9e5) for ts, _, _ in samples])
+
+    python = buckets(stored(vm), START, NOW)
+    sql = bucket_maxima(UsageSample.objects.filter(vm=vm), START, NOW)
+    assert sql == python
+    assert [(t - START) // BUCKET for t, _, _ in sql] == [0, 1, 100, 150, 200, 287, 288]
+    assert sql[0] == (START, 20.0, 100.0)
+    assert sql[1] == (START + BUCKET, 30.0, 400.0)
+    assert sql[-1] == (NOW, 3.0, 4.0)
+
+
+def test_whole_minutes_and_no_samples(vm):
+    now = NOW.replace(second=0, microsecond=0)  # a whole minute: buckets on the clock
+    start = now - timedelta(hours=24)
+    assert bucket_maxima(UsageSample.objects.filter(vm=vm), start, now) == []
+    store([(vm.pk, now - timedelta(minutes=m), float(m % 101), float(m * 3)) for m in range(1441)])
+    # 400 µs before a bucket's end: SQLite's strftime would round this up into the next second
+    # (and bucket)
+    store([(vm.pk, start + BUCKET - 400 * US, 100.0, 1e6)])
+    rows = bucket_maxima(UsageSample.objects.filter(vm=vm), start, now)
+    assert rows == buckets(stored(vm), start, now)
+    assert len(rows) == 289  # 288 five-minute buckets, and the sample at `now` starts one more
+    assert rows[0] == (start, 100.0, 1e6)
+
+
+offsets = st.integers(min_value=-10 * 60 * 10**6, max_value=(24 * 60 + 10) * 60 * 10**6)
+values = st.one_of(
+    st.sampled_from([0.0, 95.0, 100.0]), st.floats(0, 100, allow_nan=False), st.integers(0, 100)
+)
+nets = st.one_of(st.sampled_from([0.0, 23040.0]), st.floats(0, 1e7, allow_nan=False))
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    now_us=st.integers(min_value=0, max_value=86_400 * 10**6 - 1),
+    samples=st.lists(st.tuples(offsets, values, nets), max_size=60, unique_by=lambda s: s[0]),
+    whole_seconds=st.booleans(),
+)
+@example(now_us=0, samples=[(0, 1.0, 1.0), (24 * 3600 * 10**6, 2.0, 2.0)], whole_seconds=False)
+@example(now_us=0, samples=[(300 * 10**6 - 400, 1.0, 1.0)], whole_seconds=False)
+@example(now_us=999_999, samples=[(300 * 10**6 - 1, 1.0, 1.0)], whole_seconds=False)
+def test_the_database_buckets_like_python(vm, now_us, samples, whole_seconds):
+    UsageSample.objects.all().delete()
+    now = datetime(2026, 11, 28, tzinfo=UTC) + timedelta(microseconds=now_us)
+    start = now - timedelta(hours=24)
+    rows = {}
+    for offset, cpu, net in samples:
+        ts = start + timedelta(microseconds=offset)
+        if whole_seconds:
+            ts = ts.replace(microsecond=0)
+        rows.setdefault(ts, (vm.pk, ts, float(cpu), float(net)))
+    store(list(rows.values()))
+    assert bucket_maxima(UsageSample.objects.filter(vm=vm), start, now) == buckets(
+        stored(vm), start, now
+    )
+
+
+def test_the_page_shows_what_python_bucketing_showed(vm, neighbour):
+    version = factories.seed_policy(effective_from=NOW - timedelta(days=3))
+    cpu_rule = version.rules.get(metric="cpu_percent", threshold=95)
+    samples = [
+        (NOW - timedelta(minutes=m, seconds=7), 99.0 if m % 200 < 40 else float(m % 60), m * 11.5)
+        for m in range(24 * 60 + 20)
+        if not 300 <= m < 420  # two hours without data
+    ]
+    store([(vm.pk, ts, cpu, net) for ts, cpu, net in samples])
+    store([(neighbour.pk, ts, 100.0, 9e5) for ts, _, _ in samples])
+    Incident.objects.create(
+        vm=vm, rule=cpu_rule, streak_start=NOW - timedelta(hours=5), first_value=99,
+        fired_at=NOW - timedelta(hours=4, minutes=30), fired_value=99,
+        ended_at=NOW - timedelta(hours=4), end_reason="recovered",
+    )  # fmt: skip
+
+    page = selectors.vm_page(vm, now=NOW)
+
+    # what vm_page computed before: every raw sample of the window, bucketed in Python
+    raw = list(
+        UsageSample.objects.filter(vm=vm, ts__gte=START, ts__lte=NOW)
+        .order_by("ts")
+        .values_list("ts", "cpu_percent", "net_kbps")
+    )
+    incidents = [i for i in page["incidents"] if not i.observe_only]
+    before = vm_charts(buckets(raw, START, NOW), START, NOW, list(version.rules.all()), incidents)
+    assert page["charts"] == before
+    assert page["latest"] == raw[-1]
+    assert 'class="vmq-incident"' in page["charts"]["cpu_svg"]
+
+
+def test_a_vm_without_samples_in_the_window_has_no_latest_sample(vm):
+    store([(vm.pk, START - timedelta(minutes=1), 50.0, 50.0)])
+    page = selectors.vm_page(vm, now=NOW)
+    assert page["latest"] is None and page["charts"]["rows"] == []
