@@ -5,6 +5,7 @@ from django.core.cache import cache
 
 from meetings import minutes_cache, selectors, services
 from meetings.models import ReportItem
+from portal import fragments
 from portal.models import School
 from tracking.models import TrackedItem
 
@@ -84,18 +85,25 @@ def test_an_evicted_counter_never_brings_back_an_older_rendering(login, coordina
     client = login(coordinator)
     page(client, published)
     ReportItem.objects.filter(meeting=published).update(text="改過（無訊號）")  # bypasses signals
-    cache.delete_many([minutes_cache.ALL, f"meetings:minutes:{published.pk}:generation"])
+    cache.delete_many(  # an eviction of both counters (or a flushed cache)
+        [
+            fragments._counter(minutes_cache.SHARED),
+            fragments._counter(minutes_cache.meeting_counter(published.pk)),
+        ]
+    )
     assert "改過（無訊號）" in page(client, published)
 
 
 def test_the_counter_moves_again_when_the_change_commits(
     published, bureau, django_capture_on_commit_callbacks
 ):
-    key = f"meetings:minutes:{published.pk}:generation"
+    name = minutes_cache.meeting_counter(published.pk)
     with django_capture_on_commit_callbacks() as callbacks:
-        minutes_cache.minutes_changed(published)
-        during = cache.get(key)
-    assert during is not None
+        before = fragments.generations(name)
+        minutes_changed_at_once = minutes_cache.minutes_changed(published) or fragments.generations(
+            name
+        )
+    assert minutes_changed_at_once != before
     for callback in callbacks:
         callback()
-    assert cache.get(key) != during
+    assert fragments.generations(name) != minutes_changed_at_once

@@ -1,0 +1,81 @@
+"""Rendered page fragments kept in Django's cache, dropped by generation counters (issue #8).
+
+Most of a page's time here is building and rendering what changes a few times a day (the
+minutes, the tracked-item table, a survey's grid) for many readers a minute. A fragment is
+cached under a key made of what it shows (the caller's `parts`: a query string, whether the
+reader is staff, …) and the current value of the named generation counters it depends on. A
+change *moves* a counter (`changed(name)`), so every fragment built from the old data is never
+found again and simply expires; nothing has to know which keys exist.
+
+- Counters move at once (the writer's own later reads, in the same transaction, are fresh) and
+  again after the transaction commits (a reader that rendered the old rows in between stored
+  them under the key that the second move retires).
+- A counter missing from the cache (evicted, or the cache was flushed) is started afresh from
+  the clock, so a fragment rendered before the eviction is never found again.
+- `changed_on_save(name, *models)` moves a counter whenever one of those models is saved or
+  deleted through the ORM; services that write with `update()`/`bulk_*` call `changed()`
+  themselves.
+
+A fragment must be the same for everyone its `parts` describe: never put a CSRF token, a user's
+name or anything time-dependent in one unless `parts` carries it.
+"""
+
+import hashlib
+import time
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.utils.safestring import mark_safe
+
+KEEP_S = 24 * 60 * 60
+_PREFIX = "portal:fragment"
+
+
+def _counter(name):
+    return f"{_PREFIX}:generation:{name}"
+
+
+def changed(*names):
+    """Drop every fragment built from these counters' data."""
+    keys = [_counter(n) for n in names]
+
+    def move():
+        now = time.time_ns()
+        cache.set_many(dict.fromkeys(keys, now), None)
+
+    move()
+    transaction.on_commit(move)
+
+
+def generations(*names):
+    keys = [_counter(n) for n in names]
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            cache.add(key, time.time_ns(), None)
+            found[key] = cache.get(key)
+    return tuple(found[k] for k in keys)
+
+
+def fragment(parts, names, render, *, timeout=KEEP_S):
+    """The HTML that `render()` returns, from the cache while `names`' counters stand still."""
+    described = repr((tuple(parts), tuple(names), generations(*names)))
+    key = f"{_PREFIX}:{hashlib.sha256(described.encode()).hexdigest()}"
+    html = cache.get(key)
+    if html is None:
+        html = str(render())
+        cache.set(key, html, timeout)
+    return mark_safe(html)  # noqa: S308 – rendered (and escaped) by the template engine
+
+
+def changed_on_save(name, *models):
+    """Move `name` whenever one of `models` is saved or deleted through the ORM."""
+
+    def receiver(sender, **kwargs):
+        changed(name)
+
+    for model in models:
+        label = f"{model._meta.label}"
+        post_save.connect(receiver, sender=model, weak=False, dispatch_uid=f"{name}:{label}:s")
+        post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=f"{name}:{label}:d")
