@@ -1,7 +1,10 @@
 """Reads of the vmquota app, shaped for pages (a fixed number of queries each)."""
 
+import hashlib
+import logging
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -27,27 +30,68 @@ def _active_version(now):
     )
 
 
+log = logging.getLogger("vmquota")
+CHARTS_CACHE_SECONDS = 120
+
+
+def _charts_key(vm, now, latest, version, rules, shaded):
+    """Everything the charts are drawn from: the VM, the minute (the 24-hour window moves), the
+    latest sample (a new one changes the key), the rules and the shaded incidents."""
+    signature = repr((
+        vm.pk, int(now.timestamp() // 60), latest[0].isoformat(), version and version.pk,
+        [(r.pk, r.metric, r.threshold, r.action) for r in rules],
+        [(i.pk, i.rule_id, i.streak_start.isoformat(), i.ended_at and i.ended_at.isoformat())
+         for i in shaded],
+    ))  # fmt: skip
+    return "vmquota:charts:1:" + hashlib.sha256(signature.encode()).hexdigest()
+
+
+def _cached_charts(vm, now, latest, version, rules, shaded, draw):
+    """The rendered charts of this minute, from the cache (Redis in production) when another
+    request drew them with the same samples, rules and incidents; `draw()` otherwise. A cache
+    that fails only costs the drawing."""
+    key = _charts_key(vm, now, latest, version, rules, shaded)
+    try:
+        charts = cache.get(key)
+    except Exception:  # noqa: BLE001 – any cache error: draw them
+        log.warning("vmquota: the chart cache is unavailable", exc_info=True)
+        return draw()
+    if charts is None:
+        charts = draw()
+        try:
+            cache.set(key, charts, CHARTS_CACHE_SECONDS)
+        except Exception:  # noqa: BLE001
+            log.warning("vmquota: the chart cache is unavailable", exc_info=True)
+    return charts
+
+
 def vm_page(vm, now=None):
     now = now or timezone.now()
     start = now - timedelta(hours=24)
     version = _active_version(now)
     rules = list(version.rules.all()) if version else []
     samples = UsageSample.objects.filter(vm=vm)
-    # the database downsamples the 24 hours to the chart's 5-minute maxima (≤ 289 rows, not
-    # 1 440); the latest raw sample is one more row, read by the unique (vm, ts) index backwards
-    rows = bucket_maxima(samples, start, now)
+    # the latest raw sample: one row, read by the unique (vm, ts) index backwards
     latest = (
         samples.filter(ts__gte=start, ts__lte=now)
         .order_by("-ts")
         .values_list("ts", "cpu_percent", "net_kbps")
         .first()
-    ) if rows else None  # fmt: skip
+    )
     incidents = list(
         Incident.objects.filter(vm=vm, withdrawn_at__isnull=True)
         .select_related("rule")
         .order_by("-fired_at")[:30]
     )
-    charts = vm_charts(rows, start, now, rules, [i for i in incidents if not i.observe_only])
+    shaded = [i for i in incidents if not i.observe_only]
+
+    def draw():
+        # the database downsamples the 24 hours to the chart's 5-minute maxima (≤ 289 rows,
+        # not 1 440)
+        rows = bucket_maxima(samples, start, now) if latest else []
+        return vm_charts(rows, start, now, rules, shaded)
+
+    charts = _cached_charts(vm, now, latest, version, rules, shaded, draw) if latest else draw()
     streaks = {s.rule_id: s for s in StreakState.objects.filter(vm=vm)}
     streak_rows = []
     for rule in rules:

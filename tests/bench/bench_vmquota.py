@@ -375,20 +375,77 @@ def bench_vm_page(args, vm_ids, renders=20):
     page_ms = timed(get, fresh=True)
     selector_ms = timed(lambda: selectors.vm_page(vm), fresh=True)
     cached_ms = timed(get, fresh=False)
+    # what the text table (one <tr> per bucket, three filters each, in the template) costs: the
+    # same page with the rows left out of the context
+    draw = selectors.vm_charts
+    selectors.vm_charts = lambda *a, **k: {**draw(*a, **k), "rows": []}
+    no_table_ms = timed(get, fresh=True)
+    selectors.vm_charts = draw
+    charts_ms, charts_kb = chart_figures(vm, timed)
     if args.profile:
         import cProfile
         import pstats
 
-        prof = cProfile.Profile()
-        cache.clear()
-        prof.enable()
-        get()
-        prof.disable()
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+        for what in (get, lambda: selectors.vm_page(vm)):
+            prof = cProfile.Profile()
+            cache.clear()
+            prof.enable()
+            what()
+            prof.disable()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
     print(f"VM page, 24 h of one-minute samples ({len(ids)} VMs interleaved, median of "
           f"{renders}): {len(page_queries)} queries ({page_queries.ms:.1f} ms SQL in one render), "
           f"{page_ms:.1f} ms a request, vm_page() {selector_ms:.1f} ms; "
-          f"with the cache warm {cached_ms:.1f} ms")  # fmt: skip
+          f"with the cache warm {cached_ms:.1f} ms; without the text table {no_table_ms:.1f} ms")  # fmt: skip
+    print("VM page's charts alone (median of 20): " + ", ".join(
+        f"{what} {ms:.2f} ms" for what, ms in charts_ms.items()) + f"; {charts_kb:.0f} KB pickled")  # fmt: skip
+
+
+def chart_figures(vm, timed):
+    """The charts alone: 1 440 raw rows bucketed in Python (the page before) against the
+    database's 5-minute maxima; and what reading the rendered charts from a cache costs."""
+    import pickle
+
+    from django.core.cache import caches
+    from django.utils import timezone
+
+    from vmquota.chart import bucket_maxima, buckets, vm_charts
+    from vmquota.models import PolicyVersion, UsageSample
+
+    now = timezone.now()
+    start = now - timedelta(hours=24)
+    rules = list(PolicyVersion.objects.order_by("-number").first().rules.all())
+    incidents = list(vm.incidents.select_related("rule"))
+    samples = UsageSample.objects.filter(vm=vm)
+
+    def python():
+        raw = list(samples.filter(ts__gte=start, ts__lte=now).order_by("ts")
+                   .values_list("ts", "cpu_percent", "net_kbps"))  # fmt: skip
+        return vm_charts(buckets(raw, start, now), start, now, rules, incidents)
+
+    def sql():
+        return vm_charts(bucket_maxima(samples, start, now), start, now, rules, incidents)
+
+    assert python() == sql()
+    charts = sql()
+    rows = bucket_maxima(samples, start, now)
+    out = {
+        "1 440 raw rows + Python buckets + SVG": timed(python, fresh=False),
+        "SQL 5-minute maxima + SVG": timed(sql, fresh=False),
+        "SQL 5-minute maxima alone": timed(lambda: bucket_maxima(samples, start, now), False),
+        "SVG alone": timed(lambda: vm_charts(rows, start, now, rules, incidents), False),
+    }
+    caches["default"].set("bench-charts", charts)
+    out["locmem cache get"] = timed(lambda: caches["default"].get("bench-charts"), False)
+    redis_url = os.environ.get("PORTAL_TEST_REDIS_URL")
+    if redis_url:
+        from django.core.cache.backends.redis import RedisCache
+
+        redis = RedisCache(redis_url, {"KEY_PREFIX": "bench-vmquota"})
+        redis.set("charts", charts, 60)
+        out["Redis cache get"] = timed(lambda: redis.get("charts"), False)
+        redis.delete("charts")
+    return out, len(pickle.dumps(charts)) / 1024
 
 
 if __name__ == "__main__":

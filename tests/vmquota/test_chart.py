@@ -5,6 +5,8 @@ gaps, microseconds, other VMs – and the page shows exactly what it showed with
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -157,3 +159,71 @@ def test_a_vm_without_samples_in_the_window_has_no_latest_sample(vm):
     store([(vm.pk, START - timedelta(minutes=1), 50.0, 50.0)])
     page = selectors.vm_page(vm, now=NOW)
     assert page["latest"] is None and page["charts"]["rows"] == []
+
+
+# --- the rendered charts are cached for the minute, keyed on what they are drawn from ---------
+
+
+def drew(vm, now):
+    """(page, whether the charts were drawn – i.e. the bucket query ran – rather than cached)."""
+    with CaptureQueriesContext(connection) as queries:
+        page = selectors.vm_page(vm, now=now)
+    return page, any("MAX(" in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_charts_are_drawn_once_a_minute_until_what_they_show_changes(vm):
+    version = factories.seed_policy(effective_from=NOW - timedelta(days=3))
+    store([(vm.pk, NOW - timedelta(minutes=m), 50.0, 10.0) for m in range(1, 120)])
+    first, drawn = drew(vm, NOW)
+    assert drawn
+    again, drawn = drew(vm, NOW + timedelta(seconds=20))
+    assert not drawn and again["charts"] == first["charts"]
+
+    # a new sample: drawn again, and shown
+    store([(vm.pk, NOW + timedelta(seconds=10), 99.0, 10.0)])
+    page, drawn = drew(vm, NOW + timedelta(seconds=20))
+    assert drawn and page["charts"]["rows"][-1][1] == 99.0
+
+    # an incident appears, then ends: drawn again each time
+    incident = Incident.objects.create(
+        vm=vm, rule=version.rules.get(metric="cpu_percent", threshold=95),
+        streak_start=NOW - timedelta(minutes=50), fired_at=NOW - timedelta(minutes=20),
+        first_value=99, fired_value=99,
+    )  # fmt: skip
+    page, drawn = drew(vm, NOW + timedelta(seconds=20))
+    assert drawn and 'class="vmq-incident"' in page["charts"]["cpu_svg"]
+    assert not drew(vm, NOW + timedelta(seconds=30))[1]
+    incident.ended_at, incident.end_reason = NOW - timedelta(minutes=10), "recovered"
+    incident.save()
+    assert drew(vm, NOW + timedelta(seconds=30))[1]
+
+    # a new policy version in force: other thresholds drawn
+    newer = factories.seed_policy(
+        effective_from=NOW - timedelta(days=1),
+        rules=[{"metric": "cpu_percent", "threshold": 80, "duration": timedelta(minutes=30),
+                "action": "alert", "mode": "enforce"}],
+    )  # fmt: skip
+    page, drawn = drew(vm, NOW + timedelta(seconds=30))
+    assert drawn and page["version"] == newer and "≥ 80" in page["charts"]["cpu_svg"]
+
+    # a late sample inside the window shows from the next minute on (the window moves anyway)
+    store([(vm.pk, NOW - timedelta(minutes=30, seconds=30), 77.0, 10.0)])
+    assert not drew(vm, NOW + timedelta(seconds=40))[1]
+    page, drawn = drew(vm, NOW + timedelta(minutes=1))
+    assert drawn and 77.0 in [c for _, c, _ in page["charts"]["rows"]]
+
+
+class BrokenCache:
+    def get(self, *args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    set = get
+
+
+def test_a_failing_cache_only_costs_the_drawing(vm, monkeypatch, caplog):
+    store([(vm.pk, NOW - timedelta(minutes=m), 50.0, 10.0) for m in range(1, 30)])
+    expected = selectors.vm_page(vm, now=NOW)["charts"]
+    monkeypatch.setattr(selectors, "cache", BrokenCache())
+    page, drawn = drew(vm, NOW)
+    assert drawn and page["charts"] == expected
+    assert "chart cache is unavailable" in caplog.text
