@@ -6,12 +6,17 @@ class MeetingsConfig(AppConfig):
     verbose_name = "會議紀錄"
 
     def ready(self):
+        from portal import fragments
         from portal.navigation import register_home_block, register_nav
 
         from . import minutes_cache
         from .blocks import minutes_block
+        from .models import Meeting
+        from .selectors import SEARCH_COUNTER
 
         minutes_cache.connect()
+        # a deleted meeting's entries go with it (a cascade, no rebuild): drop cached results
+        fragments.changed_on_save(SEARCH_COUNTER, Meeting)
 
         register_nav("會議紀錄", "meetings:list", order=10)
         register_home_block(minutes_block, order=10)

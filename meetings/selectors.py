@@ -19,6 +19,9 @@ from .models import Attachment, Meeting, Motion, ReportItem, SearchEntry
 
 SEARCH_MIN_CHARS = 2
 SEARCH_LIMIT = 100
+# Moved whenever SearchEntry rows are rewritten (services.search_index_rebuild): cached result
+# pages (views.search) are then never found again.
+SEARCH_COUNTER = "meetings:search"
 
 
 def visible_meetings(user):

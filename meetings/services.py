@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 import tracking.services
-from portal import audit
+from portal import audit, fragments
 from portal.models import Division
 
 from . import attachments as attachment_types
@@ -637,6 +637,7 @@ def search_index_rebuild(*, meeting):
         add(a.anchor, a.label, a.title)
     SearchEntry.objects.filter(meeting=meeting).delete()
     SearchEntry.objects.bulk_create(rows)
+    fragments.changed(selectors.SEARCH_COUNTER)
     return len(rows)
 
 

@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from portal import access, rocdate
+from portal import access, fragments, rocdate
 from portal.jobs import job_start, job_url
 
 from . import attachments as attachment_types
@@ -143,14 +144,23 @@ def meeting_docx(request, pk):
 def search(request):
     form = SearchForm(request.GET or None)
     q = selectors.clean_query(request.GET.get("q"))
-    hits = selectors.search(q) if q else []
     too_short = bool(q) and len(q.replace(" ", "")) < selectors.SEARCH_MIN_CHARS
+    results = None
+    if q and not too_short:  # published minutes only: one answer per query, for everyone
+        results = fragments.fragment(
+            ("meetings-search", q),
+            (selectors.SEARCH_COUNTER,),
+            lambda: render_to_string(
+                "meetings/_search_results.html",
+                {"q": q, "hits": selectors.search(q), "limit": selectors.SEARCH_LIMIT},
+            ),
+            timeout=60 * 60,
+        )
     return render(
         request,
         "meetings/search.html",
-        {"form": form, "q": q, "hits": hits, "too_short": too_short,
-         "limit": selectors.SEARCH_LIMIT},
-    )  # fmt: skip
+        {"form": form, "q": q, "results": results, "too_short": too_short},
+    )
 
 
 # --- subscribing -------------------------------------------------------------------------------

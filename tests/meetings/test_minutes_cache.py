@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.cache import cache
+from django.urls import reverse
 
 from meetings import minutes_cache, selectors, services
 from meetings.models import ReportItem
@@ -107,3 +108,33 @@ def test_the_counter_moves_again_when_the_change_commits(
     for callback in callbacks:
         callback()
     assert fragments.generations(name) != minutes_changed_at_once
+
+
+def search_page(client, q):
+    response = client.get(reverse("meetings:search"), {"q": q})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_search_results_are_cached_until_the_index_changes(
+    login, coordinator, bureau, published, monkeypatch
+):
+    client = login(coordinator)
+    calls = []
+    real = selectors.search
+    monkeypatch.setattr(selectors, "search", lambda q, **kw: calls.append(q) or real(q, **kw))
+    assert "<mark>資安</mark>" in search_page(client, "資安")
+    search_page(client, "資安")
+    assert calls == ["資安"]
+    assert "找到 0 筆" in search_page(client, "測試新詞")
+    item = ReportItem.objects.filter(meeting=published, parent__isnull=False).first()
+    services.report_item_update(item=item, user=bureau, text="加入測試新詞一則", reason="補充")
+    assert "<mark>測試新詞</mark>" in search_page(client, "測試新詞")
+
+
+def test_a_deleted_meeting_leaves_the_cached_results(login, coordinator, seed_meeting):
+    cache.clear()
+    client = login(coordinator)  # seed_meeting: no tracked items hold on to it (a stand-in)
+    assert "<mark>資安</mark>" in search_page(client, "資安")
+    seed_meeting.delete()
+    assert "找到 0 筆" in search_page(client, "資安")
