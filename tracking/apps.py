@@ -6,10 +6,20 @@ class TrackingConfig(AppConfig):
     verbose_name = "列管事項"
 
     def ready(self):
-        from portal import access
+        from django.apps import apps
+
+        from portal import access, fragments
         from portal.navigation import register_home_block, register_nav
 
+        from .selectors import LIST_COUNTER
         from .views import home_block
+
+        fragments.changed_on_save(
+            LIST_COUNTER,
+            *(self.get_model(name) for name in ("TrackedItem", "Review", "StatusUpdate", "Change")),
+            apps.get_model("portal", "Division"),
+            apps.get_model("meetings", "Meeting"),
+        )
 
         register_nav("列管事項", "tracking:list", visible=access.has_role, order=30)
         register_home_block(home_block, order=30)

@@ -15,6 +15,9 @@ from .models import Review, StatusUpdate, Subscription, TrackedItem
 from .transitions import STATE_LABELS
 
 NO_STATUS = "/"
+# The cached list page (views.item_list) depends on this counter, moved whenever a tracked item,
+# review, status update, change, division or meeting is saved or deleted (apps.ready).
+LIST_COUNTER = "tracking:list"
 
 
 def minutes_tables(meeting):

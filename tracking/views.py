@@ -8,11 +8,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal import access
+from portal import access, fragments
 from portal.audit import record
 
 from . import selectors, services
@@ -65,25 +66,35 @@ def _filtered(request, queryset, calendar):
 @require_GET
 def item_list(request):
     _require_member(request)
-    calendar = selectors.MeetingCalendar.load()
-    filterset = _filtered(request, selectors.item_list_queryset(), calendar)
-    # an invalid choice (e.g. a year without items) lists nothing, with the field's error shown
-    items = filterset.qs if filterset.is_valid() else TrackedItem.objects.none()
-    items = items.order_by("opened_on", "case_no")
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    selectors.decorate(page.object_list, calendar)
+    is_staff = access.is_staff(request.user)
     query = request.GET.copy()
     query.pop("page", None)
+
+    def render_body():
+        calendar = selectors.MeetingCalendar.load()
+        filterset = _filtered(request, selectors.item_list_queryset(), calendar)
+        # an invalid choice (e.g. a year without items) lists nothing, with the field's error shown
+        items = filterset.qs if filterset.is_valid() else TrackedItem.objects.none()
+        items = items.order_by("opened_on", "case_no")
+        page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+        selectors.decorate(page.object_list, calendar)
+        return render_to_string(
+            "tracking/_list_body.html",
+            {"filter": filterset, "page": page, "query": query.urlencode(), "is_staff": is_staff,
+             "recent_meetings": selectors.recent_meetings()},
+        )  # fmt: skip
+
+    # The same for everyone with the same filters and staff flag; "久未更新" and the ages count
+    # meetings, so a new day or meeting (LIST_COUNTER) gives a new key.
+    body = fragments.fragment(
+        ("tracking-list", sorted(request.GET.lists()), is_staff, timezone.localdate().isoformat()),
+        (selectors.LIST_COUNTER,),
+        render_body,
+    )
     return render(
         request,
         "tracking/list.html",
-        {
-            "filter": filterset,
-            "page": page,
-            "query": query.urlencode(),
-            "is_staff": access.is_staff(request.user),
-            "recent_meetings": selectors.recent_meetings(),
-        },
+        {"body": body, "query": query.urlencode(), "is_staff": is_staff},
     )
 
 
