@@ -187,9 +187,13 @@ class UsageSample(models.Model):
     `net_kbps` is received + transmitted KB/s (1 KB = 1024 bytes).
 
     Volume: 2 000 VMs × 1 440 a day. The unique (vm, ts) index serves per-VM reads and makes
-    resending harmless; a BRIN index on ts (PostgreSQL only, see the migration) serves the purge."""
+    resending harmless; a BRIN index on ts (PostgreSQL only, see the migration) serves the purge.
+    The foreign key has no index of its own: the unique index's leading column serves every
+    lookup by vm_id (cascading deletes included), so each sample pays one B-tree insert less."""
 
-    vm = models.ForeignKey(VirtualMachine, on_delete=models.CASCADE, related_name="samples")
+    vm = models.ForeignKey(
+        VirtualMachine, on_delete=models.CASCADE, related_name="samples", db_index=False
+    )
     ts = models.DateTimeField("時間")
     cpu_percent = models.FloatField("CPU %")
     net_kbps = models.FloatField("網路 KB/s")
