@@ -6,10 +6,20 @@ class SignupsConfig(AppConfig):
     verbose_name = "調查填報"
 
     def ready(self):
-        from portal import access
+        from django.apps import apps
+
+        from portal import access, fragments
         from portal.navigation import register_home_block, register_nav
 
         from .home import home_block
+        from .selectors import GRID_COUNTER
+
+        fragments.changed_on_save(
+            GRID_COUNTER,
+            *(self.get_model(name) for name in ("Survey", "Response", "Offer", "StatusChange")),
+            apps.get_model("portal", "School"),
+            apps.get_model("portal", "District"),
+        )
 
         register_nav("調查填報", "signups:list", visible=access.has_role, order=40)
         register_home_block(home_block, order=40)

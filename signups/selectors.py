@@ -54,6 +54,11 @@ class DistrictGroup:
         return sum(1 for r in self.rows if r.status in ANSWERED)
 
 
+# The bureau's cached grid (views.grid) depends on this counter: moved when a survey, response,
+# offer, status change, school or district is saved or deleted (apps.ready), and by offers_save.
+GRID_COUNTER = "signups:grid"
+
+
 def survey_grid(survey):
     """Every school, grouped by district, with its state for `survey`."""
     responses = {

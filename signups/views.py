@@ -9,11 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from portal import access, audit
+from portal import access, audit, fragments
 from portal.jobs import job_url
 from portal.models import School
 
@@ -308,16 +309,15 @@ def template_download(request, pk, school_pk):
 def grid(request, pk):
     _staff_only(request)
     survey = get_object_or_404(Survey, pk=pk)
-    groups = selectors.survey_grid(survey)
+
+    def render_body():
+        groups = selectors.survey_grid(survey)
+        context = {"survey": survey, "groups": groups, "totals": selectors.totals(groups)}
+        return render_to_string("signups/_grid_body.html", context)
+
+    body = fragments.fragment(("signups-grid", survey.pk), (selectors.GRID_COUNTER,), render_body)
     return render(
-        request,
-        "signups/grid.html",
-        {
-            "survey": survey,
-            "groups": groups,
-            "totals": selectors.totals(groups),
-            "is_open": survey.is_open(),
-        },  # fmt: skip
+        request, "signups/grid.html", {"survey": survey, "body": body, "is_open": survey.is_open()}
     )
 
 

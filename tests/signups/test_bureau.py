@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -55,8 +56,12 @@ def test_the_grid_makes_a_fixed_number_of_queries(
         Response.objects.filter(pk=response.pk).update(status=Status.SUBMITTED)
     client = login(bureau)
     client.get(reverse("signups:grid", args=[survey.pk]))  # warm the session
+    cache.clear()  # the grid is a cached fragment: count building it first
     # session, user, roles; survey, responses (with row counts), schools (with districts)
     with django_assert_num_queries(6):
+        r = client.get(reverse("signups:grid", args=[survey.pk]))
+    assert r.content.decode().count("data-school=") == School.objects.count()
+    with django_assert_num_queries(4):  # then from the cache: no responses, no schools
         r = client.get(reverse("signups:grid", args=[survey.pk]))
     assert r.content.decode().count("data-school=") == School.objects.count()
 
@@ -169,3 +174,29 @@ def test_the_bureau_creates_the_next_survey_of_the_same_kind_without_code(login,
     new = Survey.objects.get(title__startswith="110")
     assert new.rules().blackouts[0].label == "除夕及春假"
     assert new.rules().blackouts[0].start.isoformat() == "2021-02-10"
+
+
+def _grid_row(client, survey, school_name):
+    page = client.get(reverse("signups:grid", args=[survey.pk])).content.decode()
+    return page[page.index(f'data-school="{school_name}"') :][:400]
+
+
+def test_the_cached_grid_shows_a_submission_at_once(coordinator, bureau, xindian_school, survey):
+    from django.test import Client
+
+    staff, school = Client(), Client()
+    staff.force_login(bureau)
+    school.force_login(coordinator)
+    assert "未填" in _grid_row(staff, survey, "新店國小")  # now cached
+    file_as(school, survey, xindian_school, [GOOD_ROW], action="save")
+    assert "草稿" in _grid_row(staff, survey, "新店國小")
+    file_as(school, survey, xindian_school, [GOOD_ROW, GOOD_ROW], action="save")  # 草稿 again
+    assert "2 列" in _grid_row(staff, survey, "新店國小")
+
+
+def test_the_cached_grid_shows_a_renamed_school(login, bureau, xindian_school, survey):
+    staff = login(bureau)
+    assert "新店國小" in _grid_row(staff, survey, "新店國小")
+    xindian_school.name = "新店區新店國民小學"
+    xindian_school.save()
+    assert "新店區新店國民小學" in _grid_row(staff, survey, "新店區新店國民小學")
