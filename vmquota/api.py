@@ -6,9 +6,11 @@ CSRF does not apply: the request carries no cookie credentials, only `Authorizat
 import json
 import logging
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.db.models import Q
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -28,6 +30,28 @@ def _error(status, message, errors=None):
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
+# `last_used_at` says when a collector was last heard from, to the minute: writing it on every
+# request made each one an UPDATE and a commit of the same row (collectors post every minute or
+# more often, several at once with one token)
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+def record_use(token, now=None):
+    """Set the token's `last_used_at` unless it was set less than a minute ago. The row read
+    says whether to write at all; the UPDATE's own condition keeps concurrent requests from
+    writing it twice. Returns whether this call wrote it."""
+    now = now or timezone.now()
+    stale = now - LAST_USED_RESOLUTION
+    if token.last_used_at is not None and token.last_used_at >= stale:
+        return False
+    written = (
+        CollectorToken.objects.filter(pk=token.pk)
+        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale))
+        .update(last_used_at=now)
+    )
+    return bool(written)
+
+
 def authenticate(request):
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
@@ -35,11 +59,11 @@ def authenticate(request):
         return None
     token = (
         CollectorToken.objects.filter(digest=token_digest(raw.strip()), revoked_at__isnull=True)
-        .only("pk", "name")
+        .only("pk", "name", "last_used_at")
         .first()
     )
     if token is not None:
-        CollectorToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        record_use(token)
     return token
 
 
