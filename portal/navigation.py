@@ -6,9 +6,11 @@ The portal decides who sees an entry through `portal.access`; templates only loo
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
-from . import access
+from . import access, fragments
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,15 @@ class NavItem:
 
 
 _nav: list[NavItem] = []
-_home_blocks: list[tuple[int, Callable]] = []
+_home_blocks: list["HomeBlock"] = []
+
+
+@dataclass(frozen=True)
+class HomeBlock:
+    fn: Callable
+    order: int = 50
+    counters: tuple = ()
+    vary: Callable | None = None
 
 
 def register_nav(label, url_name, *, visible=access.has_role, order=50):
@@ -42,16 +52,52 @@ def nav_for(user, current_path=""):
     return items
 
 
-def register_home_block(fn, *, order=50):
-    """fn(request) returns None (nothing to show) or (template_name, context)."""
-    if fn not in [f for _, f in _home_blocks]:
-        _home_blocks.append((order, fn))
+def register_home_block(fn, *, order=50, counters=(), vary=None):
+    """fn(request) returns None (nothing to show) or (template_name, context); the template gets
+    the context as `block` and no request (it must not need one).
+
+    With `counters` (portal/fragments.py) the block's HTML is cached: `vary(request)` returns
+    everything about the reader and the moment that the block depends on (staff or not, their
+    schools, today), and the block is built again only when that or a counter changes."""
+    if fn not in [b.fn for b in _home_blocks]:
+        _home_blocks.append(HomeBlock(fn, order, tuple(counters), vary))
+
+
+def _roles_key(user):
+    roles = access.roles_of(user)
+    return (sorted(roles.coordinator_school_ids), sorted(roles.convener_district_ids),
+            sorted(roles.bureau_division_ids), roles.is_bureau, roles.is_admin)  # fmt: skip
+
+
+def vary_by_roles_and_day(request):
+    """For blocks that show the same to everyone with the same roles on the same day."""
+    return (_roles_key(request.user), timezone.localdate().isoformat())
+
+
+def vary_by_roles_and_minute(request):
+    """For blocks that depend on the time of day too (a survey closes at 17:00)."""
+    return (_roles_key(request.user), timezone.localtime().strftime("%Y-%m-%d %H:%M"))
+
+
+def _render_block(block, request):
+    result = block.fn(request)
+    if result is None:
+        return ""
+    template, context = result
+    return render_to_string(template, {"block": context})
 
 
 def home_blocks(request):
+    """The HTML of each block that has something to show, in order."""
     blocks = []
-    for _, fn in sorted(_home_blocks, key=lambda pair: pair[0]):
-        block = fn(request)
-        if block is not None:
-            blocks.append({"template": block[0], "context": block[1]})
+    for block in sorted(_home_blocks, key=lambda b: b.order):
+        if block.counters:
+            parts = ("home", block.fn.__module__, block.fn.__qualname__, block.vary(request))
+            html = fragments.fragment(
+                parts, block.counters, lambda b=block: _render_block(b, request)
+            )
+        else:
+            html = _render_block(block, request)
+        if html.strip():
+            blocks.append(html)
     return blocks

@@ -9,7 +9,7 @@ class SignupsConfig(AppConfig):
         from django.apps import apps
 
         from portal import access, fragments
-        from portal.navigation import register_home_block, register_nav
+        from portal.navigation import register_home_block, register_nav, vary_by_roles_and_minute
 
         from .home import home_block
         from .selectors import GRID_COUNTER
@@ -22,4 +22,6 @@ class SignupsConfig(AppConfig):
         )
 
         register_nav("調查填報", "signups:list", visible=access.has_role, order=40)
-        register_home_block(home_block, order=40)
+        register_home_block(
+            home_block, order=40, counters=(GRID_COUNTER,), vary=vary_by_roles_and_minute
+        )

@@ -9,7 +9,7 @@ class TrackingConfig(AppConfig):
         from django.apps import apps
 
         from portal import access, fragments
-        from portal.navigation import register_home_block, register_nav
+        from portal.navigation import register_home_block, register_nav, vary_by_roles_and_day
 
         from .selectors import LIST_COUNTER
         from .views import home_block
@@ -22,4 +22,6 @@ class TrackingConfig(AppConfig):
         )
 
         register_nav("列管事項", "tracking:list", visible=access.has_role, order=30)
-        register_home_block(home_block, order=30)
+        register_home_block(
+            home_block, order=30, counters=(LIST_COUNTER,), vary=vary_by_roles_and_day
+        )

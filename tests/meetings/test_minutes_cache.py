@@ -138,3 +138,15 @@ def test_a_deleted_meeting_leaves_the_cached_results(login, coordinator, seed_me
     assert "<mark>資安</mark>" in search_page(client, "資安")
     seed_meeting.delete()
     assert "找到 0 筆" in search_page(client, "資安")
+
+
+def test_the_home_page_shows_newly_published_minutes(login, coordinator, bureau, divisions):
+    from datetime import date
+
+    client = login(coordinator)
+    assert "測試會議（首頁）" not in client.get("/").content.decode()  # the block, now cached
+    meeting = services.meeting_create(
+        user=bureau, title="測試會議（首頁）", held_on=date(2020, 1, 14)
+    )
+    services.meeting_publish(meeting=meeting, user=bureau)
+    assert "測試會議（首頁）" in client.get("/").content.decode()

@@ -200,3 +200,18 @@ def test_the_cached_grid_shows_a_renamed_school(login, bureau, xindian_school, s
     xindian_school.name = "新店區新店國民小學"
     xindian_school.save()
     assert "新店區新店國民小學" in _grid_row(staff, survey, "新店區新店國民小學")
+
+
+def test_the_cached_home_block_shows_the_schools_new_state(coordinator, xindian_school, survey):
+    from django.test import Client
+
+    school = Client()
+    school.force_login(coordinator)
+
+    def block():
+        page = school.get("/").content.decode()
+        return page[page.index('id="block-signups"') :].split("</section>")[0]
+
+    assert survey.title in block() and '新店國小：<span class="badge badge-muted">未填' in block()
+    file_as(school, survey, xindian_school, [GOOD_ROW])
+    assert '新店國小：<span class="badge badge-ok">已送出' in block()
