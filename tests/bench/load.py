@@ -444,27 +444,34 @@ def report(results, ingests, copy, args, sizes, ingested_rows, timings):
           "shared by server, database and load tool.")  # fmt: skip
     print("Data: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sizes.items()))
     print()
-    print("| page | path | req/s | p50 ms | p99 ms | ratio to /ping | errors | aims met |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    # Pages are for logged-in people, so each is also compared with the trivial view as a
+    # logged-in person gets it (session and user read): what the page adds to that floor.
+    logged_in = next((r["rps"] for r in results if r["label"].endswith("logged in")), 0)
+    print("| page | path | req/s | p50 ms | p99 ms | ratio to /ping | ratio to logged-in /ping "
+          "| errors | aims met (p99, ratio to /ping) |")  # fmt: skip
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in results:
         ratio = r["rps"] / ceiling if ceiling else 0
+        ratio_in = f"{r['rps'] / logged_in:.2f}" if logged_in and r is not results[0] else "–"
         aims = "–" if r is results[0] else _aims(r["p99"] < AIM_P99_MS, ratio >= AIM_RATIO)
         print(f"| {r['label']} | `{r['path']}` | {r['rps']:,.0f} | {r['p50']:.1f} | "
-              f"{r['p99']:.1f} | {ratio:.2f} | {r['errors']} | {aims} |")  # fmt: skip
+              f"{r['p99']:.1f} | {ratio:.2f} | {ratio_in} | {r['errors']} | {aims} |")  # fmt: skip
     for ingest in ingests:
         samples_per_s = ingest["rps"] * ingest["batch"]
         vs_copy = samples_per_s / copy if copy else 0
         print(f"| sample ingest ({ingest['batch']} a request) | `POST /api/vmquota/samples` | "
               f"{ingest['rps']:,.0f} ({samples_per_s:,.0f} samples/s) | {ingest['p50']:.1f} | "
-              f"{ingest['p99']:.1f} | {vs_copy:.2f} of COPY | {ingest['errors']} | "
-              f"{_aims(ingest['p99'] < AIM_P99_MS, vs_copy >= AIM_INGEST_VS_COPY)} |")  # fmt: skip
+              f"{ingest['p99']:.1f} | {vs_copy:.2f} of COPY | | {ingest['errors']} | "
+              f"{_aims(vs_copy >= AIM_INGEST_VS_COPY)} (≥ {AIM_INGEST_VS_COPY} of COPY) |")  # fmt: skip
     print(f"| raw COPY, same table (reference) | `COPY … FROM STDIN` | {copy:,.0f} samples/s | | | "
-          "1.00 | | |")  # fmt: skip
+          "1.00 | | | |")  # fmt: skip
     print()
-    print(f"Aims: p99 < {AIM_P99_MS:.0f} ms; req/s ≥ 1/3 of /ping's; ingest ≥ {AIM_INGEST_VS_COPY} "
-          f"of COPY's samples/s. {ingested_rows:,} ingested samples were deleted afterwards.")  # fmt: skip
+    print(f"Aims: every page's p99 < {AIM_P99_MS:.0f} ms and req/s ≥ 1/3 of /ping's; ingest ≥ "
+          f"{AIM_INGEST_VS_COPY} of COPY's samples/s (its p99 is shown, the p99 aim is for pages). "
+          f"{ingested_rows:,} ingested samples were deleted afterwards.")  # fmt: skip
     print()
-    print("One request at a time, in-process (medians of 20): where the time goes.")
+    print("One request at a time, in-process (medians of 20, cached fragments warm as under load): "
+          "where the time goes.")  # fmt: skip
     print()
     print("| page | queries | SQL ms | total ms | other (Python, templates) ms |")
     print("| --- | ---: | ---: | ---: | ---: |")
