@@ -92,7 +92,7 @@ def run(args):
     if args.only in (None, "replay"):
         bench_replay(args, base)
     if args.only in (None, "small"):
-        bench_small_batches(client, token, names, base)
+        bench_small_batches(client, token, names, base, profile=args.profile)
     if args.only in (None, "vmpage"):
         bench_vm_page(args, vm_ids)
 
@@ -273,40 +273,71 @@ class QueryLog:
         self._wrapper.__exit__(*exc)
 
 
-def bench_small_batches(client, token, names, base, requests=200, size=100):
+def bench_small_batches(client, token, names, base, requests=200, size=100, profile=False):
     """Batches of 100 samples, one request after another (the load benchmark's small batches,
-    without the concurrency): samples/s, the queries of one request, evaluations queued."""
+    without the concurrency): samples/s, the queries of one request, the evaluations they queue,
+    and what the worker pays for them: one cycle for all of them, or a cycle per batch."""
+    from django.core.cache import cache
     from django.test.utils import override_settings
+    from django.utils import timezone
 
     from vmquota import tasks
+    from vmquota.services import evaluate_cycle
 
     queued = []
     tasks.evaluate.delay = lambda *a, **k: queued.append(k)
     tasks.evaluate.apply_async = lambda *a, **k: queued.append(k)
-    start = base - timedelta(days=3)  # clear of every other figure's samples
-    bodies = [
-        json.dumps({"samples": [
+    # the next minutes (in order for every VM, as a collector sends them; at most 5 minutes ahead)
+    start = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+    def body(r, minute=None):
+        return json.dumps({"samples": [
             {"vm": names[(r * size + i) % len(names)],
-             "ts": (start + timedelta(minutes=(r * size + i) // len(names))).isoformat(),
+             "ts": (start + timedelta(minutes=minute if minute is not None
+                                      else (r * size + i) // len(names))).isoformat(),
              "cpu_percent": 20.0, "net_kbps": 300.0}
-            for i in range(size)]})
-        for r in range(requests + 1)
-    ]  # fmt: skip
-    with override_settings(VMQUOTA_TOKEN_RATE_PER_MINUTE=10**9):
-        with QueryLog() as one:
-            client.post("/api/vmquota/samples", bodies[0], content_type="application/json",
+            for i in range(size)]})  # fmt: skip
+
+    def post(text):
+        r = client.post("/api/vmquota/samples", text, content_type="application/json",
                         HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
+        assert r.status_code == 200 and r.json()["stored"] == size, r.content[:300]
+
+    bodies = [body(r) for r in range(requests + 1)]
+    with override_settings(VMQUOTA_TOKEN_RATE_PER_MINUTE=10**9):
+        post(bodies[0])
+        evaluate_cycle()
         queued.clear()
+        cache.clear()  # no throttle key left from the first request
+        if profile:
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
+        with QueryLog() as log:
+            t = time.perf_counter()
+            for text in bodies[1:]:
+                post(text)
+            elapsed = time.perf_counter() - t
+        if profile:
+            import pstats
+
+            prof.disable()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+        nudges = len(queued)
         t = time.perf_counter()
-        for body in bodies[1:]:
-            r = client.post("/api/vmquota/samples", body, content_type="application/json",
-                            HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
-            assert r.status_code == 200 and r.json()["stored"] == size, r.content[:300]
-        elapsed = time.perf_counter() - t
+        evaluate_cycle()
+        all_s = time.perf_counter() - t
+        post(body(0, minute=3))
+        t = time.perf_counter()
+        evaluate_cycle()
+        one_ms = (time.perf_counter() - t) * 1000
     print(f"ingest, {requests} requests of {size} samples one after another: "
           f"{requests * size / elapsed:,.0f} samples/s, {elapsed / requests * 1000:.2f} ms a "
-          f"request, {len(one)} queries in the first request, {len(queued)} evaluations "
-          f"queued by the {requests} requests (these took {elapsed:.1f} s)")  # fmt: skip
+          f"request, {len(log) / requests:.1f} queries a request; they queued {nudges} evaluation(s) in "
+          f"{elapsed:.1f} s. One cycle evaluating all {requests}: {all_s * 1000:.0f} ms; a cycle "
+          f"after one batch: {one_ms:.0f} ms (× {requests} = {one_ms * requests / 1000:.1f} s "
+          f"of worker time when every batch queues one)")  # fmt: skip
 
 
 def bench_vm_page(args, vm_ids, renders=20):
@@ -429,9 +460,21 @@ def chart_figures(vm, timed):
     assert python() == sql()
     charts = sql()
     rows = bucket_maxima(samples, start, now)
+    raw = list(
+        samples.filter(ts__gte=start, ts__lte=now).values_list("ts", "cpu_percent", "net_kbps")
+    )
     out = {
         "1 440 raw rows + Python buckets + SVG": timed(python, fresh=False),
         "SQL 5-minute maxima + SVG": timed(sql, fresh=False),
+        "1 440 raw rows alone": timed(
+            lambda: list(
+                samples.filter(ts__gte=start, ts__lte=now)
+                .order_by("ts")
+                .values_list("ts", "cpu_percent", "net_kbps")
+            ),
+            False,
+        ),  # fmt: skip
+        "Python buckets alone": timed(lambda: buckets(raw, start, now), False),
         "SQL 5-minute maxima alone": timed(lambda: bucket_maxima(samples, start, now), False),
         "SVG alone": timed(lambda: vm_charts(rows, start, now, rules, incidents), False),
     }
