@@ -41,12 +41,24 @@ class VmquotaConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        from portal.navigation import register_home_block, register_nav
+        from portal import fragments
+        from portal.navigation import register_home_block, register_nav, vary_by_roles_and_minute
 
         from .hypervisors.base import libvirt_available
 
         register_nav("虛擬機房", "vmquota:index", order=60)
-        register_home_block(home_block, order=60)
+        from .selectors import HOME_COUNTER
+
+        fragments.changed_on_save(
+            HOME_COUNTER,
+            *(
+                self.get_model(n)
+                for n in ("Incident", "VirtualMachine", "PolicyVersion", "Exemption")
+            ),
+        )
+        register_home_block(
+            home_block, order=60, counters=(HOME_COUNTER,), vary=vary_by_roles_and_minute
+        )
         if settings.VMQUOTA_HYPERVISOR_ADAPTER == "auto" and not libvirt_available():
             log.warning(
                 "vmquota：未安裝 libvirt-python，使用 dry-run 轉接器（不會真的暫停虛擬機）；"

@@ -33,6 +33,9 @@ def _active_version(now):
 
 log = logging.getLogger("vmquota")
 CHARTS_CACHE_SECONDS = 120
+# The home page's block (portal/navigation.py): moved when an incident, VM, policy version or
+# exemption is saved (apps.ready) and by the evaluator's bulk writes (services).
+HOME_COUNTER = "vmquota:home"
 
 
 def _charts_key(vm, now, latest, version, rules, shaded):

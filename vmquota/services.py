@@ -16,6 +16,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from portal import fragments
 from portal.audit import record
 from portal.mail import send_email
 from portal.models import Role
@@ -39,6 +40,7 @@ from .models import (
     VmStateChange,
     describe_rule,
 )
+from .selectors import HOME_COUNTER
 
 log = logging.getLogger("vmquota")
 
@@ -222,6 +224,8 @@ class _EventBatch:
                 observe_only=exemption is None and rule.mode == "observe",
             ))  # fmt: skip
         Incident.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+        if rows:  # bulk writes send no signal: the home block's counter, by hand
+            fragments.changed(HOME_COUNTER)
         created = self._incidents([(i.vm_id, i.rule_id, i.streak_start) for i in rows])
         acting = [i for i in created.values() if not i.exempted and not i.observe_only]
         rules = {rule.pk: rule for _, rule, _ in new}
@@ -257,6 +261,8 @@ class _EventBatch:
         Incident.objects.bulk_update(
             changed, ["ended_at", "end_reason", "last_sample_at"], batch_size=1000
         )
+        if changed:
+            fragments.changed(HOME_COUNTER)
         # a "resolved" e-mail only where the alert went out (or was folded into a suspension);
         # a no_data end sends nothing: we do not know that it recovered
         told = set(

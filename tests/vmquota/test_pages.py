@@ -153,3 +153,14 @@ def test_tokens_page_shows_a_new_token_once(login, bureau):
     page = client.post("/vmquota/tokens/", {"name": "主機 1"}).content.decode()
     assert "vmq_" in page and "只顯示這一次" in page
     assert "只顯示這一次" not in client.get("/vmquota/tokens/").content.decode()
+
+
+def test_the_cached_home_block_shows_an_incident_the_evaluator_opened(login, coordinator, busy_vm):
+    client = login(coordinator)
+    assert "您學校的虛擬機目前沒有事件" in client.get("/").content.decode()  # cached now
+    # eight more busy minutes: the 30-minute streak fires (the evaluator writes in bulk)
+    store([(busy_vm.pk, minutes_ago(0) + timedelta(minutes=m), 97.0, 100.0) for m in range(1, 9)])
+    evaluate_cycle(now=timezone.now() + timedelta(minutes=9))
+    assert Incident.objects.filter(vm=busy_vm).exists()
+    page = client.get("/").content.decode()
+    assert "xd-web</a>：" in page and "您學校的虛擬機目前沒有事件" not in page
