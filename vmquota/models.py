@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from portal.models import School
@@ -182,6 +182,11 @@ def describe_rule(metric, threshold, duration, action):
     return f"{format_threshold(metric, threshold)} 連續 {minutes} 分鐘 → {verb}"
 
 
+# Evaluation is split into shards by vm_id modulo this number (vmquota/services.py). The sample
+# table's shard index is built on the same expression, so changing it needs a migration too.
+EVALUATION_SHARDS = 16
+
+
 class UsageSample(models.Model):
     """One minute of a VM's usage. `cpu_percent` is the share of all its vCPUs (0–100);
     `net_kbps` is received + transmitted KB/s (1 KB = 1024 bytes).
@@ -189,7 +194,9 @@ class UsageSample(models.Model):
     Volume: 2 000 VMs × 1 440 a day. The unique (vm, ts) index serves per-VM reads and makes
     resending harmless; a BRIN index on ts (PostgreSQL only, see the migration) serves the purge.
     The foreign key has no index of its own: the unique index's leading column serves every
-    lookup by vm_id (cascading deletes included), so each sample pays one B-tree insert less."""
+    lookup by vm_id (cascading deletes included), so each sample pays one B-tree insert less.
+    The shard index ((vm_id % 16), id) lets each evaluation shard read only its own new rows;
+    without it every shard read every new row and threw away fifteen in sixteen."""
 
     vm = models.ForeignKey(
         VirtualMachine, on_delete=models.CASCADE, related_name="samples", db_index=False
@@ -202,6 +209,9 @@ class UsageSample(models.Model):
         verbose_name = "使用量樣本"
         verbose_name_plural = "使用量樣本"
         constraints = [models.UniqueConstraint(fields=["vm", "ts"], name="vmquota_sample_vm_ts")]
+        indexes = [
+            models.Index(F("vm_id") % EVALUATION_SHARDS, F("id"), name="vmquota_sample_shard_id")
+        ]
 
     def __str__(self):
         return f"{self.vm_id} {self.ts:%Y-%m-%d %H:%M}"

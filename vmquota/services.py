@@ -25,6 +25,7 @@ from . import evaluation
 from .hypervisors import HypervisorError, get_adapter
 from .ingest import committed_horizon
 from .models import (
+    EVALUATION_SHARDS,
     Action,
     ActionKind,
     ActionStatus,
@@ -340,7 +341,7 @@ def _bulk_set_last_sample(updates):
 # simply left to the worker holding it. Changing the number means new cursor rows: stop the
 # workers, change it, and every shard restarts from the lowest stored cursor (samples seen twice
 # are late samples, handled by the rewind, so nothing is judged twice).
-EVALUATION_SHARDS = 16
+# EVALUATION_SHARDS lives in models.py: the sample table's shard index is built on it too.
 
 
 def _ensure_shards():
