@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 
 from portal import fragments
 
-KEEP_S = 7 * 24 * 60 * 60
+KEEP_S = 6 * 60 * 60  # long: published minutes rarely change; bounded: see portal/fragments.py
 SHARED = "meetings:minutes"
 
 

@@ -18,9 +18,15 @@ found again and simply expires; nothing has to know which keys exist.
 
 A fragment must be the same for everyone its `parts` describe: never put a CSRF token, a user's
 name or anything time-dependent in one unless `parts` carries it.
+
+The cache is an optimisation, never a dependency: when it fails (Redis down), pages are rendered
+from the database and changes are saved; a counter that could not be moved is logged, and every
+fragment expires within its timeout anyway (KEEP_S unless the caller gives one), which bounds
+how long such a miss can show old data.
 """
 
 import hashlib
+import logging
 import time
 
 from django.core.cache import cache
@@ -28,8 +34,9 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils.safestring import mark_safe
 
-KEEP_S = 24 * 60 * 60
+KEEP_S = 60 * 60
 _PREFIX = "portal:fragment"
+log = logging.getLogger("portal.fragments")
 
 
 def _counter(name):
@@ -41,8 +48,11 @@ def changed(*names):
     keys = [_counter(n) for n in names]
 
     def move():
-        now = time.time_ns()
-        cache.set_many(dict.fromkeys(keys, now), None)
+        try:
+            cache.set_many(dict.fromkeys(keys, time.time_ns()), None)
+        except Exception:  # noqa: BLE001 – the change itself must not fail for the cache
+            log.error("fragments: could not move %s; cached pages may be old for up to %s s",
+                      names, KEEP_S, exc_info=True)  # fmt: skip
 
     move()
     transaction.on_commit(move)
@@ -60,12 +70,19 @@ def generations(*names):
 
 def fragment(parts, names, render, *, timeout=KEEP_S):
     """The HTML that `render()` returns, from the cache while `names`' counters stand still."""
-    described = repr((tuple(parts), tuple(names), generations(*names)))
-    key = f"{_PREFIX}:{hashlib.sha256(described.encode()).hexdigest()}"
-    html = cache.get(key)
+    try:
+        described = repr((tuple(parts), tuple(names), generations(*names)))
+        key = f"{_PREFIX}:{hashlib.sha256(described.encode()).hexdigest()}"
+        html = cache.get(key)
+    except Exception:  # noqa: BLE001 – no cache: render from the database
+        log.warning("fragments: the cache is unavailable; rendering %s", parts[0], exc_info=True)
+        return mark_safe(str(render()))  # noqa: S308 – rendered (and escaped) by the template engine
     if html is None:
         html = str(render())
-        cache.set(key, html, timeout)
+        try:
+            cache.set(key, html, timeout)
+        except Exception:  # noqa: BLE001
+            log.warning("fragments: the cache is unavailable; %s not kept", parts[0], exc_info=True)
     return mark_safe(html)  # noqa: S308 – rendered (and escaped) by the template engine
 
 

@@ -71,3 +71,25 @@ def test_the_counter_moves_again_when_the_transaction_commits(
     for callback in callbacks:
         callback()
     assert fragments.generations("c") != at_once
+
+
+DEAD_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there: every call fails
+    }
+}
+
+
+def test_without_a_cache_fragments_are_rendered_and_changes_still_happen(db, settings, caplog):
+    settings.CACHES = DEAD_CACHE
+    assert fragments.fragment(("x",), ("a",), lambda: "<p>live</p>") == "<p>live</p>"
+    fragments.changed("a")  # logged, not raised: the change it follows must not fail
+    assert "could not move" in caplog.text
+
+
+def test_without_a_cache_the_pages_that_use_fragments_still_answer(login, bureau, settings):
+    client = login(bureau)  # logged in before the cache goes (login itself uses the cache)
+    settings.CACHES = DEAD_CACHE
+    for url in ("/", "/tracking/", "/meetings/search/?q=資安"):
+        assert client.get(url).status_code == 200, url
