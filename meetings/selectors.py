@@ -22,7 +22,8 @@ SEARCH_LIMIT = 100
 # Moved whenever SearchEntry rows are rewritten (services.search_index_rebuild): cached result
 # pages (views.search) are then never found again.
 SEARCH_COUNTER = "meetings:search"
-# The home page's block (the latest minutes, the next meeting): moved when a meeting is saved.
+# The home page's block (the latest minutes, the next meeting) and the minutes list: moved when
+# a meeting is saved or deleted (apps.ready).
 HOME_COUNTER = "meetings:home"
 
 

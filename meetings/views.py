@@ -76,26 +76,30 @@ def _meeting_for(request, pk, *, manage=False):
 
 @member_required
 def meeting_list(request):
-    years = selectors.years(request.user)
-    try:
-        year = int(
-            request.GET.get("year")
-            or (years[0] if years else rocdate.roc_year(timezone.localdate()))
-        )
-    except ValueError:
-        year = years[0] if years else rocdate.roc_year(timezone.localdate())
-    meetings = list(selectors.meetings_of_year(request.user, year))
+    can_manage = selectors.can_manage(request.user)
+
+    def render_body():
+        years = selectors.years(request.user)
+        this_year = years[0] if years else rocdate.roc_year(timezone.localdate())
+        try:
+            year = int(request.GET.get("year") or this_year)
+        except ValueError:
+            year = this_year
+        meetings = list(selectors.meetings_of_year(request.user, year))
+        context = {"years": years, "year": year, "meetings": meetings, "can_manage": can_manage}
+        return render_to_string("meetings/_list_body.html", context)
+
+    # Drafts show to staff only; a meeting saved moves HOME_COUNTER (apps.ready).
+    body = fragments.fragment(
+        ("meetings-list", access.is_staff(request.user), can_manage, request.GET.get("year", ""),
+         timezone.localdate().isoformat()),
+        (selectors.HOME_COUNTER,),
+        render_body,
+    )  # fmt: skip
     return render(
         request,
         "meetings/list.html",
-        {
-            "years": years,
-            "year": year,
-            "meetings": meetings,
-            "can_manage": selectors.can_manage(request.user),
-            "feed_key": _feed_key(request.user),
-            "search_form": SearchForm(),
-        },
+        {"body": body, "can_manage": can_manage, "feed_key": _feed_key(request.user)},
     )
 
 

@@ -150,3 +150,24 @@ def test_the_home_page_shows_newly_published_minutes(login, coordinator, bureau,
     )
     services.meeting_publish(meeting=meeting, user=bureau)
     assert "測試會議（首頁）" in client.get("/").content.decode()
+
+
+def test_the_cached_list_shows_a_new_meeting_and_keeps_drafts_from_coordinators(
+    login, coordinator, bureau, divisions
+):
+    from datetime import date
+
+    from django.test import Client
+
+    reader, clerk = Client(), Client()
+    reader.force_login(coordinator)
+    clerk.force_login(bureau)
+    url = reverse("meetings:list") + "?year=109"
+    assert "測試會議（列表）" not in reader.get(url).content.decode()  # cached now
+    meeting = services.meeting_create(
+        user=bureau, title="測試會議（列表）", held_on=date(2020, 2, 11)
+    )
+    assert "測試會議（列表）" in clerk.get(url).content.decode()  # a draft: staff only
+    assert "測試會議（列表）" not in reader.get(url).content.decode()
+    services.meeting_publish(meeting=meeting, user=bureau)
+    assert "測試會議（列表）" in reader.get(url).content.decode()
