@@ -6,21 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.vmquota import factories
 from vmquota.models import CollectorToken, UsageSample
 
 pytestmark = pytest.mark.django_db
 URL = "/api/vmquota/samples"
-
-
-@pytest.fixture
-def token(bureau):
-    return CollectorToken.issue(name="機房收集器", created_by=bureau)[1]
-
-
-@pytest.fixture
-def web(xindian_school):
-    return factories.vm("xd-web", xindian_school)
 
 
 def post(client, body, token=None):

@@ -17,11 +17,6 @@ URL = "/api/vmquota/samples"
 
 
 @pytest.fixture
-def web(xindian_school):
-    return factories.vm("xd-web", xindian_school)
-
-
-@pytest.fixture
 def db_vm(xindian_school):
     return factories.vm("xd-db", xindian_school)
 

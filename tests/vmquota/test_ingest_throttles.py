@@ -20,16 +20,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/vmquota/samples"
 
 
-@pytest.fixture
-def token(bureau):
-    return CollectorToken.issue(name="機房收集器", created_by=bureau)[1]
-
-
-@pytest.fixture
-def web(xindian_school):
-    return factories.vm("xd-web", xindian_school)
-
-
 def row(minutes_ago, cpu=12.5):
     ts = (timezone.now() - timedelta(minutes=minutes_ago)).replace(microsecond=0).isoformat()
     return {"vm": "xd-web", "ts": ts, "cpu_percent": cpu, "net_kbps": 300}

@@ -1,0 +1,17 @@
+"""Fixtures the vmquota tests share: a collector's token and the school's web server VM."""
+
+import pytest
+
+from tests.vmquota import factories
+from vmquota.models import CollectorToken
+
+
+@pytest.fixture
+def token(bureau):
+    """A raw collector token, as a collector sends it."""
+    return CollectorToken.issue(name="機房收集器", created_by=bureau)[1]
+
+
+@pytest.fixture
+def web(xindian_school):
+    return factories.vm("xd-web", xindian_school)
