@@ -49,13 +49,15 @@ class VmquotaConfig(AppConfig):
         register_nav("虛擬機房", "vmquota:index", order=60)
         from .selectors import HOME_COUNTER
 
+        # the home block and the VM page's read-only sections (selectors.vm_page_body)
         fragments.changed_on_save(
             HOME_COUNTER,
             *(
                 self.get_model(n)
-                for n in ("Incident", "VirtualMachine", "PolicyVersion", "Exemption")
+                for n in ("Incident", "Action", "VirtualMachine", "VmStateChange",
+                          "PolicyVersion", "Exemption")
             ),
-        )
+        )  # fmt: skip
         register_home_block(
             home_block, order=60, counters=(HOME_COUNTER,), vary=vary_by_roles_and_minute
         )

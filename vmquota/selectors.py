@@ -9,6 +9,8 @@ from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from portal import fragments
+
 from .chart import bucket_maxima, vm_charts
 from .models import (
     Action,
@@ -33,8 +35,9 @@ def _active_version(now):
 
 log = logging.getLogger("vmquota")
 CHARTS_CACHE_SECONDS = 120
-# The home page's block (portal/navigation.py): moved when an incident, VM, policy version or
-# exemption is saved (apps.ready) and by the evaluator's bulk writes (services).
+# The home page's block (portal/navigation.py) and the VM page's read-only sections: moved when an
+# incident, action, VM, state change, policy version or exemption is saved (apps.ready) and by the
+# evaluator's bulk writes (services).
 HOME_COUNTER = "vmquota:home"
 
 
@@ -130,6 +133,23 @@ def vm_page(vm, now=None):
         ),  # fmt: skip
         "state_changes": list(vm.state_changes.select_related("actor")[:10]),
     }
+
+
+def vm_page_body(vm, now=None):
+    """The VM page's read-only sections (streaks, charts, incidents, actions, exemptions) as HTML,
+    the same for every reader: a cached fragment (portal/fragments.py) for the minute, keyed on the
+    VM's state, school and latest sample, and dropped sooner when an incident, action, exemption,
+    state change or policy version is saved (HOME_COUNTER, apps.py). The evaluator's bulk writes
+    move HOME_COUNTER too; anything else shows within the minute, as the charts do."""
+    now = now or timezone.now()
+    parts = ("vm-body", vm.pk, vm.state, vm.school_id,
+             vm.last_sample_at and vm.last_sample_at.isoformat(), int(now.timestamp() // 60))  # fmt: skip
+    return fragments.fragment(
+        parts,
+        (HOME_COUNTER,),
+        lambda: render_to_string("vmquota/_vm_body.html", {"vm": vm, **vm_page(vm, now=now)}),
+        timeout=CHARTS_CACHE_SECONDS,
+    )
 
 
 def school_vms(school):

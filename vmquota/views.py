@@ -75,7 +75,7 @@ def school(request, code):
 def vm_detail(request, pk):
     _require_role(request)
     vm = _load_vm(request, pk)
-    ctx = {"vm": vm, **selectors.vm_page(vm), "is_staff": access.is_staff(request.user)}
+    ctx = {"vm": vm, "body": selectors.vm_page_body(vm), "is_staff": access.is_staff(request.user)}
     if ctx["is_staff"]:
         ctx["assign_form"] = AssignForm(initial={"school": vm.school_id})
     return render(request, "vmquota/vm.html", ctx)

@@ -164,3 +164,30 @@ def test_the_cached_home_block_shows_an_incident_the_evaluator_opened(login, coo
     assert Incident.objects.filter(vm=busy_vm).exists()
     page = client.get("/").content.decode()
     assert "xd-web</a>：" in page and "您學校的虛擬機目前沒有事件" not in page
+
+
+def test_the_vm_pages_sections_are_built_once_a_minute_for_every_reader(
+    login, coordinator, bureau, busy_vm, monkeypatch
+):
+    from vmquota import selectors
+
+    calls = []
+    real = selectors.vm_page
+    monkeypatch.setattr(
+        selectors, "vm_page", lambda vm, **kw: calls.append(vm.pk) or real(vm, **kw)
+    )
+    first = login(coordinator).get(f"/vmquota/vms/{busy_vm.pk}/").content.decode()
+    second = login(bureau).get(f"/vmquota/vms/{busy_vm.pk}/").content.decode()
+    assert calls == [busy_vm.pk]
+    assert "已持續 22/30 分鐘" in first and "已持續 22/30 分鐘" in second
+    assert "指派學校" in second and "指派學校" not in first  # the forms are not in the fragment
+
+
+def test_the_vm_page_shows_an_exemption_at_once(login, coordinator, bureau, busy_vm):
+    from vmquota.services import exemption_grant
+
+    client = login(coordinator)
+    assert "豁免測試（頁面）" not in client.get(f"/vmquota/vms/{busy_vm.pk}/").content.decode()
+    exemption_grant(actor=bureau, vm=busy_vm, starts_at=timezone.now(),
+                    ends_at=timezone.now() + timedelta(days=1), reason="豁免測試（頁面）")  # fmt: skip
+    assert "豁免測試（頁面）" in client.get(f"/vmquota/vms/{busy_vm.pk}/").content.decode()
