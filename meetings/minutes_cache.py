@@ -1,7 +1,7 @@
 """The rendered minutes, cached (issue #8: rendering was most of a meeting page's time).
 
-Published minutes almost never change, and the rendered `<article>` is the same for every
-reader, so it is a cached fragment (portal/fragments.py) depending on two counters:
+Published minutes almost never change, and the rendered `<article>` (with the record of
+corrections under it) is the same for every reader, so it is a cached fragment (portal/fragments.py) depending on two counters:
 
 - the meeting's own (`meeting_counter`), moved by `minutes_changed(meeting)`: every service that
   changes a meeting rebuilds its search index (meetings/services.py `search_index_rebuild`),
@@ -31,13 +31,18 @@ def minutes_changed(meeting=None, *, meeting_id=None):
 
 
 def rendered_minutes(meeting):
-    """The minutes' HTML (templates/meetings/_minutes.html), rendered once per change."""
+    """The minutes' HTML with the record of corrections (templates/meetings/_detail_body.html),
+    rendered once per change."""
 
     def render():
         from . import selectors
 
-        context = {"meeting": meeting, "doc": selectors.meeting_document(meeting)}
-        return render_to_string("meetings/_minutes.html", context)
+        context = {
+            "meeting": meeting,
+            "doc": selectors.meeting_document(meeting),
+            "corrections": list(meeting.corrections.select_related("corrected_by")),
+        }
+        return render_to_string("meetings/_detail_body.html", context)
 
     return fragments.fragment(
         ("minutes", meeting.pk, meeting.updated_at.isoformat()),

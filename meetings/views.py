@@ -114,7 +114,6 @@ def meeting_detail(request, pk):
             "meeting": meeting,
             "minutes": minutes_cache.rendered_minutes(meeting),
             "can_manage": manage,
-            "corrections": list(meeting.corrections.select_related("corrected_by")),
         },
     )
 

@@ -70,20 +70,40 @@ def generations(*names):
 
 def fragment(parts, names, render, *, timeout=KEEP_S):
     """The HTML that `render()` returns, from the cache while `names`' counters stand still."""
+    return fragments([(parts, names, render)], timeout=timeout)[0]
+
+
+def fragments(specs, *, timeout=KEEP_S):
+    """`fragment()` for several (parts, names, render) at once, in two cache round trips (the
+    counters, then the fragments) however many there are: the home page's blocks."""
+    specs = list(specs)
     try:
-        described = repr((tuple(parts), tuple(names), generations(*names)))
-        key = f"{_PREFIX}:{hashlib.sha256(described.encode()).hexdigest()}"
-        html = cache.get(key)
+        names = sorted({n for _, spec_names, _ in specs for n in spec_names})
+        current = dict(zip(names, generations(*names), strict=True))
+        keys = [_key(parts, spec_names, current) for parts, spec_names, _ in specs]
+        found = cache.get_many(keys)
     except Exception:  # noqa: BLE001 – no cache: render from the database
-        log.warning("fragments: the cache is unavailable; rendering %s", parts[0], exc_info=True)
-        return mark_safe(str(render()))  # noqa: S308 – rendered (and escaped) by the template engine
-    if html is None:
-        html = str(render())
+        log.warning("fragments: the cache is unavailable; rendering %s",
+                    [parts[0] for parts, _, _ in specs], exc_info=True)  # fmt: skip
+        return [mark_safe(str(render())) for _, _, render in specs]  # noqa: S308 – see below
+    out, missing = [], {}
+    for (_, _, render), key in zip(specs, keys, strict=True):
+        html = found.get(key)
+        if html is None:
+            html = missing[key] = str(render())
+        out.append(mark_safe(html))  # noqa: S308 – rendered (and escaped) by the template engine
+    if missing:
         try:
-            cache.set(key, html, timeout)
+            cache.set_many(missing, timeout)
         except Exception:  # noqa: BLE001
-            log.warning("fragments: the cache is unavailable; %s not kept", parts[0], exc_info=True)
-    return mark_safe(html)  # noqa: S308 – rendered (and escaped) by the template engine
+            log.warning("fragments: the cache is unavailable; %d not kept", len(missing),
+                        exc_info=True)  # fmt: skip
+    return out
+
+
+def _key(parts, names, current):
+    described = repr((tuple(parts), tuple(names), tuple(current[n] for n in names)))
+    return f"{_PREFIX}:{hashlib.sha256(described.encode()).hexdigest()}"
 
 
 def changed_on_save(name, *models):

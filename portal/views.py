@@ -197,6 +197,9 @@ def health_page_ok(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+PEOPLE_COUNTER = "portal:people"
+
+
 def roles_block(request):
     memberships = request.user.memberships.select_related(
         "school__district", "district", "division"

@@ -49,3 +49,25 @@ def test_the_block_is_built_again_when_its_counter_moves(login, coordinator, cou
     fragments.changed("test:block")
     client.get("/")
     assert counted_block == [coordinator.username] * 2
+
+
+def test_the_roles_block_counts_a_new_person_waiting_at_once(login, bureau):
+    from tests import factories
+
+    client = login(bureau)
+    assert "等待核准" not in client.get("/").content.decode()  # cached for bureau staff now
+    factories.UserFactory(username="newcomer")  # signed in through OpenID Connect, no role yet
+    assert "<strong>1 位</strong>等待核准" in client.get("/").content.decode()
+
+
+def test_all_cached_blocks_come_from_one_lookup(login, coordinator, django_assert_max_num_queries):
+    from unittest import mock
+
+    from django.core.cache import cache
+
+    client = login(coordinator)
+    client.get("/")  # every block built and kept
+    with mock.patch.object(cache, "get_many", wraps=cache.get_many) as get_many:
+        with django_assert_max_num_queries(3):  # session, user, roles: no block reads anything
+            client.get("/")
+    assert get_many.call_count == 2  # the counters, then the blocks
