@@ -16,7 +16,10 @@ class SignupsConfig(AppConfig):
 
         fragments.changed_on_save(
             GRID_COUNTER,
-            *(self.get_model(name) for name in ("Survey", "Response", "Offer", "StatusChange")),
+            # not Offer: every change of a school's rows saves its Response too (offers_save, the
+            # admin), and receivers on Offer would make each table save fetch and signal every
+            # deleted row one by one
+            *(self.get_model(name) for name in ("Survey", "Response", "StatusChange")),
             apps.get_model("portal", "School"),
             apps.get_model("portal", "District"),
         )

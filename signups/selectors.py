@@ -55,7 +55,8 @@ class DistrictGroup:
 
 
 # The bureau's cached grid (views.grid) depends on this counter: moved when a survey, response,
-# offer, status change, school or district is saved or deleted (apps.ready), and by offers_save.
+# status change, school or district is saved or deleted (apps.ready); saving a school's rows
+# always saves its response.
 GRID_COUNTER = "signups:grid"
 
 

@@ -7,9 +7,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from portal import audit, fragments, rocdate
+from portal import audit, rocdate
 
-from . import selectors
 from .models import (
     Blackout,
     ImportRun,
@@ -62,7 +61,6 @@ def offers_save(*, response, rows, by, event=StatusChange.Event.SAVED):
         response = Response.objects.select_for_update().select_related("survey").get(pk=response.pk)
         _require_editable(response)
         response.offers.all().delete()
-        fragments.changed(selectors.GRID_COUNTER)  # bulk_create below sends no signal
         Offer.objects.bulk_create(
             [
                 Offer(
