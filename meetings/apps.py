@@ -12,14 +12,14 @@ class MeetingsConfig(AppConfig):
         from . import minutes_cache
         from .blocks import minutes_block
         from .models import Meeting
-        from .selectors import HOME_COUNTER, SEARCH_COUNTER
+        from .selectors import MEETINGS_COUNTER, SEARCH_COUNTER
 
         minutes_cache.connect()
         # a deleted meeting's entries go with it (a cascade, no rebuild): drop cached results
         fragments.changed_on_save(SEARCH_COUNTER, Meeting)
-        fragments.changed_on_save(HOME_COUNTER, Meeting)
+        fragments.changed_on_save(MEETINGS_COUNTER, Meeting)
 
         register_nav("會議紀錄", "meetings:list", order=10)
         register_home_block(
-            minutes_block, order=10, counters=(HOME_COUNTER,), vary=vary_by_roles_and_day
+            minutes_block, order=10, counters=(MEETINGS_COUNTER,), vary=vary_by_roles_and_day
         )

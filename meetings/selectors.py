@@ -22,9 +22,9 @@ SEARCH_LIMIT = 100
 # Moved whenever SearchEntry rows are rewritten (services.search_index_rebuild): cached result
 # pages (views.search) are then never found again.
 SEARCH_COUNTER = "meetings:search"
-# The home page's block (the latest minutes, the next meeting) and the minutes list: moved when
-# a meeting is saved or deleted (apps.ready).
-HOME_COUNTER = "meetings:home"
+# Moved when a meeting is saved or deleted (apps.ready): the home block (the latest minutes, the
+# next meeting) and the minutes list depend on it.
+MEETINGS_COUNTER = "meetings:meetings"
 
 
 def visible_meetings(user):

@@ -89,11 +89,11 @@ def meeting_list(request):
         context = {"years": years, "year": year, "meetings": meetings, "can_manage": can_manage}
         return render_to_string("meetings/_list_body.html", context)
 
-    # Drafts show to staff only; a meeting saved moves HOME_COUNTER (apps.ready).
+    # Drafts show to staff only; a meeting saved moves MEETINGS_COUNTER (apps.ready).
     body = fragments.fragment(
         ("meetings-list", access.is_staff(request.user), can_manage, request.GET.get("year", ""),
          timezone.localdate().isoformat()),
-        (selectors.HOME_COUNTER,),
+        (selectors.MEETINGS_COUNTER,),
         render_body,
     )  # fmt: skip
     return render(

@@ -47,11 +47,11 @@ class VmquotaConfig(AppConfig):
         from .hypervisors.base import libvirt_available
 
         register_nav("虛擬機房", "vmquota:index", order=60)
-        from .selectors import HOME_COUNTER
+        from .selectors import ROOM_COUNTER
 
         # the home block and the VM page's read-only sections (selectors.vm_page_body)
         fragments.changed_on_save(
-            HOME_COUNTER,
+            ROOM_COUNTER,
             *(
                 self.get_model(n)
                 for n in ("Incident", "Action", "VirtualMachine", "VmStateChange",
@@ -59,7 +59,7 @@ class VmquotaConfig(AppConfig):
             ),
         )  # fmt: skip
         register_home_block(
-            home_block, order=60, counters=(HOME_COUNTER,), vary=vary_by_roles_and_minute
+            home_block, order=60, counters=(ROOM_COUNTER,), vary=vary_by_roles_and_minute
         )
         if settings.VMQUOTA_HYPERVISOR_ADAPTER == "auto" and not libvirt_available():
             log.warning(

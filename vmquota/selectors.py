@@ -35,10 +35,10 @@ def _active_version(now):
 
 log = logging.getLogger("vmquota")
 CHARTS_CACHE_SECONDS = 120
-# The home page's block (portal/navigation.py) and the VM page's read-only sections: moved when an
-# incident, action, VM, state change, policy version or exemption is saved (apps.ready) and by the
-# evaluator's bulk writes (services).
-HOME_COUNTER = "vmquota:home"
+# The room's state, which the home block (portal/navigation.py) and the VM page's read-only
+# sections depend on: moved when an incident, action, VM, state change, policy version or
+# exemption is saved (apps.ready) and by the evaluator's bulk writes (services).
+ROOM_COUNTER = "vmquota:room"
 
 
 def _charts_key(vm, now, latest, version, rules, shaded):
@@ -139,8 +139,8 @@ def vm_page_body(vm, now=None):
     """The VM page's read-only sections (streaks, charts, incidents, actions, exemptions) as HTML,
     the same for every reader: a cached fragment (portal/fragments.py) for the minute, keyed on the
     VM's state, school and latest sample, and dropped sooner when an incident, action, exemption,
-    state change or policy version is saved (HOME_COUNTER, apps.py). The evaluator's bulk writes
-    move HOME_COUNTER too; anything else shows within the minute, as the charts do."""
+    state change or policy version is saved (ROOM_COUNTER, apps.py). The evaluator's bulk writes
+    move ROOM_COUNTER too; anything else shows within the minute, as the charts do."""
     now = now or timezone.now()
     # each VM's minute turns at its own second (vm id % 60): the room's pages are not all rebuilt
     # in the same second, which made the page's p99 jump at every minute under load
@@ -149,7 +149,7 @@ def vm_page_body(vm, now=None):
              vm.last_sample_at and vm.last_sample_at.isoformat(), minute)  # fmt: skip
     return fragments.fragment(
         parts,
-        (HOME_COUNTER,),
+        (ROOM_COUNTER,),
         lambda: render_to_string("vmquota/_vm_body.html", {"vm": vm, **vm_page(vm, now=now)}),
         timeout=CHARTS_CACHE_SECONDS,
     )

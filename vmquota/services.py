@@ -41,7 +41,7 @@ from .models import (
     VmStateChange,
     describe_rule,
 )
-from .selectors import HOME_COUNTER
+from .selectors import ROOM_COUNTER
 
 log = logging.getLogger("vmquota")
 
@@ -226,7 +226,7 @@ class _EventBatch:
             ))  # fmt: skip
         Incident.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
         if rows:  # bulk writes send no signal: the home block's counter, by hand
-            fragments.changed(HOME_COUNTER)
+            fragments.changed(ROOM_COUNTER)
         created = self._incidents([(i.vm_id, i.rule_id, i.streak_start) for i in rows])
         acting = [i for i in created.values() if not i.exempted and not i.observe_only]
         rules = {rule.pk: rule for _, rule, _ in new}
@@ -263,7 +263,7 @@ class _EventBatch:
             changed, ["ended_at", "end_reason", "last_sample_at"], batch_size=1000
         )
         if changed:
-            fragments.changed(HOME_COUNTER)
+            fragments.changed(ROOM_COUNTER)
         # a "resolved" e-mail only where the alert went out (or was folded into a suspension);
         # a no_data end sends nothing: we do not know that it recovered
         told = set(
