@@ -16,7 +16,9 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from tests.bench import throwaway_database  # noqa: E402
 
 SCHOOLS = 300
 ROWS_PER_SUBMITTED_SCHOOL = 3
@@ -61,10 +63,7 @@ def build():
 
 
 def main():
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
         from django.test import Client
         from django.urls import reverse
 
@@ -98,8 +97,6 @@ def main():
               f"max {max(timings) * 1000:.0f} ms over {RUNS} requests")  # fmt: skip
         print(f"export of {rows} rows: median {statistics.median(export_timings) * 1000:.0f} ms, "
               f"{size / 1024:.0f} KiB")  # fmt: skip
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -19,12 +19,10 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import (  # noqa: E402
-    CaptureQueriesContext,
-    setup_test_environment,
-    teardown_test_environment,
-)
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+
+from tests.bench import throwaway_database  # noqa: E402
 
 ITEMS, UPDATES_PER_ITEM, BUSY_ITEM_UPDATES, RUNS = 500, 3, 200, 15
 
@@ -84,9 +82,7 @@ def _measure(client, url):
 
 
 def main():
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database():
         clerk, busy = _populate()
         client = Client()
         client.force_login(clerk)
@@ -105,9 +101,6 @@ def main():
         ]:
             queries, median, worst = _measure(client, url)
             print(f"{label:<34}{queries:>8}{median:>11.1f}{worst:>9.1f}")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
 
 
 if __name__ == "__main__":

@@ -44,21 +44,10 @@ def main():
     import django
 
     django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment
+    from tests.bench import throwaway_database
 
-    setup_test_environment()
-    if connection.vendor != "postgresql":
-        raise SystemExit("needs PostgreSQL: set DATABASE_URL=postgres://…")
-    from django.conf import settings
-    from django.test.utils import get_runner
-
-    runner = get_runner(settings)(verbosity=0, interactive=False)
-    old = runner.setup_databases()
-    try:
+    with throwaway_database(postgresql_only=True):
         run(args)
-    finally:
-        runner.teardown_databases(old)
 
 
 def run(args):
