@@ -74,11 +74,14 @@ def _within_rate(token):
 
     window = int(time.time() // 60)
     key = f"vmquota:token-rate:{token.pk}:{window}"
-    cache.add(key, 0, timeout=120)
     try:
+        cache.add(key, 0, timeout=120)
         count = cache.incr(key)
     except ValueError:  # the key expired between add and incr
         count = 1
+    except Exception:  # noqa: BLE001 – no cache (Redis down): store the samples, unlimited
+        log.warning("vmquota API: the rate-limit cache is unavailable", exc_info=True)
+        return True
     return count <= settings.VMQUOTA_TOKEN_RATE_PER_MINUTE
 
 

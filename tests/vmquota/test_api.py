@@ -105,3 +105,12 @@ def test_query_count_does_not_grow_with_the_batch(
              "net_kbps": 1} for i in range(size)]  # fmt: skip
     with django_assert_max_num_queries(12):
         assert post(client, {"samples": rows}, token).status_code == 200
+
+
+def test_with_the_cache_down_samples_are_still_stored(client, token, web, settings):
+    from tests.portal.test_fragments import DEAD_CACHE
+
+    settings.CACHES = DEAD_CACHE  # Redis down: no rate limit can be counted, no nudge queued
+    response = post(client, {"samples": [row(2), row(1)]}, token)
+    assert response.status_code == 200, response.content
+    assert UsageSample.objects.count() == 2
