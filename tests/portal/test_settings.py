@@ -67,3 +67,36 @@ def test_oidc_providers_appear_only_when_configured():
         OIDC_EDU_CLOUD_SECRET="s3cret", OIDC_EDU_CLOUD_SERVER_URL="https://oidc.tanet.edu.tw",
     )  # fmt: skip
     assert with_edu.stdout.strip() == "['edu-cloud']", with_edu.stderr
+
+
+def test_the_folder_broker_keeps_every_file_under_its_own_folder(tmp_path):
+    """`make run`'s broker is a folder: publishing a task must not leave kombu's exchange table
+    (./control) in whatever folder the process runs in."""
+    broker = tmp_path / "broker"
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    script = (
+        "import django; django.setup();"
+        "from portal.celery import app;"
+        "app.send_task('portal.tasks.record_heartbeat')"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=workdir,
+        env={
+            **clean,
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DJANGO_DEBUG": "true",
+            "CELERY_BROKER_URL": "filesystem://",
+            "CELERY_FILESYSTEM_DIR": str(broker),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(workdir.iterdir()) == []
+    assert list((broker / "queue").iterdir())  # the task is there, waiting for the worker
+    assert (broker / "control" / "celery.exchange").exists()
