@@ -137,8 +137,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked accounts and addresses
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Django's and allauth's backends, with the per-request user lookup in one query
+    "portal.auth_backends.PortalModelBackend",
+    "portal.auth_backends.PortalAuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -302,6 +303,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Idle timeout: the session (server-side) expires 30 minutes after the last request; the expiry is
 # moved forward at most once a minute (portal/security.py), not by saving on every request.
+# Sessions live in the database only; portal/sessions.py reads them with a ready-made statement.
+SESSION_ENGINE = "portal.sessions"
 SESSION_COOKIE_AGE = _int("PORTAL_SESSION_IDLE_S", 30 * 60, minimum=120)
 PORTAL_SESSION_ABSOLUTE_S = _int("PORTAL_SESSION_ABSOLUTE_S", 12 * 60 * 60, minimum=60)
 

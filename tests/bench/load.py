@@ -153,13 +153,13 @@ def session_cookie(user):
     """A logged-in session made with Django's session engine, as login() would leave it."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
 
     from portal.security import SESSION_SEEN, SESSION_STARTED
+    from portal.sessions import SessionStore
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "portal.auth_backends.PortalAuthenticationBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session[SESSION_STARTED] = session[SESSION_SEEN] = int(time.time())
     session.set_expiry(4 * 60 * 60)
