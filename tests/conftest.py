@@ -35,11 +35,15 @@ def missing_service(what):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """allauth's rate limits live in the cache; each test starts with none."""
+def _fresh_cache(monkeypatch):
+    """allauth's rate limits live in the cache; each test starts with none – and with no
+    evaluation nudge remembered in this process either (vmquota/ingest.py)."""
     from django.core.cache import cache
 
+    from vmquota import ingest
+
     cache.clear()
+    monkeypatch.setattr(ingest, "_nudge_covers_until", 0.0)
     yield
 
 

@@ -7,8 +7,9 @@ import csv
 import io
 import logging
 import math
+import time
 import uuid as uuid_module
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -173,13 +174,9 @@ def resolve_vms(parsed):
     return found, errors
 
 
-@contextmanager
-def ingest_lock():
-    """Inside an atomic block: hold the samples lock shared (PostgreSQL only)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [SAMPLES_LOCK])
-    yield
+# The samples lock (held shared while a batch is stored; see committed_horizon) and a savepoint
+# for the COPY, sent as one statement: every round trip counts when collectors post small batches.
+_LOCK_AND_SAVEPOINT = "SELECT pg_advisory_xact_lock_shared(%s); SAVEPOINT vmquota_copy"
 
 
 # A session-local staging table for batches that repeat stored samples: COPY lands here (no
@@ -208,16 +205,18 @@ def _store_postgresql(text, count):
     import psycopg2.errors
 
     outermost = not connection.in_atomic_block
-    with transaction.atomic(), ingest_lock(), connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor
+        cursor.execute(_LOCK_AND_SAVEPOINT, [SAMPLES_LOCK])
         try:
-            with transaction.atomic():
-                raw.copy_expert(
-                    f"COPY vmquota_usagesample {_COLUMNS} FROM STDIN", io.StringIO(text), 1 << 20
-                )
-            return count
+            raw.copy_expert(
+                f"COPY vmquota_usagesample {_COLUMNS} FROM STDIN", io.StringIO(text), 1 << 20
+            )
+            return count  # the commit releases the savepoint: no RELEASE round trip
         except psycopg2.errors.UniqueViolation:
-            pass  # the savepoint is rolled back: nothing of the attempt remains
+            # nothing of the attempt remains; Django never saw the error (raw cursor), and
+            # the transaction is usable again
+            cursor.execute("ROLLBACK TO SAVEPOINT vmquota_copy")
         cursor.execute(_STAGING)
         raw.copy_expert(
             f"COPY vmquota_ingest_staging {_COLUMNS} FROM STDIN", io.StringIO(text), 1 << 20
@@ -284,6 +283,10 @@ class IngestResult:
 # evaluation is a cycle over every shard, and one cycle covers every batch committed before it.
 NUDGE_SECONDS = 5
 NUDGE_KEY = "vmquota:evaluation-nudge"
+# Until when (on _clock) this process knows an already-queued evaluation will read what it
+# commits: each batch until then skips the cache round trip.
+_nudge_covers_until = 0.0
+_clock = time.monotonic
 
 
 def nudge_evaluation():
@@ -301,12 +304,19 @@ def nudge_evaluation():
 
     from .tasks import evaluate
 
+    global _nudge_covers_until
+    now = _clock()
+    if now < _nudge_covers_until:
+        return  # known without asking the cache: an evaluation is queued that starts later
     try:
         first = cache.add(NUDGE_KEY, 1, timeout=NUDGE_SECONDS)
     except Exception:  # noqa: BLE001 – any cache error: nudge unthrottled rather than not at all
         log.warning("vmquota: the evaluation nudge's cache key is unavailable", exc_info=True)
         first = True
     if not first:
+        # Another process's key: its evaluation starts a second after the key expires, so it
+        # also reads whatever this process commits within the next second.
+        _nudge_covers_until = now + 1
         return  # an evaluation is queued already and will start after this batch's commit
     try:
         evaluate.apply_async(countdown=NUDGE_SECONDS + 1)
@@ -314,6 +324,10 @@ def nudge_evaluation():
         log.warning("vmquota: could not queue an evaluation (broker down?)", exc_info=True)
         with suppress(Exception):
             cache.delete(NUDGE_KEY)
+        return
+    # This process's key: the evaluation it queued starts after every batch committed while the
+    # key lives, so the process need not ask the cache again until then.
+    _nudge_covers_until = now + NUDGE_SECONDS
 
 
 def ingest_rows(rows, *, now=None, from_text=False):
