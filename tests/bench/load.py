@@ -359,8 +359,12 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (as compose)")
     parser.add_argument(
-        "--batches", default="100,2000",
-        help="samples per ingest request, comma-separated: a small collector and the whole room",
+        "--batches", default="100,500,2000",
+        help="samples per ingest request, comma-separated: a small host, a large one, the whole room",
+    )  # fmt: skip
+    parser.add_argument(
+        "--only", choices=("pages", "ingest"),
+        help="measure only the pages or only ingest (the trivial views are always measured)",
     )  # fmt: skip
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--broker-url", default=DEFAULT_BROKER_URL)
@@ -393,6 +397,9 @@ def main(argv=None):
     workdir = Path(tempfile.mkdtemp(prefix="portal-load-"))
     first_sample_id = max_sample_id()
     targets, extra = prepare(workdir)
+    if args.only == "ingest":
+        targets = [t for t in targets if t[1] == "/ping"]
+    batches = [] if args.only == "pages" else [int(b) for b in args.batches.split(",")]
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     server = start_gunicorn(env, port, args.workers)
@@ -413,7 +420,7 @@ def main(argv=None):
             print(f"  {label:<22} {figures['rps']:>8.1f} req/s  p50 {figures['p50']:.1f} ms  "
                   f"p99 {figures['p99']:.1f} ms", file=sys.stderr, flush=True)  # fmt: skip
         ingests = []
-        for batch in [int(b) for b in args.batches.split(",")]:
+        for batch in batches:
             ingest_args = [str(workdir / "vm_names.txt"), extra["raw_token"], str(batch)]
             run_wrk(base_url, BENCH_DIR / "ingest.lua", [*ingest_args, str(int(time.time()) - 300)],
                     duration=2, connections=args.connections, threads=args.threads)  # fmt: skip
@@ -431,7 +438,7 @@ def main(argv=None):
             stop(server)
         removed = cleanup(extra, first_sample_id, args.broker_url)
         shutil.rmtree(workdir, ignore_errors=True)
-    copy = copy_rate()
+    copy = copy_rate() if batches else 0
     report(results, ingests, copy, args, sizes, removed, timings)
 
 
