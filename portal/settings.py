@@ -278,7 +278,13 @@ for _app in ("portal", "meetings", "tracking", "signups", "vmquota"):
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("REDIS_URL")}
+        # Django's RedisCache that answers "not cached" while Redis is away (portal/cache.py)
+        {
+            "BACKEND": "portal.cache.TolerantRedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            # a Redis that hangs must not hang every page: give up after a second
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if env.str("REDIS_URL", default="")
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
