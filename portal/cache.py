@@ -12,7 +12,6 @@ default, and its callers (vmquota's rate window) already decide what to do.
 import logging
 import time
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -31,6 +30,20 @@ def _unavailable(operation):
         log.warning("Redis cache unavailable (%s): serving without the cache", operation)
 
 
+def _tolerant(operation, fallback):
+    """RedisCache's `operation`, answering fallback() while Redis is away."""
+
+    def method(self, *args, **kwargs):
+        try:
+            return getattr(RedisCache, operation)(self, *args, **kwargs)
+        except UNAVAILABLE:
+            _unavailable(operation)
+            return fallback()
+
+    method.__name__ = operation
+    return method
+
+
 class TolerantRedisCache(RedisCache):
     def get(self, key, default=None, version=None):
         try:
@@ -39,56 +52,11 @@ class TolerantRedisCache(RedisCache):
             _unavailable("get")
             return default
 
-    def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except UNAVAILABLE:
-            _unavailable("get_many")
-            return {}
-
-    def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version)
-        except UNAVAILABLE:
-            _unavailable("has_key")
-            return False
-
-    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().add(key, value, timeout, version)
-        except UNAVAILABLE:
-            _unavailable("add")
-            return True  # as if this caller were first: a lock taken, a key newly made
-
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set(key, value, timeout, version)
-        except UNAVAILABLE:
-            _unavailable("set")
-
-    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set_many(data, timeout, version)
-        except UNAVAILABLE:
-            _unavailable("set_many")
-            return []
-
-    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().touch(key, timeout, version)
-        except UNAVAILABLE:
-            _unavailable("touch")
-            return False
-
-    def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except UNAVAILABLE:
-            _unavailable("delete")
-            return False
-
-    def delete_many(self, keys, version=None):
-        try:
-            return super().delete_many(keys, version)
-        except UNAVAILABLE:
-            _unavailable("delete_many")
+    get_many = _tolerant("get_many", dict)
+    has_key = _tolerant("has_key", lambda: False)
+    add = _tolerant("add", lambda: True)  # as if this caller were first: a lock taken, a key made
+    set = _tolerant("set", lambda: None)
+    set_many = _tolerant("set_many", list)
+    touch = _tolerant("touch", lambda: False)
+    delete = _tolerant("delete", lambda: False)
+    delete_many = _tolerant("delete_many", lambda: None)
