@@ -182,9 +182,11 @@ def parse_date_range(text, *, school_year=None):
         end = _make_date(roc_year(start), start.month, int(tail.rstrip("日")), original)
     elif _MONTH_DAY.match(tail):
         m = _MONTH_DAY.match(tail)
-        end = _make_date(roc_year(start), int(m[1]), int(m[2]), original)
-        if end < start:  # 12/25~1/3 crosses the new year
-            end = _make_date(roc_year(start) + 1, int(m[1]), int(m[2]), original)
+        month, day = int(m[1]), int(m[2])
+        # 12/25~1/3 crosses the new year. Decide the year before making the date: 12/25~2/29 ends
+        # in a leap year's February, which the start's year may not have.
+        crosses = (month, day) < (start.month, start.day)
+        end = _make_date(roc_year(start) + crosses, month, day, original)
     else:
         end = parse_date(tail, school_year=school_year)
     if end < start:

@@ -109,6 +109,20 @@ def test_round_trip_compact_range_inside_a_school_year(school_year, data):
     assert rocdate.parse_date_range(text, school_year=school_year) == (start, end)
 
 
+@pytest.mark.parametrize(
+    ("text", "school_year", "expected"),
+    [
+        # 112 學年's winter break ends on 2024's leap day; the start's year has no 2/29
+        ("12/25~2/29", 112, (date(2023, 12, 25), date(2024, 2, 29))),
+        ("8/1~2/29", 196, (date(2107, 8, 1), date(2108, 2, 29))),  # found by hypothesis
+        ("12/25~1/3", 108, (date(2019, 12, 25), date(2020, 1, 3))),
+        ("1/21~2/10", 108, (date(2020, 1, 21), date(2020, 2, 10))),
+    ],
+)
+def test_a_range_ending_on_a_leap_day_after_new_year(text, school_year, expected):
+    assert rocdate.parse_date_range(text, school_year=school_year) == expected
+
+
 @given(st.times())
 def test_round_trip_time_to_the_minute(t):
     assert rocdate.parse_time(rocdate.format_time(t)) == t.replace(second=0, microsecond=0)
