@@ -288,3 +288,33 @@ def browser_login(page, username, password=factories.PASSWORD):
     page.get_by_label("帳號或電子郵件").fill(username)
     page.get_by_label("密碼").fill(password)
     page.get_by_role("button", name="登入").click()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's, and then, before it drops the PostgreSQL test database, end any session
+    still connected to it, and say which. In some full runs one idle connection (last statement ROLLBACK, not
+    the main thread's) outlived its test, and PostgreSQL refused the DROP ("being accessed by
+    other users"), leaving the database behind; which test opens it depends on the order."""
+    yield
+    from django.db import connection as main
+
+    if main.vendor != "postgresql":
+        return
+    import psycopg2
+
+    s = main.settings_dict
+    mine = main.connection.get_backend_pid() if main.connection is not None else None
+    admin = psycopg2.connect(dbname="postgres", user=s.get("USER") or "postgres",
+                             host=s.get("HOST") or "127.0.0.1", port=s.get("PORT") or 5432)  # fmt: skip
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(
+            "SELECT pid, state, left(query, 60), pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid() AND pid IS DISTINCT FROM %s",
+            [s["NAME"], mine],
+        )
+        left = cur.fetchall()
+    admin.close()
+    if left:
+        print(f"\nclosed {len(left)} connection(s) left open to {s['NAME']}: {left}")
