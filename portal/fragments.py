@@ -3,13 +3,14 @@
 Most of a page's time here is building and rendering what changes a few times a day (the
 minutes, the tracked-item table, a survey's grid) for many readers a minute. A fragment is
 cached under a key made of what it shows (the caller's `parts`: a query string, whether the
-reader is staff, …) and the current value of the named generation counters it depends on. A
-change *moves* a counter (`changed(name)`), so every fragment built from the old data is never
-found again and simply expires; nothing has to know which keys exist.
+reader is staff, …), together with the values of the named generation counters it was built
+from, and served only while those are current. A change *moves* a counter (`changed(name)`), so
+every fragment built from the old data is never served again and is rebuilt in place; nothing
+has to know which keys exist. Counters and fragments are read in one cache round trip.
 
 - Counters move at once (the writer's own later reads, in the same transaction, are fresh) and
   again after the transaction commits (a reader that rendered the old rows in between stored
-  them under the key that the second move retires).
+  them with the values that the second move retires).
 - A counter missing from the cache (evicted, or the cache was flushed) is started afresh from
   the clock, so a fragment rendered before the eviction is never found again.
 - `changed_on_save(name, *models)` moves a counter whenever one of those models is saved or
@@ -60,12 +61,19 @@ def changed(*names):
 
 def generations(*names):
     keys = [_counter(n) for n in names]
-    found = cache.get_many(keys)
-    for key in keys:
+    return _current(names, cache.get_many(keys))
+
+
+def _current(names, found):
+    """The counters' values from a cache read; a counter missing from it is started afresh."""
+    values = []
+    for name in names:
+        key = _counter(name)
         if key not in found:
             cache.add(key, time.time_ns(), None)
             found[key] = cache.get(key)
-    return tuple(found[k] for k in keys)
+        values.append(found[key])
+    return tuple(values)
 
 
 def fragment(parts, names, render, *, timeout=KEEP_S):
@@ -74,23 +82,30 @@ def fragment(parts, names, render, *, timeout=KEEP_S):
 
 
 def fragments(specs, *, timeout=KEEP_S):
-    """`fragment()` for several (parts, names, render) at once, in two cache round trips (the
-    counters, then the fragments) however many there are: the home page's blocks."""
+    """`fragment()` for several (parts, names, render) at once, in one cache round trip however
+    many there are (the home page's blocks): the counters and the fragments are read together.
+    A fragment is kept under a key made of what it shows, with the counters' values it was built
+    from beside it, and is served only while those are the current ones; a newer build replaces
+    it in place, so old generations leave no keys behind."""
     specs = list(specs)
     try:
         names = sorted({n for _, spec_names, _ in specs for n in spec_names})
-        current = dict(zip(names, generations(*names), strict=True))
-        keys = [_key(parts, spec_names, current) for parts, spec_names, _ in specs]
-        found = cache.get_many(keys)
+        keys = [_key(parts, spec_names) for parts, spec_names, _ in specs]
+        found = cache.get_many([_counter(n) for n in names] + keys)
+        current = dict(zip(names, _current(names, found), strict=True))
     except Exception:  # noqa: BLE001 – no cache: render from the database
         log.warning("fragments: the cache is unavailable; rendering %s",
                     [parts[0] for parts, _, _ in specs], exc_info=True)  # fmt: skip
         return [mark_safe(str(render())) for _, _, render in specs]  # noqa: S308 – see below
     out, missing = [], {}
-    for (_, _, render), key in zip(specs, keys, strict=True):
-        html = found.get(key)
-        if html is None:
-            html = missing[key] = str(render())
+    for (_, spec_names, render), key in zip(specs, keys, strict=True):
+        built_from = tuple(current[n] for n in spec_names)
+        kept = found.get(key)
+        if kept is not None and kept[0] == built_from:
+            html = kept[1]
+        else:
+            html = str(render())
+            missing[key] = (built_from, html)
         out.append(mark_safe(html))  # noqa: S308 – rendered (and escaped) by the template engine
     if missing:
         try:
@@ -101,9 +116,9 @@ def fragments(specs, *, timeout=KEEP_S):
     return out
 
 
-def _key(parts, names, current):
-    described = repr((tuple(parts), tuple(names), tuple(current[n] for n in names)))
-    return f"{_PREFIX}:{hashlib.sha256(described.encode()).hexdigest()}"
+def _key(parts, names):
+    described = repr((tuple(parts), tuple(names)))
+    return f"{_PREFIX}:v2:{hashlib.sha256(described.encode()).hexdigest()}"
 
 
 def changed_on_save(name, *models):

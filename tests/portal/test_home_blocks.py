@@ -68,6 +68,6 @@ def test_all_cached_blocks_come_from_one_lookup(login, coordinator, django_asser
     client = login(coordinator)
     client.get("/")  # every block built and kept
     with mock.patch.object(cache, "get_many", wraps=cache.get_many) as get_many:
-        with django_assert_max_num_queries(3):  # session, user, roles: no block reads anything
+        with django_assert_max_num_queries(2):  # session, user with roles: no block reads
             client.get("/")
-    assert get_many.call_count == 2  # the counters, then the blocks
+    assert get_many.call_count == 1  # the counters and the blocks together
