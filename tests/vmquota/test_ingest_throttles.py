@@ -108,14 +108,16 @@ def test_a_stream_of_batches_queues_one_evaluation_per_few_seconds(
 ):
     clock = [1000.0]
     monkeypatch.setattr(ingest, "_clock", lambda: clock[0])
-    for m in (5, 4, 3):
-        assert ingest_and_commit([row(m)], django_capture_on_commit_callbacks).stored == 1
+    batches = [[row(m)] for m in (5, 4, 3)]
+    for batch in batches:
+        assert ingest_and_commit(batch, django_capture_on_commit_callbacks).stored == 1
     # one evaluation, due after the key expires: it reads every batch committed meanwhile
     assert queued == [{"countdown": NUDGE_SECONDS + 1}]
     assert cache.get(NUDGE_KEY) is not None
 
-    # a resend stores nothing and queues nothing
-    assert ingest_and_commit([row(5)], django_capture_on_commit_callbacks).stored == 0
+    # a resend stores nothing and queues nothing (the same rows: row() reads the clock, and a
+    # second may have passed)
+    assert ingest_and_commit(batches[0], django_capture_on_commit_callbacks).stored == 0
     assert len(queued) == 1
 
     # within NUDGE_SECONDS the process knows without asking the cache
