@@ -19,16 +19,17 @@ from django.utils import timezone
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
         model = self.model
-        table = connections[router.db_for_read(model)]
+        database = connections[router.db_for_read(model)]
         try:
             key = self.session_key
             if key is None:
                 return None
-            with table.cursor() as cursor:
+            with database.cursor() as cursor:
                 cursor.execute(
                     f"SELECT session_data FROM {model._meta.db_table} "  # noqa: S608 – the table name is the model's own
                     "WHERE session_key = %s AND expire_date > %s",
-                    [key, timezone.now()],
+                    # adapted as the ORM adapts it (SQLite compares text in UTC without offset)
+                    [key, database.ops.adapt_datetimefield_value(timezone.now())],
                 )
                 row = cursor.fetchone()
         except SuspiciousOperation as exc:  # as Django's own store: log it, start afresh
