@@ -23,7 +23,12 @@ ROLE_ALIASES = tuple(f"portal_membership_{c}" for c in ROLE_COLUMNS)
 
 
 @cache
-def _user_with_roles_sql(quote_name):
+def _user_with_roles_sql(alias):
+    """The statement for one database alias (names quoted its way), built once per process.
+    Keyed on the alias, not on its connection: a threaded server makes a connection per thread."""
+    from django.db import connections
+
+    quote_name = connections[alias].ops.quote_name
     User = get_user_model()
     columns = ", ".join(f"u.{quote_name(f.column)}" for f in User._meta.concrete_fields)
     roles = ", ".join(
@@ -33,18 +38,19 @@ def _user_with_roles_sql(quote_name):
     return (
         f"SELECT {columns}, {roles} FROM {quote_name(User._meta.db_table)} u "  # noqa: S608 – names from the models
         f"LEFT JOIN {quote_name(Membership._meta.db_table)} m "
-        f"ON m.{quote_name('user_id')} = u.{quote_name(User._meta.pk.column)} "
+        f"ON m.{quote_name(Membership._meta.get_field('user').column)} = "
+        f"u.{quote_name(User._meta.pk.column)} "
         f"WHERE u.{quote_name(User._meta.pk.column)} = %s"
     )
 
 
 def user_with_roles(user_id):
     """The user with `_portal_roles` already set, or None."""
-    from django.db import connections, router
+    from django.db import router
 
     User = get_user_model()
     alias = router.db_for_read(User)
-    sql = _user_with_roles_sql(connections[alias].ops.quote_name)
+    sql = _user_with_roles_sql(alias)
     rows = list(User._default_manager.db_manager(alias).raw(sql, [user_id]))
     if not rows:
         return None

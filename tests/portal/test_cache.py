@@ -11,9 +11,11 @@ from django.urls import reverse
 
 from portal import cache as portal_cache
 from tests import factories
+from tests.portal.test_fragments import DEAD_CACHE
 
 TOLERANT = "portal.cache.TolerantRedisCache"
-DEAD_REDIS = {"default": {"BACKEND": TOLERANT, "LOCATION": "redis://127.0.0.1:1/0"}}
+# the fragments tests' dead Redis, behind the portal's backend
+DEAD_REDIS = {"default": {**DEAD_CACHE["default"], "BACKEND": TOLERANT}}
 
 
 @pytest.fixture

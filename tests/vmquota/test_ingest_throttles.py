@@ -91,6 +91,14 @@ def test_two_requests_that_both_read_a_stale_time_write_it_once(token, web):
 
 
 @pytest.fixture
+def clock(monkeypatch):
+    """The nudge's clock, moved by hand: `clock[0] += seconds`."""
+    now = [1000.0]
+    monkeypatch.setattr(ingest, "_clock", lambda: now[0])
+    return now
+
+
+@pytest.fixture
 def queued(monkeypatch):
     calls = []
     monkeypatch.setattr(tasks.evaluate, "apply_async", lambda *a, **kw: calls.append(kw))
@@ -104,10 +112,8 @@ def ingest_and_commit(rows, capture):
 
 
 def test_a_stream_of_batches_queues_one_evaluation_per_few_seconds(
-    web, queued, django_capture_on_commit_callbacks, monkeypatch
+    web, queued, django_capture_on_commit_callbacks, clock
 ):
-    clock = [1000.0]
-    monkeypatch.setattr(ingest, "_clock", lambda: clock[0])
     batches = [[row(m)] for m in (5, 4, 3)]
     for batch in batches:
         assert ingest_and_commit(batch, django_capture_on_commit_callbacks).stored == 1
@@ -133,12 +139,10 @@ def test_a_stream_of_batches_queues_one_evaluation_per_few_seconds(
 
 
 def test_another_processs_nudge_covers_this_one_for_a_second(
-    web, queued, django_capture_on_commit_callbacks, monkeypatch
+    web, queued, django_capture_on_commit_callbacks, clock
 ):
     """The key was added elsewhere: its evaluation starts a second after the key expires, so
     this process may skip the cache for a second, and asks again after it."""
-    clock = [1000.0]
-    monkeypatch.setattr(ingest, "_clock", lambda: clock[0])
     cache.add(NUDGE_KEY, 1, timeout=NUDGE_SECONDS)  # another process's nudge
     ingest_and_commit([row(5)], django_capture_on_commit_callbacks)
     assert queued == []
@@ -173,12 +177,10 @@ class BrokenCache:
 
 
 def test_with_the_cache_down_an_evaluation_is_queued_anyway(
-    web, queued, monkeypatch, caplog, django_capture_on_commit_callbacks
+    web, queued, monkeypatch, caplog, django_capture_on_commit_callbacks, clock
 ):
     """No shared key: each process still queues one evaluation per NUDGE_SECONDS, which reads
     every batch the process commits meanwhile."""
-    clock = [1000.0]
-    monkeypatch.setattr(ingest, "_clock", lambda: clock[0])
     monkeypatch.setattr("django.core.cache.cache", BrokenCache())
     ingest_and_commit([row(3)], django_capture_on_commit_callbacks)
     ingest_and_commit([row(2)], django_capture_on_commit_callbacks)
