@@ -72,3 +72,15 @@ def test_with_redis_up_it_is_djangos_redis_cache(settings, redis_url):
     client = cache._cache.get_client(cache.make_and_validate_key("n"))
     assert client.ttl(cache.make_and_validate_key("n")) == -1
     assert client.ttl(cache.make_and_validate_key("k")) > 0
+
+
+@pytest.mark.redis
+def test_one_redis_client_per_pool_not_one_per_command(settings, redis_url):
+    """Django's client built a redis.Redis (and its callback table) for every command."""
+    settings.CACHES = {"default": {"BACKEND": TOLERANT, "LOCATION": redis_url}}
+    cache = caches["default"]
+    first = cache._cache.get_client("a")
+    assert cache._cache.get_client("b", write=True) is first
+    cache.set("k", 1, timeout=60)
+    assert cache.get("k") == 1
+    assert cache._cache.get_client("c") is first
