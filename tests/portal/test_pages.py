@@ -104,3 +104,41 @@ def test_logging_in_greets_the_person_by_name(client, coordinator):
         follow=True,
     )
     assert "歡迎回來，新店國小資訊組長。" in response.content.decode()
+
+
+def _menu(response):
+    import re
+
+    nav = re.search(r'<nav class="site-nav".*?</nav>', response.content.decode(), re.S).group(0)
+    return re.findall(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>', nav)
+
+
+def test_the_menu_shows_each_person_their_entries_and_marks_the_current_one(
+    login, coordinator, bureau
+):
+    coordinator_menu = _menu(login(coordinator).get("/meetings/"))
+    assert ("/meetings/", ' aria-current="page"', "會議紀錄") in coordinator_menu
+    assert ("/", "", "首頁") in coordinator_menu
+    assert not any(label == "人員與邀請" for _, _, label in coordinator_menu)
+    bureau_menu = _menu(login(bureau).get("/"))
+    assert ("/people/", "", "人員與邀請") in bureau_menu
+    assert ("/", ' aria-current="page"', "首頁") in bureau_menu
+
+
+def test_the_menu_follows_the_script_prefix_it_is_served_under(coordinator):
+    """The menu's addresses are remembered per URLconf and prefix, never across them."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from portal.navigation import nav_for
+
+    def urls():
+        return {item["label"]: item["url"] for item in nav_for(coordinator, "/")}
+
+    before = get_script_prefix()
+    assert urls()["會議紀錄"] == "/meetings/"
+    try:
+        set_script_prefix("/portal/")
+        assert urls()["會議紀錄"] == "/portal/meetings/"
+    finally:
+        set_script_prefix(before)
+    assert urls()["會議紀錄"] == "/meetings/"
