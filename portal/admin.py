@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import AuditEvent, District, Division, Invitation, Membership, School, User
+from .models import (
+    AuditEvent,
+    District,
+    Division,
+    Invitation,
+    Membership,
+    School,
+    User,
+    UserSession,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -70,4 +79,22 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):
+    """Who is logged in, until when; deleting a row logs that browser out at once (a lost phone,
+    a person who left). The session's contents are never shown."""
+
+    list_display = ["user", "expire_date"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__full_name", "user__email"]
+    fields = ["user", "expire_date"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -189,6 +190,33 @@ class Invitation(models.Model):
     @property
     def is_usable(self):
         return self.accepted_at is None and self.expires_at > timezone.now()
+
+
+class UserSession(AbstractBaseSession):
+    """A browser's session (Django's session row) that also names the person logged in with it.
+
+    Every logged-in request reads the session and then the person with their roles; with the
+    person's id beside the session, both come back from one statement (portal/sessions.py). It
+    also means a person's sessions can be found, and they end with the account."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sessions",
+        verbose_name="使用者",
+    )
+
+    class Meta:
+        verbose_name = "登入工作階段"
+        verbose_name_plural = "登入工作階段"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore
 
 
 class WorkerHeartbeat(models.Model):

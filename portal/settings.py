@@ -93,7 +93,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.sessions.AuthenticationMiddleware",  # Django's, with the person read with the session
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -272,6 +272,7 @@ HEARTBEAT_MAX_AGE_S = _int("PORTAL_HEARTBEAT_MAX_AGE_S", 180, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": HEARTBEAT_INTERVAL_S},
     "audit-purge": {"task": "portal.tasks.purge_audit_log", "schedule": 6 * 60 * 60},
+    "expired-sessions": {"task": "portal.tasks.clear_expired_sessions", "schedule": 6 * 60 * 60},
 }
 AUDIT_RETENTION_DAYS = _int("PORTAL_AUDIT_RETENTION_DAYS", 200, minimum=183)  # at least 6 months
 # Each app may declare its periodic tasks in <app>/schedule.py (BEAT_SCHEDULE, plain dicts).
@@ -312,7 +313,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Idle timeout: the session (server-side) expires 30 minutes after the last request; the expiry is
 # moved forward at most once a minute (portal/security.py), not by saving on every request.
-# Sessions live in the database only; portal/sessions.py reads them with a ready-made statement.
+# Sessions live in the database only (portal.UserSession); portal/sessions.py reads each with its
+# person in one statement.
 SESSION_ENGINE = "portal.sessions"
 SESSION_COOKIE_AGE = _int("PORTAL_SESSION_IDLE_S", 30 * 60, minimum=120)
 PORTAL_SESSION_ABSOLUTE_S = _int("PORTAL_SESSION_ABSOLUTE_S", 12 * 60 * 60, minimum=60)

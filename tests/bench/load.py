@@ -352,7 +352,7 @@ class _SqlTimer:
 
 
 def cleanup(extra, first_sample_id, broker_url):
-    from django.contrib.sessions.models import Session
+    from portal.models import UserSession as Session
 
     Session.objects.filter(session_key__in=extra["sessions"]).delete()
     extra["token"].delete()

@@ -51,3 +51,27 @@ def test_after_an_error_django_still_asks_the_server(pg, monkeypatch):
     monkeypatch.setattr(connection, "is_usable", lambda: asked.append(1) or True)
     next_request()
     assert asked == [1]
+
+
+def test_the_session_statement_is_prepared_once_per_connection(pg, client, coordinator):
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client.force_login(coordinator)
+
+    def request():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("home")).context["user"] == coordinator
+        return [q["sql"].split("(")[0] for q in queries if "portal_session_with_user" in q["sql"]]
+
+    connection.close()
+    assert request() == ["PREPARE portal_session_with_user", "EXECUTE portal_session_with_user"]
+    assert request() == ["EXECUTE portal_session_with_user"]
+    pid = backend_pid()
+    with psycopg2.connect(**connection.get_connection_params()) as other, other.cursor() as c:
+        c.execute("SELECT pg_terminate_backend(%s)", [pid])
+    wait_for(lambda: not connection.idle_connection_is_open(), timeout=5,
+             message="the server's goodbye on the socket")  # fmt: skip
+    next_request()
+    # a new connection has no prepared statements: prepared again, not "does not exist"
+    assert request() == ["PREPARE portal_session_with_user", "EXECUTE portal_session_with_user"]

@@ -6,16 +6,20 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from portal import access
-from portal.auth_backends import PortalAuthenticationBackend, PortalModelBackend
+from portal.auth_backends import (
+    PortalAuthenticationBackend,
+    PortalModelBackend,
+    _session_with_user_sql,
+)
 from portal.models import Membership, Role
-from portal.sessions import SessionStore
+from portal.models import UserSession as Session
+from portal.sessions import NOT_READ, SessionStore
 from tests import factories
 
 
@@ -116,3 +120,119 @@ def test_a_session_ended_on_the_server_ends_at_once(login, coordinator):
     assert client.get(reverse("home")).context["user"] == coordinator
     Session.objects.all().delete()  # e.g. logout in another tab
     assert client.get(reverse("people")).status_code == 302
+
+
+# --- the session and its person in one statement (portal.UserSession) ------------------------
+
+
+def test_a_logged_in_request_reads_session_person_and_roles_in_one_statement(login, coordinator):
+    client = login(coordinator)
+    client.get("/ping")  # the session's once-a-minute refresh is not what this test counts
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("home"))
+    assert response.context["user"] == coordinator
+    assert access.roles_of(response.context["user"]).coordinator_school_ids
+    identity = [
+        q["sql"]
+        for q in queries
+        if ("portal_usersession" in q["sql"] or "portal_session_with_user" in q["sql"])
+        and not q["sql"].startswith("PREPARE")  # PostgreSQL: once per connection
+    ]
+    assert len(identity) == 1
+    assert "portal_membership" in _session_with_user_sql(connection.alias)
+    assert not [q for q in queries if 'FROM "portal_user"' in q["sql"]], "the person read again"
+
+
+def test_the_session_row_names_its_person_and_forgets_them_at_logout(client, coordinator):
+    client.post(
+        reverse("account_login"), {"login": coordinator.username, "password": factories.PASSWORD}
+    )
+    assert Session.objects.get(session_key=client.session.session_key).user == coordinator
+    client.post(reverse("account_logout"))
+    assert not Session.objects.filter(user=coordinator).exists()
+
+
+def test_an_anonymous_session_names_nobody(db):
+    store = SessionStore()
+    store["greeting"] = "你好"
+    store.create()
+    assert Session.objects.get(session_key=store.session_key).user is None
+    again = SessionStore(store.session_key)
+    assert again["greeting"] == "你好"
+    assert again.user_read_with_session(1) is NOT_READ
+
+
+def test_deleting_an_account_ends_its_sessions(login, coordinator):
+    client = login(coordinator)
+    assert client.get(reverse("home")).context["user"] == coordinator
+    coordinator.delete()
+    assert not Session.objects.exists()
+    assert client.get(reverse("people")).status_code == 302
+
+
+def test_the_person_read_with_the_row_is_used_only_when_the_session_names_them(
+    login, coordinator, other_coordinator
+):
+    """A row whose column disagrees with the signed session data (it cannot happen through the
+    store; here it is forced) falls back to reading the person the session data names."""
+    client = login(coordinator)
+    Session.objects.update(user=other_coordinator)
+    assert client.get(reverse("home")).context["user"] == coordinator
+
+
+def test_the_migration_brings_live_sessions_over_with_their_person(transactional_db):
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore as DjangosStore
+    from django.db.migrations.executor import MigrationExecutor
+
+    person = factories.UserFactory(username="stays-logged-in")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("portal", "0003_job_claimed_at")])
+    old = executor.loader.project_state(
+        [("portal", "0003_job_claimed_at"), ("sessions", "0001_initial")]
+    ).apps
+    OldSession = old.get_model("sessions", "Session")
+    soon = timezone.now() + timedelta(minutes=20)
+    OldSession.objects.create(session_key="live" + "x" * 28, expire_date=soon,
+                              session_data=DjangosStore().encode({SESSION_KEY: str(person.pk)}))  # fmt: skip
+    OldSession.objects.create(session_key="anon" + "x" * 28, expire_date=soon,
+                              session_data=DjangosStore().encode({"greeting": "你好"}))  # fmt: skip
+    OldSession.objects.create(session_key="gone" + "x" * 28, expire_date=timezone.now(),
+                              session_data=DjangosStore().encode({SESSION_KEY: str(person.pk)}))  # fmt: skip
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    moved = {s.session_key[:4]: s.user_id for s in Session.objects.all()}
+    assert moved == {"live": person.pk, "anon": None}
+    assert SessionStore("live" + "x" * 28)[SESSION_KEY] == str(person.pk)
+    assert not OldSession.objects.exists()
+
+
+def test_an_admin_ends_someones_session_from_the_admin(login, coordinator, sysadmin):
+    from django.test import Client
+
+    person = login(coordinator)
+    assert person.get(reverse("home")).context["user"] == coordinator
+    session = Session.objects.get(user=coordinator)
+    admin = Client()  # another browser
+    admin.force_login(sysadmin)
+    listing = admin.get(reverse("admin:portal_usersession_changelist")).content.decode()
+    assert str(coordinator) in listing
+    assert session.session_data not in listing  # the contents are never shown
+    admin.post(reverse("admin:portal_usersession_delete", args=[session.pk]), {"post": "yes"})
+    assert person.get(reverse("people")).status_code == 302  # logged out at once
+
+
+def test_expired_sessions_are_cleared_by_the_periodic_task(db, coordinator):
+    from portal.tasks import clear_expired_sessions
+
+    live, expired = SessionStore(), SessionStore()
+    for store in (live, expired):
+        store["greeting"] = "你好"
+        store.create()
+    Session.objects.filter(session_key=expired.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    clear_expired_sessions.delay()  # eager in tests: the task's real code
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]

@@ -96,7 +96,7 @@ def test_login_gives_a_new_session_id(client, coordinator):
 
 
 def test_logout_ends_the_session_on_the_server(client, coordinator):
-    from django.contrib.sessions.models import Session
+    from portal.models import UserSession as Session
 
     client.force_login(coordinator)
     key = client.session.session_key
@@ -129,7 +129,7 @@ def test_sessions_have_a_thirty_minute_idle_timeout(settings):
 
 
 def _session_row(client):
-    from django.contrib.sessions.models import Session
+    from portal.models import UserSession as Session
 
     return Session.objects.get(session_key=client.session.session_key)
 
@@ -171,7 +171,7 @@ def test_requests_within_a_minute_do_not_write_the_session(client, coordinator):
     client.force_login(coordinator)  # the login itself sets the idle clock
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/").status_code == 200
-    writes = [q["sql"] for q in queries if "django_session" in q["sql"]
+    writes = [q["sql"] for q in queries if "portal_usersession" in q["sql"]
               and not q["sql"].lstrip().upper().startswith("SELECT")]  # fmt: skip
     assert writes == []
 

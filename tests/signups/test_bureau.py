@@ -57,11 +57,11 @@ def test_the_grid_makes_a_fixed_number_of_queries(
     client = login(bureau)
     client.get(reverse("signups:grid", args=[survey.pk]))  # warm the session
     cache.clear()  # the grid is a cached fragment: count building it first
-    # session, user with roles; survey, responses (with row counts), schools (with districts)
-    with django_assert_num_queries(5):
+    # session with user and roles; survey, responses (with row counts), schools (with districts)
+    with django_assert_num_queries(4):
         r = client.get(reverse("signups:grid", args=[survey.pk]))
     assert r.content.decode().count("data-school=") == School.objects.count()
-    with django_assert_num_queries(3):  # then from the cache: no responses, no schools
+    with django_assert_num_queries(2):  # then from the cache: no responses, no schools
         r = client.get(reverse("signups:grid", args=[survey.pk]))
     assert r.content.decode().count("data-school=") == School.objects.count()
 

@@ -73,7 +73,7 @@ def test_board_query_count_does_not_grow(login, bureau, xindian_school, recent_v
                                         django_assert_max_num_queries):  # fmt: skip
     _many(xindian_school, n, recent_version)
     client = login(bureau)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(13):
         assert client.get("/vmquota/board/").status_code == 200
 
 
@@ -84,7 +84,7 @@ def test_vm_page_query_count_does_not_grow(login, bureau, xindian_school, recent
     store([(vm.pk, minutes_ago(m), 99.0 if m % 50 < 40 else 1.0, 100.0) for m in range(minutes)])
     evaluate_cycle()
     client = login(bureau)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(15):
         assert client.get(f"/vmquota/vms/{vm.pk}/").status_code == 200
 
 
