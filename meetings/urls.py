@@ -11,6 +11,7 @@ urlpatterns = [
     path("meetings/import/<int:job_pk>/", views.import_preview, name="import_preview"),
     path("meetings/import/<int:job_pk>/save/", views.import_save, name="import_save"),
     path("meetings/new/", views.meeting_new, name="new"),
+    path("meetings/subscribe/", views.subscribe, name="subscribe"),
     path("meetings/feed/<str:key>.atom", views.feed_atom, name="feed"),
     path("meetings/calendar/<str:key>.ics", views.feed_ics, name="calendar"),
     path("meetings/<int:pk>/", views.meeting_detail, name="detail"),

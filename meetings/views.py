@@ -96,11 +96,7 @@ def meeting_list(request):
         (selectors.MEETINGS_COUNTER,),
         render_body,
     )  # fmt: skip
-    return render(
-        request,
-        "meetings/list.html",
-        {"body": body, "can_manage": can_manage, "feed_key": _feed_key(request.user)},
-    )
+    return render(request, "meetings/list.html", {"body": body, "can_manage": can_manage})
 
 
 @member_required
@@ -167,6 +163,21 @@ def search(request):
 
 
 # --- subscribing -------------------------------------------------------------------------------
+
+
+@member_required
+def subscribe(request):
+    """The person's own feed addresses, on a page of their own: the minutes list, opened by
+    everyone after each meeting, no longer reads (or shows) the key."""
+    key = _feed_key(request.user)
+    return render(
+        request,
+        "meetings/subscribe.html",
+        {
+            "atom_url": request.build_absolute_uri(reverse("meetings:feed", args=[key])),
+            "calendar_url": request.build_absolute_uri(reverse("meetings:calendar", args=[key])),
+        },
+    )
 
 
 def _feed_key(user):

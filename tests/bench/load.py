@@ -492,9 +492,10 @@ def report(results, ingests, copies, args, sizes, ingested_rows, timings):
               f"{ingest['rps']:,.0f} ({samples_per_s:,.0f} samples/s) | {ingest['p50']:.1f} | "
               f"{ingest['p99']:.1f} | {vs_copy:.2f} of COPY | | {ingest['errors']} | "
               f"{_aims(vs_copy >= AIM_INGEST_VS_COPY)} (≥ {AIM_INGEST_VS_COPY} of COPY) |")  # fmt: skip
-    print(f"| raw COPY, same table (reference, median of {len(copies)}: {copies[0]:,.0f}–"
-          f"{copies[-1]:,.0f}) | `COPY … FROM STDIN` | {copy:,.0f} samples/s | | | "
-          "1.00 | | | |")  # fmt: skip
+    if ingests:
+        print(f"| raw COPY, same table (reference, median of {len(copies)}: {copies[0]:,.0f}–"
+              f"{copies[-1]:,.0f}) | `COPY … FROM STDIN` | {copy:,.0f} samples/s | | | "
+              "1.00 | | | |")  # fmt: skip
     print()
     print(f"Aims: every page's p99 < {AIM_P99_MS:.0f} ms and req/s ≥ 1/3 of /ping's; ingest ≥ "
           f"{AIM_INGEST_VS_COPY} of COPY's samples/s (its p99 is shown, the p99 aim is for pages). "

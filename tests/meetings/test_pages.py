@@ -233,8 +233,12 @@ def test_feeds_need_the_users_key(client, login, coordinator, seed_meeting, draf
     import time_machine
 
     listing = login(coordinator).get(reverse("meetings:list")).content.decode()
+    assert reverse("meetings:subscribe") in listing
+    page = client.get(reverse("meetings:subscribe")).content.decode()
     key = coordinator.meetings_feed_key.key
-    assert reverse("meetings:feed", args=[key]) in listing
+    assert key not in listing  # the key is shown on the subscribe page only
+    assert f"http://testserver{reverse('meetings:feed', args=[key])}" in page
+    assert f"http://testserver{reverse('meetings:calendar', args=[key])}" in page
     client.logout()
     atom = client.get(reverse("meetings:feed", args=[key]))
     assert atom.status_code == 200 and "108 年度 9 月份聯席會議紀錄" in atom.content.decode()

@@ -259,7 +259,8 @@ def meetings_pages(w):
     latest = w.meetings[-1]
     key = FeedKey.objects.get(user=w.coordinator).key
     return {
-        "minutes list": (w.coordinator, reverse("meetings:list"), 6),
+        "minutes list": (w.coordinator, reverse("meetings:list"), 5),
+        "subscribe page": (w.coordinator, reverse("meetings:subscribe"), 3),
         "meeting page": (w.coordinator, latest.get_absolute_url(), 11),
         "minutes .txt": (w.coordinator, reverse("meetings:text", args=[latest.pk]), 10),
         "minutes .docx": (w.coordinator, reverse("meetings:docx", args=[latest.pk]), 10),

@@ -157,6 +157,7 @@ MATRIX = [
     # --- meetings ---------------------------------------------------------------------------
     R("meetings:list", GET=MEMBER, POST=MEMBER),
     R("meetings:search", GET=MEMBER, POST=MEMBER),
+    R("meetings:subscribe", GET=MEMBER, POST=MEMBER),
     R("meetings:import", GET=STAFF, POST=STAFF),
     R("meetings:import_preview", GET=STAFF, POST=STAFF, note="a preview job another clerk started"),
     R("meetings:import_save", POST=STAFF),
