@@ -26,9 +26,11 @@ fragment expires within its timeout anyway (KEEP_S unless the caller gives one),
 how long such a miss can show old data.
 """
 
+import contextvars
 import hashlib
 import logging
 import time
+from contextlib import contextmanager
 
 from django.core.cache import cache
 from django.db import transaction
@@ -38,6 +40,7 @@ from django.utils.safestring import mark_safe
 KEEP_S = 60 * 60
 _PREFIX = "portal:fragment"
 log = logging.getLogger("portal.fragments")
+_recording = contextvars.ContextVar("portal_fragment_counters", default=None)
 
 
 def _counter(name):
@@ -76,6 +79,42 @@ def _current(names, found):
     return tuple(values)
 
 
+def kept(parts, names):
+    """`fragment()` in two steps, for a caller that may decide not to keep what it builds (a page
+    that answered 403): (the kept HTML or None, keep), where keep(html, timeout) stores a build
+    with the counters' values read here, so a build that a change overtook is never served."""
+    try:
+        key = _key(parts, names)
+        found = cache.get_many([_counter(n) for n in names] + [key])
+        built_from = _current(names, found)
+    except Exception:  # noqa: BLE001 – no cache: build from the database, keep nothing
+        log.warning("fragments: the cache is unavailable; building %s", parts[0], exc_info=True)
+        return None, lambda html, timeout=KEEP_S: None
+    entry = found.get(key)
+    if entry is not None and entry[0] == built_from:
+        return entry[1], lambda html, timeout=KEEP_S: None
+
+    def keep(html, timeout=KEEP_S):
+        try:
+            cache.set(key, (built_from, html), timeout)
+        except Exception:  # noqa: BLE001
+            log.warning("fragments: the cache is unavailable; %s not kept", parts[0], exc_info=True)
+
+    return None, keep
+
+
+@contextmanager
+def recording_counters():
+    """The names of the counters every fragment built inside the block depended on (a set that
+    fills as they are built): a page kept whole must depend on at least those."""
+    names = set()
+    token = _recording.set(names)
+    try:
+        yield names
+    finally:
+        _recording.reset(token)
+
+
 def fragment(parts, names, render, *, timeout=KEEP_S):
     """The HTML that `render()` returns, from the cache while `names`' counters stand still."""
     return fragments([(parts, names, render)], timeout=timeout)[0]
@@ -88,6 +127,9 @@ def fragments(specs, *, timeout=KEEP_S):
     from beside it, and is served only while those are the current ones; a newer build replaces
     it in place, so old generations leave no keys behind."""
     specs = list(specs)
+    recording = _recording.get()
+    if recording is not None:
+        recording.update(n for _, spec_names, _ in specs for n in spec_names)
     try:
         names = sorted({n for _, spec_names, _ in specs for n in spec_names})
         keys = [_key(parts, spec_names) for parts, spec_names, _ in specs]

@@ -74,7 +74,7 @@ def register_home_block(fn, *, order=50, counters=(), vary=None):
         _home_blocks.append(HomeBlock(fn, order, tuple(counters), vary))
 
 
-def _roles_key(user):
+def roles_key(user):
     roles = access.roles_of(user)
     return (sorted(roles.coordinator_school_ids), sorted(roles.convener_district_ids),
             sorted(roles.bureau_division_ids), roles.is_bureau, roles.is_admin)  # fmt: skip
@@ -82,12 +82,12 @@ def _roles_key(user):
 
 def vary_by_roles_and_day(request):
     """For blocks that show the same to everyone with the same roles on the same day."""
-    return (_roles_key(request.user), timezone.localdate().isoformat())
+    return (roles_key(request.user), timezone.localdate().isoformat())
 
 
 def vary_by_roles_and_minute(request):
     """For blocks that depend on the time of day too (a survey closes at 17:00)."""
-    return (_roles_key(request.user), timezone.localtime().strftime("%Y-%m-%d %H:%M"))
+    return (roles_key(request.user), timezone.localtime().strftime("%Y-%m-%d %H:%M"))
 
 
 def _render_block(block, request):
@@ -96,6 +96,14 @@ def _render_block(block, request):
         return ""
     template, context = result
     return render_to_string(template, {"block": context})
+
+
+def home_counters():
+    """Every counter the home page's blocks depend on, or None when a block is built afresh
+    every time (it has no counters): then the page is not one to keep whole (portal/pages.py)."""
+    if any(not b.counters or b.vary is None for b in _home_blocks):
+        return None
+    return sorted({n for b in _home_blocks for n in b.counters})
 
 
 def home_blocks(request):

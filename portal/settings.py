@@ -118,7 +118,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
             ],
-            "builtins": ["portal.templatetags.roc"],
+            "builtins": ["portal.templatetags.roc", "portal.templatetags.people"],
         },
     }
 ]

@@ -13,10 +13,12 @@ from django.views.decorators.http import require_http_methods
 
 from . import access
 from .models import AuditEvent, District, Membership, Role, School
-from .navigation import home_blocks
+from .navigation import home_blocks, home_counters
+from .pages import by_minute, shared_page
 from .services import InvitationError, heartbeat_age_s, invitation_accept, invitation_create
 
 
+@shared_page(lambda request: home_counters(), vary=by_minute)
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "portal/welcome.html")

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from portal import access
 from portal.models import School
+from portal.pages import shared_page
 
 from . import selectors, services
 from .forms import (
@@ -71,6 +72,8 @@ def school(request, code):
                   {"school": school, "vms": selectors.school_vms(school)})  # fmt: skip
 
 
+# the charts move every minute: the page is kept for the VM's minute (selectors.vm_page_body)
+@shared_page(lambda request, pk: (selectors.ROOM_COUNTER,), vary=selectors.vm_page_minute)
 @login_required
 def vm_detail(request, pk):
     _require_role(request)

@@ -32,7 +32,7 @@ def coming(divisions, bureau, tracking_calls):
 
 def calendar(client, user):
     client.force_login(user)
-    client.get(reverse("meetings:list"))  # creates the user's feed key
+    client.get(reverse("meetings:subscribe"))  # creates the user's feed key
     key = user.meetings_feed_key.key
     client.logout()
     with time_machine.travel(SOON):

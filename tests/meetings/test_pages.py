@@ -255,3 +255,42 @@ def test_feeds_need_the_users_key(client, login, coordinator, seed_meeting, draf
 def test_the_home_page_shows_the_latest_minutes(login, coordinator, seed_meeting):
     html = login(coordinator).get("/").content.decode()
     assert "最新：" in html and seed_meeting.get_absolute_url() in html
+
+
+# --- the meeting page kept whole for its readers (portal/pages.py) ------------------------------
+
+
+def _reader(user):
+    from django.test import Client
+
+    reader = Client()
+    reader.force_login(user)
+    return reader
+
+
+def test_a_kept_meeting_page_follows_a_change_and_a_withdrawal_at_once(
+    coordinator, xindian_school, bureau, seed_meeting
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories
+
+    url = seed_meeting.get_absolute_url()
+    first = _reader(coordinator).get(url).content.decode()
+    assert seed_meeting.title in first
+    assert "發布" not in first.split('aria-label="會議紀錄工具"')[1].split("</nav>")[0]
+    neighbour = _reader(factories.coordinator_of(xindian_school, username="xd-2"))
+    with CaptureQueriesContext(connection) as queries:
+        kept = neighbour.get(url).content.decode()
+    assert len(queries) == 1  # the session with the person; the page itself from the cache
+    assert seed_meeting.title in kept and '<span class="who">xd-2</span>' in kept
+
+    seed_meeting.title = "108 年度 9 月份聯席會議紀錄（更正）"
+    seed_meeting.save()
+    assert "（更正）" in neighbour.get(url).content.decode()
+
+    seed_meeting.status = seed_meeting.Status.DRAFT
+    seed_meeting.save()
+    assert neighbour.get(url).status_code in (403, 404)
+    assert _reader(bureau).get(url).status_code == 200  # staff still see the draft

@@ -40,7 +40,7 @@ def test_query_counts_do_not_grow_with_the_data(size, login, coordinator, divisi
                                                  django_assert_max_num_queries, tracking_calls):  # fmt: skip
     meetings = make_meetings(*size, divisions, bureau)
     client = login(coordinator)
-    client.get(reverse("meetings:list"))  # the first visit creates the user's feed key
+    client.get(reverse("meetings:list"))  # the first visit warms the session
     with django_assert_max_num_queries(9):
         client.get(reverse("meetings:list") + "?year=108")
     with django_assert_max_num_queries(11):  # 9 + attending schools + attachments
