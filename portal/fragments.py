@@ -38,6 +38,8 @@ from django.db.models.signals import post_delete, post_save
 from django.utils.safestring import mark_safe
 
 KEEP_S = 60 * 60
+STALE_PERIODS = 2  # kept(period=…): how many periods old a build may be served while one is built
+BUILD_LOCK_S = 30  # …and how long one reader's claim to build it lasts if they never keep it
 _PREFIX = "portal:fragment"
 log = logging.getLogger("portal.fragments")
 _recording = contextvars.ContextVar("portal_fragment_counters", default=None)
@@ -79,24 +81,39 @@ def _current(names, found):
     return tuple(values)
 
 
-def kept(parts, names):
+def kept(parts, names, *, period=None):
     """`fragment()` in two steps, for a caller that may decide not to keep what it builds (a page
     that answered 403): (the kept HTML or None, keep), where keep(html, timeout) stores a build
-    with the counters' values read here, so a build that a change overtook is never served."""
+    with the counters' values read here, so a build that a change overtook is never served.
+
+    With `period` (a number that grows with time: the minute), a build of an earlier period is
+    still served – stale-while-revalidate – to everyone but the one reader who wins the lock to
+    build this period's, so a page that turns every minute is built once per minute while the
+    others are served at once. Only time makes a build stale this way: a build whose counters
+    moved is never served, and one more than STALE_PERIODS old is not either."""
+    noop = lambda html, timeout=KEEP_S: None  # noqa: E731
     try:
         key = _key(parts, names)
         found = cache.get_many([_counter(n) for n in names] + [key])
         built_from = _current(names, found)
+        entry = found.get(key)
+        if entry is not None and entry[0] == built_from:
+            entry_period = entry[2] if len(entry) > 2 else None
+            if period is None or entry_period == period:
+                return entry[1], noop
+            if (
+                entry_period is not None
+                and 0 < period - entry_period <= STALE_PERIODS
+                and not cache.add(f"{key}:building:{period}", 1, BUILD_LOCK_S)
+            ):
+                return entry[1], noop  # another reader is building this period's
     except Exception:  # noqa: BLE001 – no cache: build from the database, keep nothing
         log.warning("fragments: the cache is unavailable; building %s", parts[0], exc_info=True)
-        return None, lambda html, timeout=KEEP_S: None
-    entry = found.get(key)
-    if entry is not None and entry[0] == built_from:
-        return entry[1], lambda html, timeout=KEEP_S: None
+        return None, noop
 
     def keep(html, timeout=KEEP_S):
         try:
-            cache.set(key, (built_from, html), timeout)
+            cache.set(key, (built_from, html, period), timeout)
         except Exception:  # noqa: BLE001
             log.warning("fragments: the cache is unavailable; %s not kept", parts[0], exc_info=True)
 

@@ -70,8 +70,10 @@ def building_shared_page(request):
     return getattr(request, "_portal_shared_page", False)
 
 
-def shared_page(counters, *, vary=None, timeout=KEEP_S):
-    """Keep the view's page whole for everyone with the same roles (see the module's text)."""
+def shared_page(counters, *, vary=None, period=None, timeout=KEEP_S):
+    """Keep the view's page whole for everyone with the same roles (see the module's text).
+    `period(request, **kwargs)`, instead of a minute in `vary`, lets a page that turns every
+    minute be built by one reader while the others get the last minute's (fragments.kept)."""
 
     def decorate(view):
         @wraps(view)
@@ -92,7 +94,9 @@ def shared_page(counters, *, vary=None, timeout=KEEP_S):
             parts = ("page", view.__module__, view.__qualname__, request.get_full_path(),
                      translation.get_language(), roles_key(user),
                      vary(request, *args, **kwargs) if vary else None)  # fmt: skip
-            page, keep = fragments.kept(parts, names)
+            page, keep = fragments.kept(
+                parts, names, period=period(request, *args, **kwargs) if period else None
+            )
             if page is not None:
                 return HttpResponse(_for_reader(page, request))
             request._portal_shared_page = True

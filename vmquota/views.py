@@ -72,8 +72,9 @@ def school(request, code):
                   {"school": school, "vms": selectors.school_vms(school)})  # fmt: skip
 
 
-# the charts move every minute: the page is kept for the VM's minute (selectors.vm_page_body)
-@shared_page(lambda request, pk: (selectors.ROOM_COUNTER,), vary=selectors.vm_page_minute)
+# the charts move every minute (selectors.vm_page_body): one reader builds the new minute's page
+# while the others are served the last one's, so no queue forms behind the build
+@shared_page(lambda request, pk: (selectors.ROOM_COUNTER,), period=selectors.vm_page_minute)
 @login_required
 def vm_detail(request, pk):
     _require_role(request)

@@ -222,3 +222,60 @@ def test_the_home_page_is_not_kept_while_a_block_is_built_every_time(monkeypatch
     uncached = navigation.HomeBlock(fn=lambda request: None, order=99)
     monkeypatch.setattr(navigation, "_home_blocks", [*navigation._home_blocks, uncached])
     assert navigation.home_counters() is None
+
+
+# --- pages that turn every minute: one reader builds, the others get the last minute's ------------
+
+
+@pytest.fixture
+def minute():
+    return {"now": 100}
+
+
+def make_timed_view(view_calls, minute):
+    @shared_page(lambda request: ("test:page",), period=lambda request: minute["now"])
+    def view(request):
+        view_calls.append((request.user.username, minute["now"]))
+        return HttpResponse(
+            PAGE.render({"shown": f"第 {minute['now']} 分"}, request), content_type="text/html"
+        )
+
+    return view
+
+
+def test_the_first_reader_of_a_new_minute_builds_its_page_and_the_next_ones_share_it(
+    coordinator, neighbour, xindian_school, view_calls, minute
+):
+    third = factories.coordinator_of(xindian_school, username="xd-third")
+    view = make_timed_view(view_calls, minute)
+    view(get(coordinator))
+    minute["now"] = 101
+    assert "第 101 分" in view(get(neighbour)).content.decode()  # claimed the build, built it
+    assert "第 101 分" in view(get(third)).content.decode()
+    assert view_calls == [(coordinator.username, 100), (neighbour.username, 101)]
+
+
+def test_while_the_new_minute_is_claimed_readers_are_served_at_once(
+    coordinator, neighbour, view_calls, minute, monkeypatch
+):
+    view = make_timed_view(view_calls, minute)
+    view(get(coordinator))
+    minute["now"] = 101
+    monkeypatch.setattr(fragments.cache, "add", lambda *args, **kwargs: False)  # claimed
+    page = view(get(neighbour)).content.decode()
+    assert "第 100 分" in page and '<p class="who">王小明</p>' in page
+    assert view_calls == [(coordinator.username, 100)]
+
+
+def test_a_change_is_never_served_stale_and_nor_is_an_old_page(
+    coordinator, neighbour, view_calls, minute, monkeypatch
+):
+    view = make_timed_view(view_calls, minute)
+    view(get(coordinator))
+    monkeypatch.setattr(fragments.cache, "add", lambda *args, **kwargs: False)  # always claimed
+    minute["now"] = 101
+    fragments.changed("test:page")
+    assert "第 101 分" in view(get(neighbour)).content.decode()
+    minute["now"] = 101 + fragments.STALE_PERIODS + 1
+    assert f"第 {minute['now']} 分" in view(get(coordinator)).content.decode()
+    assert [m for _, m in view_calls] == [100, 101, 101 + fragments.STALE_PERIODS + 1]
