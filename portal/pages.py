@@ -105,7 +105,11 @@ def shared_page(counters, *, vary=None, period=None, timeout=KEEP_S):
                     response = view(request, *args, **kwargs)
             finally:
                 request._portal_shared_page = False
-            if not _keepable(response):
+            if not _keepable(response):  # still this reader's: their name where the mark is
+                if not response.streaming and _NAME in response.content:
+                    response.content = response.content.replace(
+                        _NAME, escape(user.display_name).encode()
+                    )
                 return response
             page = _CSRF_INPUT.sub("<!--portal:csrf-input-->", response.content.decode()).encode()
             if used - set(names):

@@ -165,6 +165,13 @@ def test_refusals_redirects_and_pages_with_cookies_are_never_kept(
     assert view_calls == [coordinator.username, neighbour.username]
 
 
+@pytest.mark.parametrize("kind", [{"status": 403}, {"cookie": True}])
+def test_a_page_that_is_not_kept_still_shows_the_readers_name(coordinator, view_calls, kind):
+    html = make_view(view_calls, **kind)(get(coordinator)).content.decode()
+    assert f'<p class="who">{coordinator.display_name}</p>' in html
+    assert NAME_MARK not in html
+
+
 def test_people_without_a_role_and_other_methods_are_not_served_kept_pages(
     coordinator, view_calls, db
 ):
