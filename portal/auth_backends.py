@@ -82,9 +82,8 @@ def _user_from_rows(rows):
     memberships = [
         tuple(getattr(r, a) for a in ROLE_ALIASES) for r in rows if r.portal_membership_role
     ]
-    for row in rows[:1]:  # not fields of the user: leave no trace on the instance
-        for alias_name in (*ROLE_ALIASES, SESSION_DATA):
-            row.__dict__.pop(alias_name, None)
+    for alias_name in (*ROLE_ALIASES, SESSION_DATA):  # not fields: leave no trace on the user
+        user.__dict__.pop(alias_name, None)
     user._portal_roles = roles_from_memberships(user, memberships)
     return user
 
@@ -105,14 +104,15 @@ def session_with_user(alias, session_key, now):
     from django.db import connections
 
     User = get_user_model()
+    connection = connections[alias]
     sql = _session_with_user_sql(alias)
-    if hasattr(connections[alias], "prepared"):  # portal/postgresql: planned once per connection
-        sql = connections[alias].prepared("portal_session_with_user", sql, ("text", "timestamptz"))
+    if hasattr(connection, "prepared"):  # portal/postgresql: planned once per connection
+        sql = connection.prepared("portal_session_with_user", sql, ("text", "timestamptz"))
     rows = list(
         User._default_manager.db_manager(alias).raw(
             sql,
             # adapted as the ORM adapts it (SQLite compares text in UTC without an offset)
-            [session_key, connections[alias].ops.adapt_datetimefield_value(now)],
+            [session_key, connection.ops.adapt_datetimefield_value(now)],
         )
     )
     if not rows:

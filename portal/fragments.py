@@ -69,6 +69,13 @@ def generations(*names):
     return _current(names, cache.get_many(keys))
 
 
+def _read(names, keys):
+    """The entries under `keys` and the counters' current values ({name: value}), in one round
+    trip."""
+    found = cache.get_many([_counter(n) for n in names] + list(keys))
+    return found, dict(zip(names, _current(names, found), strict=True))
+
+
 def _current(names, found):
     """The counters' values from a cache read; a counter missing from it is started afresh."""
     values = []
@@ -94,8 +101,8 @@ def kept(parts, names, *, period=None):
     noop = lambda html, timeout=KEEP_S: None  # noqa: E731
     try:
         key = _key(parts, names)
-        found = cache.get_many([_counter(n) for n in names] + [key])
-        built_from = _current(names, found)
+        found, current = _read(names, [key])
+        built_from = tuple(current[n] for n in names)
         entry = found.get(key)
         if entry is not None and entry[0] == built_from:
             entry_period = entry[2] if len(entry) > 2 else None
@@ -150,8 +157,7 @@ def fragments(specs, *, timeout=KEEP_S):
     try:
         names = sorted({n for _, spec_names, _ in specs for n in spec_names})
         keys = [_key(parts, spec_names) for parts, spec_names, _ in specs]
-        found = cache.get_many([_counter(n) for n in names] + keys)
-        current = dict(zip(names, _current(names, found), strict=True))
+        found, current = _read(names, keys)
     except Exception:  # noqa: BLE001 – no cache: render from the database
         log.warning("fragments: the cache is unavailable; rendering %s",
                     [parts[0] for parts, _, _ in specs], exc_info=True)  # fmt: skip

@@ -49,11 +49,14 @@ KEEP_S = 10 * 60
 NAME_MARK = (
     f"<!--portal:person-name:{hashlib.sha256(settings.SECRET_KEY.encode()).hexdigest()[:16]}-->"
 )
-_CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
+# What Django's {% csrf_token %} renders: kept with a mark for the token, filled in per reader.
+_CSRF_HTML = '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+_CSRF_INPUT = re.compile(re.escape(_CSRF_HTML).replace(r"\{\}", '[^"]*'))
+_CSRF_MARK = "<!--portal:csrf-input-->"
 # A page is kept as bytes with marks, and filled in with bytes.replace(): no regular expression
 # and no encoding over a 100 kB page on every request.
 _NAME = NAME_MARK.encode()
-_CSRF = b"<!--portal:csrf-input-->"
+_CSRF = _CSRF_MARK.encode()
 
 
 def by_day(request, *args, **kwargs):
@@ -107,11 +110,9 @@ def shared_page(counters, *, vary=None, period=None, timeout=KEEP_S):
                 request._portal_shared_page = False
             if not _keepable(response):  # still this reader's: their name where the mark is
                 if not response.streaming and _NAME in response.content:
-                    response.content = response.content.replace(
-                        _NAME, escape(user.display_name).encode()
-                    )
+                    response.content = _with_name(response.content, user)
                 return response
-            page = _CSRF_INPUT.sub("<!--portal:csrf-input-->", response.content.decode()).encode()
+            page = _CSRF_INPUT.sub(_CSRF_MARK, response.content.decode()).encode()
             if used - set(names):
                 log.error("pages: %s not kept: its fragments used counters %s it does not name",
                           view.__qualname__, sorted(used - set(names)))  # fmt: skip
@@ -137,8 +138,9 @@ def _keepable(response):
 def _for_reader(page, request):
     """The kept page (bytes) with this reader's name and CSRF token, as the template tags
     would have rendered them."""
-    csrf_input = format_html(
-        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
-    )
-    page = page.replace(_NAME, escape(request.user.display_name).encode())
-    return page.replace(_CSRF, csrf_input.encode())
+    csrf_input = format_html(_CSRF_HTML, get_token(request))
+    return _with_name(page, request.user).replace(_CSRF, csrf_input.encode())
+
+
+def _with_name(page, user):
+    return page.replace(_NAME, escape(user.display_name).encode())

@@ -66,8 +66,8 @@ class SessionStore(db.SessionStore):
         return model(session_key=key, session_data=session_data)
 
     def user_read_with_session(self, user_id):
-        """The person (roles set) read with this session when it is `user_id` (None: no such
-        active row), else NOT_READ."""
+        """The person (roles set) read with this session's row when it is `user_id`, else
+        NOT_READ (the backend then reads them itself)."""
         user = self._user_read_with_session
         if user is NOT_READ or user is None or user.pk != user_id:
             return NOT_READ
