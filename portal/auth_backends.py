@@ -10,12 +10,14 @@ Authentication itself (passwords, allauth's login by username or e-mail, axes' l
 them) is untouched.
 """
 
+from datetime import UTC, datetime
 from functools import cache
 
 from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from .access import roles_from_memberships
 from .models import Membership
@@ -24,6 +26,7 @@ from .sessions import NOT_READ, user_read_with_current_session
 ROLE_COLUMNS = ("role", "school_id", "district_id", "division_id")
 ROLE_ALIASES = tuple(f"portal_membership_{c}" for c in ROLE_COLUMNS)
 SESSION_DATA = "portal_session_data"
+SESSION_EXPIRES = "portal_session_expire_date"
 
 
 def _select_user_and_roles(quote_name):
@@ -67,7 +70,8 @@ def _session_with_user_sql(alias):
     User = get_user_model()
     selected, joined = _select_user_and_roles(quote_name)
     return (
-        f"SELECT {selected}, s.{quote_name('session_data')} AS {quote_name(SESSION_DATA)} "  # noqa: S608 – names from the models
+        f"SELECT {selected}, s.{quote_name('session_data')} AS {quote_name(SESSION_DATA)}, "  # noqa: S608 – names from the models
+        f"s.{quote_name('expire_date')} AS {quote_name(SESSION_EXPIRES)} "
         f"FROM {quote_name(UserSession._meta.db_table)} s "
         f"LEFT JOIN {quote_name(User._meta.db_table)} u "
         f"ON u.{quote_name(User._meta.pk.column)} = "
@@ -82,7 +86,7 @@ def _user_from_rows(rows):
     memberships = [
         tuple(getattr(r, a) for a in ROLE_ALIASES) for r in rows if r.portal_membership_role
     ]
-    for alias_name in (*ROLE_ALIASES, SESSION_DATA):  # not fields: leave no trace on the user
+    for alias_name in (*ROLE_ALIASES, SESSION_DATA, SESSION_EXPIRES):  # not fields: no trace
         user.__dict__.pop(alias_name, None)
     user._portal_roles = roles_from_memberships(user, memberships)
     return user
@@ -99,8 +103,8 @@ def user_with_roles(user_id):
 
 
 def session_with_user(alias, session_key, now):
-    """(session_data, the person it names with roles set, or None), or None when no live
-    session has this key: one statement."""
+    """(session_data, expire_date, the person it names with roles set, or None), or None when
+    no live session has this key: one statement."""
     from django.db import connections
 
     User = get_user_model()
@@ -117,8 +121,13 @@ def session_with_user(alias, session_key, now):
     )
     if not rows:
         return None
-    session_data = rows[0].portal_session_data
-    return session_data, (_user_from_rows(rows) if rows[0].pk is not None else None)
+    first = rows[0]
+    session_data, expires = first.portal_session_data, first.portal_session_expire_date
+    if isinstance(expires, str):  # SQLite: text in UTC, without an offset
+        expires = datetime.fromisoformat(expires)
+    if timezone.is_naive(expires):
+        expires = timezone.make_aware(expires, UTC)
+    return session_data, expires, (_user_from_rows(rows) if first.pk is not None else None)
 
 
 class UserWithRolesMixin:

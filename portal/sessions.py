@@ -7,9 +7,15 @@ makes joins the person and their Membership rows to it (portal/auth_backends.py 
 statement). The person is handed to the login backend through `reading_user_of()` for the length
 of Django's `get_user()`, and is used only when it is the one the session names.
 
-The database stays the only place a session lives, so logging out (or the idle and absolute ends
-in portal/security.py) ends it at once in every process, and Redis is never needed to stay logged
-in. Writes (create, the once-a-minute refresh, delete) stay Django's own.
+That read is then kept in the cache (Redis in production) for at most CACHED_S seconds, so that
+a person clicking through the portal costs PostgreSQL one statement every half minute, not one
+a page. The database stays the record: a session is only ever created, refreshed and ended
+there (Django's own writes), and every write drops the kept copy in the same request, as do
+changes to the person or their roles (`forget_sessions_of`, wired in portal/signals.py). So
+logging out, an admin ending a session, a role taken or an account switched off count from the
+next request in every process. A change that skips the signals (a queryset `update()`) shows
+within CACHED_S seconds; so does a logout made while Redis was unreachable (its delete could not
+reach the kept copy). Without a cache the store reads the database every time, as before.
 """
 
 import contextvars
@@ -20,12 +26,16 @@ from django.contrib import auth
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth import middleware as auth_middleware
 from django.contrib.sessions.backends import db
+from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation, ValidationError
-from django.db import router
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
+log = logging.getLogger("portal.sessions")
 NOT_READ = object()
+CACHED_S = 30
+CACHE_PREFIX = "portal:session:"
 _reading = contextvars.ContextVar("portal_session_being_read", default=None)
 
 
@@ -46,6 +56,25 @@ class SessionStore(db.SessionStore):
             session.user_id = None
         return session
 
+    def load(self):
+        """The session's data, from the cache when kept there, else from the database (and
+        then kept, decoded, with the person: the next request needs neither the statement nor
+        the signature check)."""
+        self._user_read_with_session = NOT_READ
+        key = self.session_key
+        if key is None:
+            return {}
+        now = timezone.now()
+        found = _cached(key)
+        if found is None or found[1] <= now:
+            row = self._get_session_from_db()
+            if row is None:
+                return {}
+            found = (self.decode(row.session_data), row.expire_date, self._user_read_with_session)
+            _keep(key, found, min(CACHED_S, int((row.expire_date - now).total_seconds())))
+        data, _, self._user_read_with_session = found
+        return data
+
     def _get_session_from_db(self):
         from .auth_backends import session_with_user
 
@@ -62,8 +91,18 @@ class SessionStore(db.SessionStore):
         if found is None:
             self._session_key = None
             return None
-        session_data, self._user_read_with_session = found
-        return model(session_key=key, session_data=session_data)
+        session_data, expire_date, self._user_read_with_session = found
+        return model(session_key=key, session_data=session_data, expire_date=expire_date)
+
+    # Every write goes to the database first (Django's), then drops the kept copy.
+    def save(self, must_create=False):
+        super().save(must_create=must_create)
+        forget_sessions(self.session_key)
+
+    def delete(self, session_key=None):
+        key = session_key if session_key is not None else self.session_key
+        super().delete(session_key)
+        forget_sessions(key)
 
     def user_read_with_session(self, user_id):
         """The person (roles set) read with this session's row when it is `user_id`, else
@@ -72,6 +111,50 @@ class SessionStore(db.SessionStore):
         if user is NOT_READ or user is None or user.pk != user_id:
             return NOT_READ
         return user
+
+
+def _cached(key):
+    try:
+        return cache.get(CACHE_PREFIX + key)
+    except Exception:  # noqa: BLE001 – no cache: read the database
+        log.warning("sessions: the cache is unavailable; reading the database", exc_info=True)
+        return None
+
+
+def _keep(key, found, seconds):
+    if seconds > 0:
+        try:
+            cache.set(CACHE_PREFIX + key, found, seconds)
+        except Exception:  # noqa: BLE001
+            log.warning("sessions: the cache is unavailable; the read is not kept", exc_info=True)
+
+
+def forget_sessions(*session_keys):
+    """Drop the kept copies of these sessions' reads, now and again when the transaction that
+    changed them commits (a request in between may have kept what the database held before)."""
+    keys = [CACHE_PREFIX + k for k in session_keys if k]
+    if not keys:
+        return
+
+    def forget():
+        try:
+            cache.delete_many(keys)
+        except Exception:  # noqa: BLE001 – the change itself must not fail for the cache
+            log.error("sessions: could not drop %d kept session reads; they may be used for "
+                      "up to %s s", len(keys), CACHED_S, exc_info=True)  # fmt: skip
+
+    forget()
+    transaction.on_commit(forget)
+
+
+def forget_sessions_of(user_id):
+    """Drop the kept reads of every session of this person: their account or roles changed."""
+    from .models import UserSession
+
+    if user_id is not None:
+        forget_sessions(
+            *UserSession.objects.filter(user_id=user_id).values_list("session_key", flat=True)
+        )
 
 
 @contextmanager

@@ -1,11 +1,15 @@
-"""Login events go to the audit log; an invitation remembered in the session binds a new account."""
+"""Login events go to the audit log; an invitation remembered in the session binds a new account;
+a change to a person, their roles or a session drops the session reads kept in the cache."""
 
 from allauth.account.signals import user_signed_up
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from . import audit
 from .services import invitation_accept
+from .sessions import forget_sessions, forget_sessions_of
 
 
 @receiver(user_logged_in)
@@ -26,3 +30,20 @@ def bind_invitation(sender, request, user, **kwargs):
     token = request.session.pop("invitation_token", None) if request is not None else None
     if token:
         invitation_accept(token=token, user=user)
+
+
+# portal/sessions.py keeps each session's read (the person, their roles) for a few seconds: the
+# person's next request must see a password, an account switched off or a role as it is now.
+@receiver([post_save, post_delete], sender=settings.AUTH_USER_MODEL)
+def forget_sessions_of_changed_user(sender, instance, **kwargs):
+    forget_sessions_of(instance.pk)
+
+
+@receiver([post_save, post_delete], sender="portal.Membership")
+def forget_sessions_of_changed_roles(sender, instance, **kwargs):
+    forget_sessions_of(instance.user_id)
+
+
+@receiver(post_delete, sender="portal.UserSession")
+def forget_ended_session(sender, instance, **kwargs):
+    forget_sessions(instance.session_key)

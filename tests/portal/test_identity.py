@@ -5,8 +5,11 @@ and never keep a role or a session a moment longer than the database does."""
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import BACKEND_SESSION_KEY
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
+from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +22,7 @@ from portal.auth_backends import (
 )
 from portal.models import Membership, Role
 from portal.models import UserSession as Session
-from portal.sessions import NOT_READ, SessionStore
+from portal.sessions import CACHE_PREFIX, CACHED_S, NOT_READ, SessionStore
 from tests import factories
 
 
@@ -125,22 +128,38 @@ def test_a_session_ended_on_the_server_ends_at_once(login, coordinator):
 # --- the session and its person in one statement (portal.UserSession) ------------------------
 
 
-def test_a_logged_in_request_reads_session_person_and_roles_in_one_statement(login, coordinator):
-    client = login(coordinator)
-    client.get("/ping")  # the session's once-a-minute refresh is not what this test counts
+def _identity_reads(client, url):
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("home"))
-    assert response.context["user"] == coordinator
-    assert access.roles_of(response.context["user"]).coordinator_school_ids
+        response = client.get(url)
     identity = [
         q["sql"]
         for q in queries
         if ("portal_usersession" in q["sql"] or "portal_session_with_user" in q["sql"])
         and not q["sql"].startswith("PREPARE")  # PostgreSQL: once per connection
     ]
+    assert not [q for q in queries if 'FROM "portal_user"' in q["sql"]], "the person read again"
+    return response, identity
+
+
+def test_a_logged_in_request_reads_session_person_and_roles_in_one_statement(login, coordinator):
+    client = login(coordinator)
+    client.get("/ping")  # the session's once-a-minute refresh is not what this test counts
+    cache.clear()  # nothing kept from the refresh's read
+    response, identity = _identity_reads(client, "/ping")
+    assert response.wsgi_request.user == coordinator
+    assert access.roles_of(response.wsgi_request.user).coordinator_school_ids
     assert len(identity) == 1
     assert "portal_membership" in _session_with_user_sql(connection.alias)
-    assert not [q for q in queries if 'FROM "portal_user"' in q["sql"]], "the person read again"
+
+
+def test_the_next_requests_take_that_read_from_the_cache(login, coordinator):
+    client = login(coordinator)
+    client.get("/ping")
+    response, identity = _identity_reads(client, "/ping")
+    assert identity == []
+    assert response.wsgi_request.user == coordinator
+    assert access.roles_of(response.wsgi_request.user).coordinator_school_ids
+    assert response.wsgi_request.user.get_full_name() == coordinator.get_full_name()
 
 
 def test_the_session_row_names_its_person_and_forgets_them_at_logout(client, coordinator):
@@ -236,3 +255,57 @@ def test_expired_sessions_are_cleared_by_the_periodic_task(db, coordinator):
     )
     clear_expired_sessions.delay()  # eager in tests: the task's real code
     assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
+
+
+# --- the read kept in the cache for CACHED_S seconds: every change counts from the next request --
+
+
+def _person_on_next_request(client):
+    return client.get("/ping").wsgi_request.user
+
+
+def test_logging_out_ends_the_session_for_every_copy_of_its_cookie(login, coordinator):
+    first = login(coordinator)
+    second = Client()
+    second.cookies = first.cookies  # the same cookie in another tab (or in a thief's hands)
+    assert _person_on_next_request(second) == coordinator  # kept in the cache now
+    first.post(reverse("account_logout"))
+    assert not _person_on_next_request(second).is_authenticated
+
+
+def test_an_account_switched_off_is_logged_out_on_its_next_request(login, coordinator):
+    client = login(coordinator)
+    assert _person_on_next_request(client) == coordinator
+    coordinator.is_active = False
+    coordinator.save(update_fields=["is_active"])
+    assert not _person_on_next_request(client).is_authenticated
+
+
+def test_a_new_password_ends_the_other_sessions_at_once(login, coordinator):
+    client = login(coordinator)
+    assert _person_on_next_request(client) == coordinator
+    coordinator.set_password("a-new-password-for-108")
+    coordinator.save()
+    assert not _person_on_next_request(client).is_authenticated
+
+
+def test_a_kept_read_past_the_sessions_expiry_is_not_used(login, coordinator):
+    client = login(coordinator)
+    assert _person_on_next_request(client) == coordinator
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    session_data, _, person = cache.get(CACHE_PREFIX + key)
+    cache.set(CACHE_PREFIX + key, (session_data, timezone.now() - timedelta(seconds=1), person))
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now())  # ended here
+    assert not _person_on_next_request(client).is_authenticated
+
+
+def test_a_read_is_kept_no_longer_than_the_session_lives(db, coordinator, monkeypatch):
+    kept = []
+    monkeypatch.setattr("portal.sessions.cache.set", lambda k, v, seconds: kept.append(seconds))
+    for lives_s in (600, 12):
+        store = SessionStore()
+        store[SESSION_KEY] = str(coordinator.pk)
+        store.set_expiry(lives_s)
+        store.create()
+        SessionStore(store.session_key).load()
+    assert kept[0] == CACHED_S and 10 <= kept[1] <= 12
