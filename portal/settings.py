@@ -98,7 +98,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.security.SessionLifetimeMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "portal.csp.CSPMiddleware",  # django-csp's, the policy built once (portal/csp.py)
     "axes.middleware.AxesMiddleware",
 ]
 
