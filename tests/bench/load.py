@@ -4,11 +4,14 @@ and asserts nothing about time.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \\
         .venv/bin/python manage.py generate_load_data          # once (about 20 minutes)
-    .venv/bin/python -m tests.bench.load [--duration 10] [--connections 16] [--workers 4]
+    .venv/bin/python -m tests.bench.load [--duration 10] [--rounds 5] [--connections 16]
 
 How it is fair: every page is measured by the same server in the same run as `/ping` (a view
 with no database and no template), so the ratio says what the page costs on this machine
-whatever else the machine is doing. The 16 connections act as many people (50 coordinators, 10
+whatever else the machine is doing. The machine is shared and its speed swings by up to half
+within minutes, so each page's seconds are cut into slices, each run right after as long a slice
+of `/ping`, and the page's ratio is the median of the slices' ratios; its p50 and p99 are taken
+over all its slices' requests together (pages.lua writes each slice's per-mille latencies). The 16 connections act as many people (50 coordinators, 10
 bureau clerks, each with their own session made directly with Django's session engine), so that
 the once-a-minute session refresh (portal/security.py) costs what it costs real people. Ingest posts batches as a collector does, and is compared with a raw COPY of the
 same rows into the same table.
@@ -89,15 +92,68 @@ def parse_wrk(text):
     }
 
 
-def run_wrk(url, script, script_args, *, duration, connections, threads):
+def run_wrk(url, script, script_args, *, duration, connections, threads, quantiles=None):
+    """One wrk run; with `quantiles` (a file), pages.lua writes the run's per-mille latencies
+    there and they come back as figures["quantiles_ms"]."""
     command = [
         "wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
         "-s", str(script), url, "--", *script_args,
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
+    env = {**os.environ, "WRK_QUANTILES": str(quantiles)} if quantiles else None
+    done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}")
-    return parse_wrk(done.stdout)
+    figures = parse_wrk(done.stdout)
+    if quantiles:
+        figures["quantiles_ms"] = [float(v) / 1000 for v in Path(quantiles).read_text().split()]
+    return figures
+
+
+def merged_percentile(runs, percent):
+    """The latency (ms) under which `percent` of all the runs' requests were answered: each run's
+    per-mille latencies stand for a thousandth of its requests each."""
+    points = sorted(
+        (value, run["requests"] / len(run["quantiles_ms"]))
+        for run in runs
+        for value in run["quantiles_ms"]
+    )
+    target = sum(weight for _, weight in points) * percent / 100
+    reached = 0.0
+    for value, weight in points:
+        reached += weight
+        if reached >= target:
+            return value
+    return points[-1][0]
+
+
+def paired_rows(measure, ping, page, rounds, seconds):
+    """`rounds` alternations of a /ping slice and a page slice, `seconds` each: the page's
+    slices of /ping, the page's figures over all its slices, and its ratio to /ping as the median of each slice's ratio to
+    the /ping slice just before it. Measured this way, the minutes-long swings of a shared
+    machine fall on both sides of each ratio alike."""
+    from statistics import median
+
+    pings, pages = [], []
+    for _ in range(rounds):
+        pings.append(measure(ping, seconds))
+        pages.append(measure(page, seconds))
+    return (
+        pings,
+        combined(pages),
+        median(p["rps"] / q["rps"] for p, q in zip(pages, pings, strict=True)),
+    )
+
+
+def combined(runs):
+    requests = sum(r["requests"] for r in runs)
+    return {
+        "rps": sum(r["rps"] for r in runs) / len(runs),
+        "p50": merged_percentile(runs, 50),
+        "p99": merged_percentile(runs, 99),
+        "requests": requests,
+        "errors": sum(r["errors"] for r in runs),
+        "slices": [round(r["rps"]) for r in runs],
+    }
 
 
 # --- the server ----------------------------------------------------------------------------
@@ -378,6 +434,10 @@ def cleanup(extra, first_sample_id, broker_url):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per page")
+    parser.add_argument(
+        "--rounds", type=int, default=5,
+        help="each page's seconds are split into this many slices, each after a /ping slice",
+    )  # fmt: skip
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (as compose)")
@@ -428,21 +488,35 @@ def main(argv=None):
     base_url = f"http://127.0.0.1:{port}"
     server = start_gunicorn(env, port, args.workers)
     results = []
+    slice_s = max(1, args.duration // args.rounds)
+
+    def measure(n, seconds):
+        return run_wrk(
+            base_url, BENCH_DIR / "pages.lua", [str(workdir / f"requests-{n}.tsv")],
+            duration=seconds, connections=args.connections, threads=args.threads,
+            quantiles=workdir / "quantiles.txt",
+        )  # fmt: skip
+
     try:
+        pings = []
         for n, (label, shown, pairs) in enumerate(targets):
             status, size = fetch_status(base_url + pairs[0][0], pairs[0][1])
             if status != 200:
                 raise RuntimeError(f"{label}: {pairs[0][0]} answered {status}, not 200")
             # a short warm-up: each worker imports and compiles templates on first use
-            run_wrk(base_url, BENCH_DIR / "pages.lua", [str(workdir / f"requests-{n}.tsv")],
-                    duration=2, connections=args.connections, threads=args.threads)  # fmt: skip
-            figures = run_wrk(
-                base_url, BENCH_DIR / "pages.lua", [str(workdir / f"requests-{n}.tsv")],
-                duration=args.duration, connections=args.connections, threads=args.threads,
-            )  # fmt: skip
-            results.append({"label": label, "path": shown, "bytes": size, **figures})
+            measure(n, 2)
+            if n == 0:
+                results.append({"label": label, "path": shown, "bytes": size})
+                continue
+            ping_runs, figures, ratio = paired_rows(measure, 0, n, args.rounds, slice_s)
+            pings.extend(ping_runs)
+            results.append({"label": label, "path": shown, "bytes": size, "ratio": ratio,
+                            **figures})  # fmt: skip
             print(f"  {label:<22} {figures['rps']:>8.1f} req/s  p50 {figures['p50']:.1f} ms  "
-                  f"p99 {figures['p99']:.1f} ms", file=sys.stderr, flush=True)  # fmt: skip
+                  f"p99 {figures['p99']:.1f} ms  ratio {ratio:.2f} (slices {figures['slices']}, "
+                  f"/ping {[round(r['rps']) for r in ping_runs]})", file=sys.stderr, flush=True)  # fmt: skip
+        # the trivial view's row: all its slices, taken beside every page (or alone)
+        results[0].update(combined(pings or [measure(0, args.duration)]))
         ingests = []
         for batch in batches:
             ingest_args = [str(workdir / "vm_names.txt"), extra["raw_token"], str(batch)]
@@ -470,12 +544,12 @@ def main(argv=None):
 
 def report(results, ingests, copies, args, sizes, ingested_rows, timings):
     copy = copies[len(copies) // 2]
-    ceiling = results[0]["rps"]
     print()
     print(f"Load benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}: gunicorn {args.workers} sync "
-          f"workers, wrk {args.threads} threads × {args.connections} connections × "
-          f"{args.duration} s per row over 127.0.0.1, PostgreSQL 15, {os.cpu_count()} cores "
-          "shared by server, database and load tool.")  # fmt: skip
+          f"workers, wrk {args.threads} threads × {args.connections} connections over "
+          f"127.0.0.1; each page {args.rounds} × {max(1, args.duration // args.rounds)} s, each "
+          "slice after as long a slice of /ping, its ratio the median of the slices' ratios; "
+          f"PostgreSQL 15, {os.cpu_count()} cores shared by server, database and load tool.")  # fmt: skip
     print("Data: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sizes.items()))
     print()
     # Pages are for logged-in people, so each is also compared with the trivial view as a
@@ -485,7 +559,7 @@ def report(results, ingests, copies, args, sizes, ingested_rows, timings):
           "| errors | aims met (p99, ratio to /ping) |")  # fmt: skip
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in results:
-        ratio = r["rps"] / ceiling if ceiling else 0
+        ratio = r.get("ratio", 1.0)
         ratio_in = f"{r['rps'] / logged_in:.2f}" if logged_in and r is not results[0] else "–"
         aims = "–" if r is results[0] else _aims(r["p99"] < AIM_P99_MS, ratio >= AIM_RATIO)
         print(f"| {r['label']} | `{r['path']}` | {r['rps']:,.0f} | {r['p50']:.1f} | "
