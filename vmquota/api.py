@@ -11,14 +11,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Q
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from .ingest import ingest_rows
+from .ingest import ingest_for_token, ingest_rows
 from .models import CollectorToken, token_digest
 
 log = logging.getLogger("vmquota")
@@ -58,14 +58,21 @@ def record_use(token, now=None):
     return bool(written)
 
 
-def authenticate(request):
+def bearer_digest(request):
+    """The digest of the request's `Authorization: Bearer` token, or None without one."""
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return None
+    return token_digest(raw.strip())
+
+
+def authenticate(request):
+    digest = bearer_digest(request)
+    if digest is None:
+        return None
     # a ready-made statement: building the ORM query cost more than running it (every request)
-    found = CollectorToken.objects.raw(COLLECTOR_LOOKUP_SQL, [token_digest(raw.strip())])
-    token = next(iter(found), None)
+    token = next(iter(CollectorToken.objects.raw(COLLECTOR_LOOKUP_SQL, [digest])), None)
     if token is not None:
         record_use(token)
     return token
@@ -87,11 +94,12 @@ def _count_in_window(key, timeout):
     return backend.incr(key)
 
 
-def _within_rate(token):
-    """A fixed one-minute window per token, counted in the cache (Redis in production), so one
-    runaway collector cannot starve the others."""
+def _within_rate(digest):
+    """A fixed one-minute window per token (by its digest, so it can be counted before the token
+    is read), in the cache (Redis in production), so one runaway collector cannot starve the
+    others."""
     window = int(time.time() // 60)
-    key = f"vmquota:token-rate:{token.pk}:{window}"
+    key = f"vmquota:token-rate:{digest}:{window}"
     try:
         count = _count_in_window(key, 120)
     except ValueError:  # the key expired between add and incr
@@ -102,21 +110,77 @@ def _within_rate(token):
     return count <= settings.VMQUOTA_TOKEN_RATE_PER_MINUTE
 
 
+UNAUTHORIZED = "缺少或無效的收集器權杖（Authorization: Bearer …）"
+
+
+def _too_often():
+    response = _error(
+        429,
+        f"此權杖送出太頻繁（每分鐘上限 {settings.VMQUOTA_TOKEN_RATE_PER_MINUTE} 次），請稍後再送",
+    )
+    response["Retry-After"] = "60"
+    return response
+
+
+def _database_away():
+    # the database went away mid-request (restart, failover): nothing of the batch was
+    # committed; the collector resends it (duplicates are ignored), and Django drops the
+    # broken connection at the end of this request, so the next one reconnects
+    log.warning("vmquota API: database unavailable", exc_info=True)
+    response = _error(503, "資料庫暫時無法使用，整批未儲存，請稍後重送")
+    response["Retry-After"] = "30"
+    return response
+
+
+def _answer(result):
+    if result.errors:
+        return _error(400, "有無效的樣本，整批未儲存", [e.as_dict() for e in result.errors])
+    return JsonResponse(
+        {"received": result.received, "stored": result.stored, "duplicates": result.duplicates}
+    )
+
+
+def _well_formed_rows(request):
+    """The batch's rows when the body is {"samples": [...]} within the limits, else None (the
+    checks in `samples` then say what is wrong, after the token)."""
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+        return None
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    rows = body.get("samples") if isinstance(body, dict) else None
+    if not isinstance(rows, list) or len(rows) > settings.VMQUOTA_MAX_SAMPLES_PER_REQUEST:
+        return None
+    return rows
+
+
 @csrf_exempt  # token authentication only; no session cookie is consulted here
 @require_POST
 def samples(request):
+    digest = bearer_digest(request)
+    if digest is None:
+        return _error(401, UNAUTHORIZED)
+    rows = _well_formed_rows(request)
+    if rows is not None and connection.vendor == "postgresql":
+        # a well-formed batch: the token is read in the round trip that starts the transaction
+        if not _within_rate(digest):
+            return _too_often()
+        try:
+            token, result = ingest_for_token(digest, rows)
+        except (OperationalError, InterfaceError):
+            return _database_away()
+        if token is None:
+            return _error(401, UNAUTHORIZED)
+        record_use(token)
+        return _answer(result)
     token = authenticate(request)
     if token is None:
-        return _error(401, "缺少或無效的收集器權杖（Authorization: Bearer …）")
+        return _error(401, UNAUTHORIZED)
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
         return _error(413, f"請求過大（上限 {MAX_BODY_BYTES} 位元組）")
-    if not _within_rate(token):
-        response = _error(
-            429,
-            f"此權杖送出太頻繁（每分鐘上限 {settings.VMQUOTA_TOKEN_RATE_PER_MINUTE} 次），請稍後再送",
-        )
-        response["Retry-After"] = "60"
-        return response
+    if not _within_rate(digest):
+        return _too_often()
     try:
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[…]]]] bombs
@@ -133,18 +197,8 @@ def samples(request):
     try:
         result = ingest_rows(rows)
     except (OperationalError, InterfaceError):
-        # the database went away mid-request (restart, failover): nothing of the batch was
-        # committed; the collector resends it (duplicates are ignored), and Django drops the
-        # broken connection at the end of this request, so the next one reconnects
-        log.warning("vmquota API: database unavailable", exc_info=True)
-        response = _error(503, "資料庫暫時無法使用，整批未儲存，請稍後重送")
-        response["Retry-After"] = "30"
-        return response
-    if result.errors:
-        return _error(400, "有無效的樣本，整批未儲存", [e.as_dict() for e in result.errors])
-    return JsonResponse(
-        {"received": result.received, "stored": result.stored, "duplicates": result.duplicates}
-    )
+        return _database_away()
+    return _answer(result)
 
 
 @require_GET

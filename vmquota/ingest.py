@@ -142,13 +142,16 @@ def _uuid_text(key):
         return None
 
 
-def resolve_vms(parsed):
+def resolve_vms(parsed, by_name=None):
     """VM names or UUIDs → ids; returns ({key: id}, [RowError] for unknown VMs). Names in one
-    query; keys that look like UUIDs, if any, in one more (a UUID wins over a name)."""
+    query (or `by_name`, already read); keys that look like UUIDs, if any, in one more (a UUID
+    wins over a name)."""
     keys = {row[1] for row in parsed}
-    found = {}
+    found = dict(by_name) if by_name is not None else {}
     if keys:
-        if connection.vendor == "postgresql":
+        if by_name is not None:
+            pass  # read with the token (ingest_for_token)
+        elif connection.vendor == "postgresql":
             # one array parameter instead of an IN list of 10 000 placeholders
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -202,35 +205,40 @@ def _store_postgresql(text, count):
     minutes, costs what a raw COPY costs. If the batch repeats a stored (vm, ts) (or repeats one
     within itself), the unique index refuses the COPY, the savepoint is rolled back and the batch
     goes through the staging table and ON CONFLICT DO NOTHING instead."""
-    import psycopg2.errors
-
     outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        raw = cursor.cursor
         cursor.execute(_LOCK_AND_SAVEPOINT, [SAMPLES_LOCK])
-        try:
-            raw.copy_expert(
-                f"COPY vmquota_usagesample {_COLUMNS} FROM STDIN", io.StringIO(text), 1 << 20
-            )
-            return count  # the commit releases the savepoint: no RELEASE round trip
-        except psycopg2.errors.UniqueViolation:
-            # nothing of the attempt remains; Django never saw the error (raw cursor), and
-            # the transaction is usable again
-            cursor.execute("ROLLBACK TO SAVEPOINT vmquota_copy")
-        cursor.execute(_STAGING)
+        return _copy_after_savepoint(cursor, text, count, outermost)
+
+
+def _copy_after_savepoint(cursor, text, count, outermost):
+    """The COPY of _store_postgresql, once the lock and the savepoint are taken."""
+    import psycopg2.errors
+
+    raw = cursor.cursor
+    try:
         raw.copy_expert(
-            f"COPY vmquota_ingest_staging {_COLUMNS} FROM STDIN", io.StringIO(text), 1 << 20
+            f"COPY vmquota_usagesample {_COLUMNS} FROM STDIN", io.StringIO(text), 1 << 20
         )
-        cursor.execute(
-            "INSERT INTO vmquota_usagesample (vm_id, ts, cpu_percent, net_kbps) "
-            "SELECT vm_id, ts, cpu_percent, net_kbps FROM vmquota_ingest_staging ORDER BY n "
-            "ON CONFLICT (vm_id, ts) DO NOTHING"
-        )
-        stored = cursor.rowcount
-        if not outermost:
-            # inside an enclosing transaction (a test, a caller's atomic block) the commit that
-            # empties the staging table is not ours
-            cursor.execute("DELETE FROM vmquota_ingest_staging")
+        return count  # the commit releases the savepoint: no RELEASE round trip
+    except psycopg2.errors.UniqueViolation:
+        # nothing of the attempt remains; Django never saw the error (raw cursor), and the
+        # transaction is usable again
+        cursor.execute("ROLLBACK TO SAVEPOINT vmquota_copy")
+    cursor.execute(_STAGING)
+    raw.copy_expert(
+        f"COPY vmquota_ingest_staging {_COLUMNS} FROM STDIN", io.StringIO(text), 1 << 20
+    )
+    cursor.execute(
+        "INSERT INTO vmquota_usagesample (vm_id, ts, cpu_percent, net_kbps) "
+        "SELECT vm_id, ts, cpu_percent, net_kbps FROM vmquota_ingest_staging ORDER BY n "
+        "ON CONFLICT (vm_id, ts) DO NOTHING"
+    )
+    stored = cursor.rowcount
+    if not outermost:
+        # inside an enclosing transaction (a test, a caller's atomic block) the commit that
+        # empties the staging table is not ours
+        cursor.execute("DELETE FROM vmquota_ingest_staging")
     return stored
 
 
@@ -330,16 +338,58 @@ def nudge_evaluation():
     _nudge_covers_until = now + NUDGE_SECONDS
 
 
+def _refused(rows, errors, vm_errors):
+    errors = sorted(
+        errors + vm_errors,
+        key=lambda e: (e.index, FIELDS.index(e.field) if e.field in FIELDS else -1),
+    )
+    return IngestResult(len(rows), 0, errors, set())
+
+
+# The collector API's first round trip on PostgreSQL: the samples lock, the COPY's savepoint, the
+# token, and the ids of the batch's VM names, read only when the token is live (psycopg2 returns
+# the last statement's row). A small batch then costs three round trips (this, COPY, COMMIT), not
+# five (token, names, lock and savepoint, COPY, COMMIT).
+_BEGIN_COLLECTOR_BATCH = (
+    "SELECT pg_advisory_xact_lock_shared(%s); SAVEPOINT vmquota_copy; "
+    "SELECT t.id, t.name, t.last_used_at, "
+    "(SELECT json_object_agg(v.name, v.id) FROM vmquota_virtualmachine v WHERE v.name = ANY(%s)) "
+    "FROM vmquota_collectortoken t WHERE t.digest = %s AND t.revoked_at IS NULL"
+)
+
+
+def ingest_for_token(digest, rows, *, now=None):
+    """PostgreSQL: `ingest_rows` for the collector whose token has this digest, the token checked
+    in the same round trip that starts the transaction. Returns (the token, IngestResult), or
+    (None, None) when no live token has the digest (nothing is stored)."""
+    from .models import CollectorToken
+
+    parsed, errors = parse_rows(rows, now=now)
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_BEGIN_COLLECTOR_BATCH, [SAMPLES_LOCK, list({r[1] for r in parsed}), digest])
+        row = cursor.fetchone()
+        if row is None:
+            return None, None
+        token = CollectorToken.from_db(connection.alias, ["id", "name", "last_used_at"], row[:3])
+        found, vm_errors = resolve_vms(parsed, by_name=row[3] or {})
+        if errors or vm_errors:
+            return token, _refused(rows, errors, vm_errors)  # nothing was written
+        if not parsed:
+            return token, IngestResult(len(rows), 0, [], set())
+        text = "".join([f"{found[k]}\t{t.isoformat()}\t{c!r}\t{n!r}\n" for _, k, t, c, n in parsed])
+        stored = _copy_after_savepoint(cursor, text, len(parsed), outermost)
+        if stored:
+            transaction.on_commit(nudge_evaluation)
+    return token, IngestResult(len(rows), stored, [], set(found.values()))
+
+
 def ingest_rows(rows, *, now=None, from_text=False):
     """Validate all, then store all (or nothing). Queues an evaluation after commit."""
     parsed, errors = parse_rows(rows, now=now, from_text=from_text)
     found, vm_errors = resolve_vms(parsed)
     if errors or vm_errors:
-        errors = sorted(
-            errors + vm_errors,
-            key=lambda e: (e.index, FIELDS.index(e.field) if e.field in FIELDS else -1),
-        )
-        return IngestResult(len(rows), 0, errors, set())
+        return _refused(rows, errors, vm_errors)
     if connection.vendor == "postgresql" and parsed:
         # straight from the checked rows to COPY text, without an intermediate list of tuples
         text = "".join([f"{found[k]}\t{t.isoformat()}\t{c!r}\t{n!r}\n" for _, k, t, c, n in parsed])

@@ -114,3 +114,29 @@ def test_with_the_cache_down_samples_are_still_stored(client, token, web, settin
     response = post(client, {"samples": [row(2), row(1)]}, token)
     assert response.status_code == 200, response.content
     assert UsageSample.objects.count() == 2
+
+
+def test_without_a_live_token_a_batch_is_never_checked_or_stored(client, token, web):
+    """The token is read with the batch's VMs on PostgreSQL; someone without one still learns
+    nothing about the batch (no 400 naming an unknown VM) and stores nothing."""
+    batch = {"samples": [row(2), row(1, vm="no-such-vm")]}
+    assert post(client, batch, "vmq_wrong").status_code == 401
+    CollectorToken.objects.update(revoked_at=timezone.now())
+    assert post(client, batch, token).status_code == 401
+    assert post(client, {"samples": [row(1)]}, token).status_code == 401
+    assert not UsageSample.objects.exists()
+
+
+def test_on_postgresql_the_token_and_the_vms_come_with_the_lock_in_one_statement(
+    client, token, web, postgres
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert post(client, {"samples": [row(3)]}, token).status_code == 200  # last_used_at set
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client, {"samples": [row(2), row(1)]}, token)
+    assert response.json() == {"received": 2, "stored": 2, "duplicates": 0}
+    ours = [q["sql"] for q in queries if "SAVEPOINT \"" not in q["sql"]]  # the test's own atomic
+    assert len(ours) == 1 and "vmquota_collectortoken" in ours[0], ours
+    assert "pg_advisory_xact_lock_shared" in ours[0] and "vmquota_virtualmachine" in ours[0]
