@@ -15,7 +15,10 @@ changes to the person or their roles (`forget_sessions_of`, wired in portal/sign
 logging out, an admin ending a session, a role taken or an account switched off count from the
 next request in every process. A change that skips the signals (a queryset `update()`) shows
 within CACHED_S seconds; so does a logout made while Redis was unreachable (its delete could not
-reach the kept copy). Without a cache the store reads the database every time, as before.
+reach the kept copy). A read that began before a change committed cannot be kept after it: the
+change leaves a mark in its place for FORGET_S seconds that no read overwrites (Django's own
+`cached_db` store leaves that window open). Without a cache the store reads the database every
+time, as before.
 """
 
 import contextvars
@@ -36,6 +39,8 @@ log = logging.getLogger("portal.sessions")
 NOT_READ = object()
 CACHED_S = 30
 CACHE_PREFIX = "portal:session:"
+ENDED = "ended"  # in place of a kept read that a change made old
+FORGET_S = 5
 _reading = contextvars.ContextVar("portal_session_being_read", default=None)
 
 
@@ -115,33 +120,38 @@ class SessionStore(db.SessionStore):
 
 def _cached(key):
     try:
-        return cache.get(CACHE_PREFIX + key)
+        found = cache.get(CACHE_PREFIX + key)
     except Exception:  # noqa: BLE001 – no cache: read the database
         log.warning("sessions: the cache is unavailable; reading the database", exc_info=True)
         return None
+    return found if isinstance(found, tuple) else None  # ENDED or nothing: read the database
 
 
 def _keep(key, found, seconds):
+    """Keep a read unless the session changed while it was being made (`add`, not `set`: a
+    change leaves ENDED in its place for FORGET_S seconds, which a late read cannot replace)."""
     if seconds > 0:
         try:
-            cache.set(CACHE_PREFIX + key, found, seconds)
+            cache.add(CACHE_PREFIX + key, found, seconds)
         except Exception:  # noqa: BLE001
             log.warning("sessions: the cache is unavailable; the read is not kept", exc_info=True)
 
 
 def forget_sessions(*session_keys):
     """Drop the kept copies of these sessions' reads, now and again when the transaction that
-    changed them commits (a request in between may have kept what the database held before)."""
-    keys = [CACHE_PREFIX + k for k in session_keys if k]
-    if not keys:
+    changed them commits. Each is replaced by ENDED for FORGET_S seconds, so that a request that
+    read the database before the change cannot keep its old read after it (for that while these
+    sessions are read from the database)."""
+    ended = {CACHE_PREFIX + k: ENDED for k in session_keys if k}
+    if not ended:
         return
 
     def forget():
         try:
-            cache.delete_many(keys)
+            cache.set_many(ended, FORGET_S)
         except Exception:  # noqa: BLE001 – the change itself must not fail for the cache
             log.error("sessions: could not drop %d kept session reads; they may be used for "
-                      "up to %s s", len(keys), CACHED_S, exc_info=True)  # fmt: skip
+                      "up to %s s", len(ended), CACHED_S, exc_info=True)  # fmt: skip
 
     forget()
     transaction.on_commit(forget)

@@ -3,6 +3,7 @@ with their roles in one query (portal/auth_backends.py). Both must behave exactl
 and never keep a role or a session a moment longer than the database does."""
 
 from datetime import timedelta
+from http.cookies import SimpleCookie
 
 import pytest
 from django.conf import settings
@@ -22,7 +23,7 @@ from portal.auth_backends import (
 )
 from portal.models import Membership, Role
 from portal.models import UserSession as Session
-from portal.sessions import CACHE_PREFIX, CACHED_S, NOT_READ, SessionStore
+from portal.sessions import CACHE_PREFIX, CACHED_S, NOT_READ, SessionStore, _keep
 from tests import factories
 
 
@@ -76,8 +77,18 @@ def test_a_disabled_account_is_nobody(db, coordinator):
     assert PortalAuthenticationBackend().get_user(coordinator.pk) is None
 
 
+def kept_login(login, person):
+    """A client logged in more than FORGET_S seconds ago, its session's read kept in the cache
+    (so that what follows shows the change dropping it, not a read of the database)."""
+    client = login(person)
+    cache.clear()  # the login's mark is gone
+    client.get("/ping")
+    assert cache.get(CACHE_PREFIX + client.cookies[settings.SESSION_COOKIE_NAME].value)
+    return client
+
+
 def test_a_role_given_or_taken_counts_from_the_next_request(login, coordinator):
-    client = login(coordinator)
+    client = kept_login(login, coordinator)
     assert client.get(reverse("audit_log")).status_code == 403
     granted = Membership.objects.create(user=coordinator, role=Role.BUREAU)
     assert client.get(reverse("audit_log")).status_code == 200
@@ -119,7 +130,7 @@ def test_an_expired_or_unknown_session_is_empty_and_gets_a_new_key(db):
 
 
 def test_a_session_ended_on_the_server_ends_at_once(login, coordinator):
-    client = login(coordinator)
+    client = kept_login(login, coordinator)
     assert client.get(reverse("home")).context["user"] == coordinator
     Session.objects.all().delete()  # e.g. logout in another tab
     assert client.get(reverse("people")).status_code == 302
@@ -154,6 +165,7 @@ def test_a_logged_in_request_reads_session_person_and_roles_in_one_statement(log
 
 def test_the_next_requests_take_that_read_from_the_cache(login, coordinator):
     client = login(coordinator)
+    cache.clear()  # FORGET_S seconds after the login's write (its mark is gone)
     client.get("/ping")
     response, identity = _identity_reads(client, "/ping")
     assert identity == []
@@ -182,7 +194,7 @@ def test_an_anonymous_session_names_nobody(db):
 
 
 def test_deleting_an_account_ends_its_sessions(login, coordinator):
-    client = login(coordinator)
+    client = kept_login(login, coordinator)
     assert client.get(reverse("home")).context["user"] == coordinator
     coordinator.delete()
     assert not Session.objects.exists()
@@ -231,7 +243,7 @@ def test_the_migration_brings_live_sessions_over_with_their_person(transactional
 def test_an_admin_ends_someones_session_from_the_admin(login, coordinator, sysadmin):
     from django.test import Client
 
-    person = login(coordinator)
+    person = kept_login(login, coordinator)
     assert person.get(reverse("home")).context["user"] == coordinator
     session = Session.objects.get(user=coordinator)
     admin = Client()  # another browser
@@ -265,16 +277,16 @@ def _person_on_next_request(client):
 
 
 def test_logging_out_ends_the_session_for_every_copy_of_its_cookie(login, coordinator):
-    first = login(coordinator)
-    second = Client()
-    second.cookies = first.cookies  # the same cookie in another tab (or in a thief's hands)
-    assert _person_on_next_request(second) == coordinator  # kept in the cache now
+    first = kept_login(login, coordinator)
+    second = Client()  # the same cookie in another browser (or in a thief's hands)
+    second.cookies = SimpleCookie({k: v.value for k, v in first.cookies.items()})
+    assert _person_on_next_request(second) == coordinator
     first.post(reverse("account_logout"))
     assert not _person_on_next_request(second).is_authenticated
 
 
 def test_an_account_switched_off_is_logged_out_on_its_next_request(login, coordinator):
-    client = login(coordinator)
+    client = kept_login(login, coordinator)
     assert _person_on_next_request(client) == coordinator
     coordinator.is_active = False
     coordinator.save(update_fields=["is_active"])
@@ -282,7 +294,7 @@ def test_an_account_switched_off_is_logged_out_on_its_next_request(login, coordi
 
 
 def test_a_new_password_ends_the_other_sessions_at_once(login, coordinator):
-    client = login(coordinator)
+    client = kept_login(login, coordinator)
     assert _person_on_next_request(client) == coordinator
     coordinator.set_password("a-new-password-for-108")
     coordinator.save()
@@ -291,6 +303,7 @@ def test_a_new_password_ends_the_other_sessions_at_once(login, coordinator):
 
 def test_a_kept_read_past_the_sessions_expiry_is_not_used(login, coordinator):
     client = login(coordinator)
+    cache.clear()  # FORGET_S seconds after the login's write
     assert _person_on_next_request(client) == coordinator
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
     session_data, _, person = cache.get(CACHE_PREFIX + key)
@@ -301,7 +314,7 @@ def test_a_kept_read_past_the_sessions_expiry_is_not_used(login, coordinator):
 
 def test_a_read_is_kept_no_longer_than_the_session_lives(db, coordinator, monkeypatch):
     kept = []
-    monkeypatch.setattr("portal.sessions.cache.set", lambda k, v, seconds: kept.append(seconds))
+    monkeypatch.setattr("portal.sessions.cache.add", lambda k, v, seconds: kept.append(seconds))
     for lives_s in (600, 12):
         store = SessionStore()
         store[SESSION_KEY] = str(coordinator.pk)
@@ -309,3 +322,18 @@ def test_a_read_is_kept_no_longer_than_the_session_lives(db, coordinator, monkey
         store.create()
         SessionStore(store.session_key).load()
     assert kept[0] == CACHED_S and 10 <= kept[1] <= 12
+
+
+def test_a_read_made_before_a_logout_cannot_be_kept_after_it(login, coordinator):
+    """Two requests of one session at once: one reads the database, the other logs out, then
+    the first keeps what it read. The logout's mark stays in its place."""
+    client = login(coordinator)
+    thief = Client()
+    thief.cookies = SimpleCookie({k: v.value for k, v in client.cookies.items()})
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    store = SessionStore(key)
+    row = store._get_session_from_db()
+    read_before = (store.decode(row.session_data), row.expire_date, store._user_read_with_session)
+    client.post(reverse("account_logout"))
+    _keep(key, read_before, CACHED_S)
+    assert not _person_on_next_request(thief).is_authenticated
