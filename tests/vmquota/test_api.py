@@ -137,6 +137,6 @@ def test_on_postgresql_the_token_and_the_vms_come_with_the_lock_in_one_statement
     with CaptureQueriesContext(connection) as queries:
         response = post(client, {"samples": [row(2), row(1)]}, token)
     assert response.json() == {"received": 2, "stored": 2, "duplicates": 0}
-    ours = [q["sql"] for q in queries if "SAVEPOINT \"" not in q["sql"]]  # the test's own atomic
+    ours = [q["sql"] for q in queries if 'SAVEPOINT "' not in q["sql"]]  # the test's own atomic
     assert len(ours) == 1 and "vmquota_collectortoken" in ours[0], ours
     assert "pg_advisory_xact_lock_shared" in ours[0] and "vmquota_virtualmachine" in ours[0]
