@@ -381,11 +381,6 @@ VMQUOTA_ACTION_RETRY_BASE_S = _int("VMQUOTA_ACTION_RETRY_BASE_S", 30, minimum=1)
 VMQUOTA_MAX_SAMPLES_PER_REQUEST = _int("VMQUOTA_MAX_SAMPLES_PER_REQUEST", 10000, minimum=1)
 # Requests a collector token may make per minute (429 above it); a collector posts about one.
 VMQUOTA_TOKEN_RATE_PER_MINUTE = _int("VMQUOTA_TOKEN_RATE_PER_MINUTE", 120, minimum=1)
-# Collector batches commit without waiting for the WAL flush (PostgreSQL `synchronous_commit =
-# off` for those transactions only): a database crash may lose the last ~0.6 s of acknowledged
-# samples (never corrupt anything), which the evaluator's 5-minute gap tolerance absorbs. True
-# waits for the flush, as every other write does.
-VMQUOTA_SYNCHRONOUS_INGEST = _bool("VMQUOTA_SYNCHRONOUS_INGEST", False)
 VMQUOTA_RESUME_CONTACT = env.str("VMQUOTA_RESUME_CONTACT", default="platform@ntpc.edu.tw")
 # A suspend/resume call slower than this counts as a transient failure (retried with back-off).
 VMQUOTA_HYPERVISOR_TIMEOUT_S = _int("VMQUOTA_HYPERVISOR_TIMEOUT_S", 30, minimum=1)

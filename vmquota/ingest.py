@@ -13,7 +13,6 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -350,10 +349,7 @@ def _refused(rows, errors, vm_errors):
 # The collector API's first round trip on PostgreSQL: the samples lock, the COPY's savepoint, the
 # token, and the ids of the batch's VM names, read only when the token is live (psycopg2 returns
 # the last statement's row). A small batch then costs three round trips (this, COPY, COMMIT), not
-# five (token, names, lock and savepoint, COPY, COMMIT). Unless VMQUOTA_SYNCHRONOUS_INGEST, the
-# commit does not wait for the WAL flush: under load a sync worker otherwise sat through each
-# batch's flush (100-sample batches: 341 → 504 requests a second in the load benchmark).
-_NO_FLUSH_WAIT = "SET LOCAL synchronous_commit TO OFF; "
+# five (token, names, lock and savepoint, COPY, COMMIT).
 _BEGIN_COLLECTOR_BATCH = (
     "SELECT pg_advisory_xact_lock_shared(%s); SAVEPOINT vmquota_copy; "
     "SELECT t.id, t.name, t.last_used_at, "
@@ -371,10 +367,7 @@ def ingest_for_token(digest, rows, *, now=None):
     parsed, errors = parse_rows(rows, now=now)
     outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        begin = _BEGIN_COLLECTOR_BATCH
-        if not settings.VMQUOTA_SYNCHRONOUS_INGEST:
-            begin = _NO_FLUSH_WAIT + begin
-        cursor.execute(begin, [SAMPLES_LOCK, list({r[1] for r in parsed}), digest])
+        cursor.execute(_BEGIN_COLLECTOR_BATCH, [SAMPLES_LOCK, list({r[1] for r in parsed}), digest])
         row = cursor.fetchone()
         if row is None:
             return None, None

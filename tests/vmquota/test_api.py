@@ -140,18 +140,3 @@ def test_on_postgresql_the_token_and_the_vms_come_with_the_lock_in_one_statement
     ours = [q["sql"] for q in queries if 'SAVEPOINT "' not in q["sql"]]  # the test's own atomic
     assert len(ours) == 1 and "vmquota_collectortoken" in ours[0], ours
     assert "pg_advisory_xact_lock_shared" in ours[0] and "vmquota_virtualmachine" in ours[0]
-
-
-@pytest.mark.parametrize("synchronous", [False, True])
-def test_on_postgresql_a_batch_waits_for_the_wal_flush_only_when_configured_to(
-    client, token, web, postgres, settings, synchronous
-):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    settings.VMQUOTA_SYNCHRONOUS_INGEST = synchronous
-    with CaptureQueriesContext(connection) as queries:
-        assert post(client, {"samples": [row(1)]}, token).status_code == 200
-    (begin,) = [q["sql"] for q in queries if "pg_advisory_xact_lock_shared" in q["sql"]]
-    # SET LOCAL: for the batch's own transaction only
-    assert ("SET LOCAL synchronous_commit TO OFF" in begin) is not synchronous
