@@ -138,5 +138,12 @@ def test_on_postgresql_the_token_and_the_vms_come_with_the_lock_in_one_statement
         response = post(client, {"samples": [row(2), row(1)]}, token)
     assert response.json() == {"received": 2, "stored": 2, "duplicates": 0}
     ours = [q["sql"] for q in queries if 'SAVEPOINT "' not in q["sql"]]  # the test's own atomic
-    assert len(ours) == 1 and "vmquota_collectortoken" in ours[0], ours
-    assert "pg_advisory_xact_lock_shared" in ours[0] and "vmquota_virtualmachine" in ours[0]
+    assert len(ours) == 1, ours
+    assert "pg_advisory_xact_lock_shared" in ours[0]
+    assert "EXECUTE vmquota_collector_batch" in ours[0]  # prepared once per connection:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE name = 'vmquota_collector_batch'"
+        )
+        (prepared,) = cursor.fetchone()
+    assert "vmquota_collectortoken" in prepared and "vmquota_virtualmachine" in prepared
