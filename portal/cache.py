@@ -18,6 +18,7 @@ import logging
 import time
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.db import connection, transaction
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -82,3 +83,12 @@ class TolerantRedisCache(RedisCache):
     touch = _tolerant("touch", lambda: False)
     delete = _tolerant("delete", lambda: False)
     delete_many = _tolerant("delete_many", lambda: None)
+
+
+def now_and_at_commit(drop):
+    """Run `drop` (the invalidation of something kept in the cache) now and, inside a
+    transaction, again once it commits: a reader in between may have kept what the database held
+    before the change. Outside a transaction the change is already committed: once is enough."""
+    drop()
+    if connection.in_atomic_block:
+        transaction.on_commit(drop)

@@ -33,9 +33,10 @@ import time
 from contextlib import contextmanager
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils.safestring import mark_safe
+
+from .cache import now_and_at_commit
 
 KEEP_S = 60 * 60
 STALE_PERIODS = 2  # kept(period=…): how many periods old a build may be served while one is built
@@ -60,8 +61,7 @@ def changed(*names):
             log.error("fragments: could not move %s; cached pages may be old for up to %s s",
                       names, KEEP_S, exc_info=True)  # fmt: skip
 
-    move()
-    transaction.on_commit(move)
+    now_and_at_commit(move)
 
 
 def generations(*names):

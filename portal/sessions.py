@@ -10,8 +10,8 @@ of Django's `get_user()`, and is used only when it is the one the session names.
 That read is then kept in the cache (Redis in production) for at most CACHED_S seconds, so that
 a person clicking through the portal costs PostgreSQL one statement every half minute, not one
 a page. The database stays the record: a session is only ever created, refreshed and ended
-there (Django's own writes), and every write drops the kept copy in the same request, as do
-changes to the person or their roles (`forget_sessions_of`, wired in portal/signals.py). So
+there (Django's own writes), and every saved or deleted session row drops its kept copy in the
+same request, as do changes to the person or their roles (signals in portal/signals.py). So
 logging out, an admin ending a session, a role taken or an account switched off count from the
 next request in every process. A change that skips the signals (a queryset `update()`) shows
 within CACHED_S seconds; so does a logout made while Redis was unreachable (its delete could not
@@ -31,9 +31,11 @@ from django.contrib.auth import middleware as auth_middleware
 from django.contrib.sessions.backends import db
 from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation, ValidationError
-from django.db import router, transaction
+from django.db import router
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+
+from .cache import now_and_at_commit
 
 log = logging.getLogger("portal.sessions")
 NOT_READ = object()
@@ -99,16 +101,6 @@ class SessionStore(db.SessionStore):
         session_data, expire_date, self._user_read_with_session = found
         return model(session_key=key, session_data=session_data, expire_date=expire_date)
 
-    # Every write goes to the database first (Django's), then drops the kept copy.
-    def save(self, must_create=False):
-        super().save(must_create=must_create)
-        forget_sessions(self.session_key)
-
-    def delete(self, session_key=None):
-        key = session_key if session_key is not None else self.session_key
-        super().delete(session_key)
-        forget_sessions(key)
-
     def user_read_with_session(self, user_id):
         """The person (roles set) read with this session's row when it is `user_id`, else
         NOT_READ (the backend then reads them itself)."""
@@ -153,8 +145,7 @@ def forget_sessions(*session_keys):
             log.error("sessions: could not drop %d kept session reads; they may be used for "
                       "up to %s s", len(ended), CACHED_S, exc_info=True)  # fmt: skip
 
-    forget()
-    transaction.on_commit(forget)
+    now_and_at_commit(forget)
 
 
 def forget_sessions_of(user_id):

@@ -44,6 +44,8 @@ def forget_sessions_of_changed_roles(sender, instance, **kwargs):
     forget_sessions_of(instance.user_id)
 
 
-@receiver(post_delete, sender="portal.UserSession")
-def forget_ended_session(sender, instance, **kwargs):
+# every session write (login, the once-a-minute refresh, logout) and every ended session: the
+# store's own saves and deletes, the admin's, an account's cascade
+@receiver([post_save, post_delete], sender="portal.UserSession")
+def forget_written_session(sender, instance, **kwargs):
     forget_sessions(instance.session_key)

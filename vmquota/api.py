@@ -140,19 +140,23 @@ def _answer(result):
     )
 
 
-def _well_formed_rows(request):
-    """The batch's rows when the body is {"samples": [...]} within the limits, else None (the
-    checks in `samples` then say what is wrong, after the token)."""
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
-        return None
+def _read_batch(request):
+    """(the batch's rows, None) when the body is {"samples": [...]} within the count limit, else
+    (None, the answer that says what is wrong, given only after the token and the rate)."""
     try:
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[…]]]] bombs
+        return None, _error(
+            400, "內容不是有效的 JSON", [{"index": None, "field": "", "message": "JSON 格式錯誤"}]
+        )
     rows = body.get("samples") if isinstance(body, dict) else None
-    if not isinstance(rows, list) or len(rows) > settings.VMQUOTA_MAX_SAMPLES_PER_REQUEST:
-        return None
-    return rows
+    if not isinstance(rows, list):
+        return None, _error(400, "需要 {\"samples\": [...]}",
+                            [{"index": None, "field": "samples", "message": "缺少 samples 陣列"}])  # fmt: skip
+    limit = settings.VMQUOTA_MAX_SAMPLES_PER_REQUEST
+    if len(rows) > limit:
+        return None, _error(413, f"一次最多 {limit} 筆樣本（收到 {len(rows)} 筆）")
+    return rows, None
 
 
 @csrf_exempt  # token authentication only; no session cookie is consulted here
@@ -161,7 +165,8 @@ def samples(request):
     digest = bearer_digest(request)
     if digest is None:
         return _error(401, UNAUTHORIZED)
-    rows = _well_formed_rows(request)
+    too_large = int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES
+    rows, refusal = (None, None) if too_large else _read_batch(request)
     if rows is not None and connection.vendor == "postgresql":
         # a well-formed batch: the token is read in the round trip that starts the transaction
         if not _within_rate(digest):
@@ -174,26 +179,16 @@ def samples(request):
             return _error(401, UNAUTHORIZED)
         record_use(token)
         return _answer(result)
+    # otherwise, in order: the token, the body's size, the rate, what is wrong with the body
     token = authenticate(request)
     if token is None:
         return _error(401, UNAUTHORIZED)
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+    if too_large:
         return _error(413, f"請求過大（上限 {MAX_BODY_BYTES} 位元組）")
     if not _within_rate(digest):
         return _too_often()
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[…]]]] bombs
-        return _error(
-            400, "內容不是有效的 JSON", [{"index": None, "field": "", "message": "JSON 格式錯誤"}]
-        )
-    rows = body.get("samples") if isinstance(body, dict) else None
-    if not isinstance(rows, list):
-        return _error(400, "需要 {\"samples\": [...]}",
-                      [{"index": None, "field": "samples", "message": "缺少 samples 陣列"}])  # fmt: skip
-    limit = settings.VMQUOTA_MAX_SAMPLES_PER_REQUEST
-    if len(rows) > limit:
-        return _error(413, f"一次最多 {limit} 筆樣本（收到 {len(rows)} 筆）")
+    if refusal is not None:
+        return refusal
     try:
         result = ingest_rows(rows)
     except (OperationalError, InterfaceError):

@@ -147,19 +147,20 @@ def resolve_vms(parsed, by_name=None):
     query (or `by_name`, already read); keys that look like UUIDs, if any, in one more (a UUID
     wins over a name)."""
     keys = {row[1] for row in parsed}
-    found = dict(by_name) if by_name is not None else {}
+    if by_name is not None:  # read with the token (ingest_for_token)
+        found = dict(by_name)
+    elif not keys:
+        found = {}
+    elif connection.vendor == "postgresql":
+        # one array parameter instead of an IN list of 10 000 placeholders
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, id FROM vmquota_virtualmachine WHERE name = ANY(%s)", [list(keys)]
+            )
+            found = dict(cursor.fetchall())
+    else:
+        found = dict(VirtualMachine.objects.filter(name__in=keys).values_list("name", "pk"))
     if keys:
-        if by_name is not None:
-            pass  # read with the token (ingest_for_token)
-        elif connection.vendor == "postgresql":
-            # one array parameter instead of an IN list of 10 000 placeholders
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT name, id FROM vmquota_virtualmachine WHERE name = ANY(%s)", [list(keys)]
-                )
-                found = dict(cursor.fetchall())
-        else:
-            found = dict(VirtualMachine.objects.filter(name__in=keys).values_list("name", "pk"))
         uuid_of = {key: text for key in keys if (text := _uuid_text(key))}
         if uuid_of:
             by_uuid = {
@@ -198,6 +199,11 @@ def _copy_text(rows):
     """[(vm_id, ts, cpu, net)] → COPY text (tab-separated; numbers via repr(float), which
     PostgreSQL reads back exactly)."""
     return "".join([f"{v}\t{t.isoformat()}\t{c!r}\t{n!r}\n" for v, t, c, n in rows])
+
+
+def _copy_text_of(parsed, found):
+    """Checked rows and their VMs' ids → COPY text, without an intermediate list of tuples."""
+    return "".join([f"{found[k]}\t{t.isoformat()}\t{c!r}\t{n!r}\n" for _, k, t, c, n in parsed])
 
 
 def _store_postgresql(text, count):
@@ -351,8 +357,9 @@ def _refused(rows, errors, vm_errors):
 # names, read only when the token is live (psycopg2 returns the last statement's row). A small
 # batch then costs three round trips (this, COPY, COMMIT), not five (token, names, lock and
 # savepoint, COPY, COMMIT). Unprepared, planning this statement cost more than the round trips
-# it saves (0.6 ms): 100-sample batches one after another took 6.2–7.0 ms, against 5.9–7.0 for
-# the five round trips and 5.4–5.6 prepared (tests/bench/bench_vmquota.py, runs alternated).
+# it saves (0.6 ms): 100-sample batches one after another took 6.2–7.4 ms a request, against
+# 5.9–7.5 for the five round trips and 5.4–5.6 prepared (tests/bench/bench_vmquota.py, runs
+# alternated).
 _COLLECTOR_AND_VMS = (
     "SELECT t.id, t.name, t.last_used_at, "
     "(SELECT json_object_agg(v.name, v.id) FROM vmquota_virtualmachine v WHERE v.name = ANY(%s)) "
@@ -385,8 +392,7 @@ def ingest_for_token(digest, rows, *, now=None):
             return token, _refused(rows, errors, vm_errors)  # nothing was written
         if not parsed:
             return token, IngestResult(len(rows), 0, [], set())
-        text = "".join([f"{found[k]}\t{t.isoformat()}\t{c!r}\t{n!r}\n" for _, k, t, c, n in parsed])
-        stored = _copy_after_savepoint(cursor, text, len(parsed), outermost)
+        stored = _copy_after_savepoint(cursor, _copy_text_of(parsed, found), len(parsed), outermost)
         if stored:
             transaction.on_commit(nudge_evaluation)
     return token, IngestResult(len(rows), stored, [], set(found.values()))
@@ -399,9 +405,7 @@ def ingest_rows(rows, *, now=None, from_text=False):
     if errors or vm_errors:
         return _refused(rows, errors, vm_errors)
     if connection.vendor == "postgresql" and parsed:
-        # straight from the checked rows to COPY text, without an intermediate list of tuples
-        text = "".join([f"{found[k]}\t{t.isoformat()}\t{c!r}\t{n!r}\n" for _, k, t, c, n in parsed])
-        stored = _store_postgresql(text, len(parsed))
+        stored = _store_postgresql(_copy_text_of(parsed, found), len(parsed))
     else:
         stored = store([(found[key], ts, cpu, net) for _, key, ts, cpu, net in parsed])
     vm_ids = set(found.values())
