@@ -16,11 +16,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# Each app under its own prefix: a request is matched against one app's patterns, not against
+# every app's in turn (URL resolution was a measured part of each request; see README).
 urlpatterns += [
-    path("", include("meetings.urls")),
-    path("", include("tracking.urls")),
-    path("", include("signups.urls")),
-    path("", include("vmquota.urls")),
+    path("meetings/", include("meetings.urls")),
+    path("tracking/", include("tracking.urls")),
+    path("signups/", include("signups.urls")),
+    path("", include("vmquota.urls")),  # two prefixes of its own: vmquota/ and api/vmquota/
 ]
 
 # No public /media/: uploaded files (minutes' attachments, survey imports) are served only

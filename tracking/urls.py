@@ -8,14 +8,14 @@ app_name = "tracking"
 CASE = r"(?P<case_no>\d{2,3}-\d{2}-[A-Z]?\d{2,3})"
 
 urlpatterns = [
-    path("tracking/", views.item_list, name="list"),
-    path("tracking/export.xlsx", views.export_xlsx, name="export"),
-    path("tracking/feed/", views.explain_refusals(updates_feed), name="feed"),
-    path("tracking/meetings/new/", views.meeting_new, name="meeting_new"),
-    path("tracking/meetings/<int:meeting_id>/", views.meeting_tables, name="meeting"),
-    path("tracking/reviews/<int:pk>/decide/", views.review_decide, name="decide"),
-    re_path(rf"^tracking/{CASE}/$", views.item_detail, name="item"),
-    re_path(rf"^tracking/{CASE}/update/$", views.item_update, name="update"),
-    re_path(rf"^tracking/{CASE}/subscribe/$", views.item_subscribe, name="subscribe"),
-    re_path(rf"^tracking/{CASE}/assign/$", views.item_assign, name="assign"),
+    path("", views.item_list, name="list"),
+    path("export.xlsx", views.export_xlsx, name="export"),
+    path("feed/", views.explain_refusals(updates_feed), name="feed"),
+    path("meetings/new/", views.meeting_new, name="meeting_new"),
+    path("meetings/<int:meeting_id>/", views.meeting_tables, name="meeting"),
+    path("reviews/<int:pk>/decide/", views.review_decide, name="decide"),
+    re_path(rf"^{CASE}/$", views.item_detail, name="item"),
+    re_path(rf"^{CASE}/update/$", views.item_update, name="update"),
+    re_path(rf"^{CASE}/subscribe/$", views.item_subscribe, name="subscribe"),
+    re_path(rf"^{CASE}/assign/$", views.item_assign, name="assign"),
 ]

@@ -1,23 +1,39 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import api, views
 
 app_name = "vmquota"
 
+# Two prefixes: the pages under vmquota/ and the collectors' API under api/vmquota/. Each is a
+# nested include, so a request elsewhere is turned away by one prefix check, not by each pattern.
 urlpatterns = [
-    path("vmquota/", views.index, name="index"),
-    path("vmquota/schools/<str:code>/", views.school, name="school"),
-    path("vmquota/vms/<int:pk>/", views.vm_detail, name="vm"),
-    path("vmquota/vms/<int:pk>/resume/", views.vm_resume, name="vm_resume"),
-    path("vmquota/vms/<int:pk>/assign/", views.vm_assign, name="vm_assign"),
-    path("vmquota/board/", views.board, name="board"),
-    path("vmquota/policy/", views.policy, name="policy"),
-    path("vmquota/policy/new/", views.policy_new, name="policy_new"),
-    path("vmquota/whatif/", views.whatif, name="whatif"),
-    path("vmquota/whatif/<int:pk>/", views.whatif_result, name="whatif_result"),
-    path("vmquota/exemptions/", views.exemptions, name="exemptions"),
-    path("vmquota/tokens/", views.tokens, name="tokens"),
-    path("vmquota/upload/", views.upload, name="upload"),
-    path("api/vmquota/samples", api.samples, name="api_samples"),
-    path("api/vmquota/openapi.json", api.openapi, name="api_openapi"),
+    path(
+        "vmquota/",
+        include(
+            [
+                path("", views.index, name="index"),
+                path("schools/<str:code>/", views.school, name="school"),
+                path("vms/<int:pk>/", views.vm_detail, name="vm"),
+                path("vms/<int:pk>/resume/", views.vm_resume, name="vm_resume"),
+                path("vms/<int:pk>/assign/", views.vm_assign, name="vm_assign"),
+                path("board/", views.board, name="board"),
+                path("policy/", views.policy, name="policy"),
+                path("policy/new/", views.policy_new, name="policy_new"),
+                path("whatif/", views.whatif, name="whatif"),
+                path("whatif/<int:pk>/", views.whatif_result, name="whatif_result"),
+                path("exemptions/", views.exemptions, name="exemptions"),
+                path("tokens/", views.tokens, name="tokens"),
+                path("upload/", views.upload, name="upload"),
+            ]
+        ),
+    ),
+    path(
+        "api/vmquota/",
+        include(
+            [
+                path("samples", api.samples, name="api_samples"),
+                path("openapi.json", api.openapi, name="api_openapi"),
+            ]
+        ),
+    ),
 ]
