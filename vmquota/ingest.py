@@ -429,4 +429,3 @@ def read_csv(text):
     if missing:
         raise ValueError(f"CSV 缺少欄位：{', '.join(missing)}（需要 vm,ts,cpu_percent,net_kbps）")
     return [dict(row) for row in reader]
-
