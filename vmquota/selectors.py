@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from portal import fragments
 
-from .chart import bucket_maxima, vm_charts
+from .chart import bucket_maxima, table_rows, vm_charts
 from .models import (
     Action,
     Exemption,
@@ -98,7 +98,9 @@ def vm_page(vm, now=None):
         rows = bucket_maxima(samples, start, now) if latest else []
         charts = vm_charts(rows, start, now, rules, shaded)
         # the text alternative's 289 rows cost more to render than the charts: cache them too
-        charts["table_html"] = render_to_string("vmquota/_chart_table.html", {"rows": rows})
+        charts["table_html"] = render_to_string(
+            "vmquota/_chart_table.html", {"rows": table_rows(rows)}
+        )
         return charts
 
     charts = _cached_charts(vm, now, latest, version, rules, shaded, draw) if latest else draw()

@@ -230,3 +230,43 @@ def test_a_failing_cache_only_costs_the_drawing(vm, monkeypatch, caplog):
     page, drawn = drew(vm, NOW)
     assert drawn and page["charts"] == expected
     assert "chart cache is unavailable" in caplog.text
+
+
+# --- the text table's rows are formatted in Python, exactly as the template's filters did -----
+
+
+# from a millionth up: below that floatformat shows Python's own repr (1.1e-308), an artefact the
+# table need not copy
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.just(0.0), st.floats(min_value=1e-6, max_value=1e9)))
+@example(0.25)  # a half: floatformat rounds it up, Python's own rounding would give 0.2
+@example(12.04)  # not whole: one decimal even when it is zero
+@example(12.0)
+@example(23040.0)
+@example(99.95)
+@example(1e16)
+def test_one_decimal_is_what_floatformat_minus_one_shows(value):
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+
+    from vmquota.chart import one_decimal
+
+    with translation.override("zh-hant"):
+        assert one_decimal(value) == floatformat(value, "-1")
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    )
+)
+@example(datetime(2019, 9, 10, 1, 55, tzinfo=UTC))  # 09:55 in Taipei
+@example(datetime(2019, 9, 9, 16, 0, tzinfo=UTC))  # the next day in Taipei
+@settings(max_examples=200, deadline=None)
+def test_the_table_rows_times_are_what_roc_datetime_short_shows(moment):
+    from portal.templatetags.roc import roc_datetime_short
+    from vmquota.chart import table_rows
+
+    [(shown, cpu, net)] = table_rows([(moment, 99.5, 23040.0)])
+    assert shown == roc_datetime_short(moment)
+    assert (cpu, net) == ("99.5", "23040")
