@@ -115,3 +115,23 @@ def test_the_api_answers_with_the_counts(client, web):
     response = client.post(URL, body, content_type="application/json",
                            HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
     assert response.json() == {"received": 3, "stored": 2, "duplicates": 1}
+
+
+def test_the_copy_text_gives_each_row_its_own_instant_with_times_formatted_once():
+    """_copy_text_of formats each distinct time once; every row must still carry its own
+    instant – equal instants in other offsets may share a text, other instants may not."""
+    from datetime import datetime
+    from datetime import timezone as dt_timezone
+
+    from vmquota.ingest import _copy_text_of
+
+    taipei = dt_timezone(timedelta(hours=8))
+    ten = datetime(2019, 9, 10, 10, 0, tzinfo=taipei)
+    times = [ten, ten.astimezone(UTC), ten + timedelta(minutes=1), ten, ten + timedelta(seconds=1)]
+    parsed = [(i, f"vm-{i}", t, 12.5, 300.0) for i, t in enumerate(times)]
+    text = _copy_text_of(parsed, {f"vm-{i}": 100 + i for i in range(len(times))})
+    rows = [line.split("\t") for line in text.splitlines()]
+    assert [int(r[0]) for r in rows] == [100, 101, 102, 103, 104]
+    assert [datetime.fromisoformat(r[1]) for r in rows] == times
+    assert {r[1] for r in rows} == {ten.isoformat(), (ten + timedelta(minutes=1)).isoformat(),
+                                    (ten + timedelta(seconds=1)).isoformat()}  # fmt: skip
