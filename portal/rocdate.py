@@ -50,6 +50,11 @@ def format_short(d):
     return f"{roc_year(d)}/{d.month}/{d.day}"
 
 
+def format_short_datetime(local):
+    """108/9/23 14:30, for tables: a datetime already in the reader's time zone."""
+    return f"{format_short(local.date())} {local:%H:%M}"
+
+
 def format_time(t):
     """上午 10 時, 下午 12 時 30 分 (noon belongs to the afternoon, as in the seed's 下午 12:30)."""
     if t is None:

@@ -197,22 +197,22 @@ _COLUMNS = "(vm_id, ts, cpu_percent, net_kbps)"
 
 def _copy_text(rows):
     """[(vm_id, ts, cpu, net)] → COPY text (tab-separated; numbers via repr(float), which
-    PostgreSQL reads back exactly)."""
-    return "".join([f"{v}\t{t.isoformat()}\t{c!r}\t{n!r}\n" for v, t, c, n in rows])
-
-
-def _copy_text_of(parsed, found):
-    """Checked rows and their VMs' ids → COPY text, without an intermediate list of tuples.
-    Each distinct time is formatted once: a collector's batch is mostly one minute for many VMs,
-    and an aware datetime's isoformat() cost more than the rest of a row's text. (Equal instants
-    written with other offsets compare equal and share one text: the same timestamptz.)"""
+    PostgreSQL reads back exactly). Each distinct time is formatted once: a collector's batch is
+    mostly one minute for many VMs, and an aware datetime's isoformat() cost more than the rest
+    of a row's text. (Equal instants written with other offsets compare equal and share one
+    text: the same timestamptz.)"""
     iso = {}
     return "".join(
         [
-            f"{found[k]}\t{iso.get(t) or iso.setdefault(t, t.isoformat())}\t{c!r}\t{n!r}\n"
-            for _, k, t, c, n in parsed
+            f"{v}\t{iso.get(t) or iso.setdefault(t, t.isoformat())}\t{c!r}\t{n!r}\n"
+            for v, t, c, n in rows
         ]
     )
+
+
+def _copy_text_of(parsed, found):
+    """Checked rows and their VMs' ids → COPY text, without an intermediate list of tuples."""
+    return _copy_text((found[k], t, c, n) for _, k, t, c, n in parsed)
 
 
 def _store_postgresql(text, count):

@@ -45,5 +45,4 @@ def roc_datetime_short(value):
 
     if not value:
         return ""
-    local = timezone.localtime(value)
-    return f"{rocdate.format_short(local.date())} {local:%H:%M}"
+    return rocdate.format_short_datetime(timezone.localtime(value))
