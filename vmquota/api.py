@@ -1,6 +1,7 @@
 """The collector API: POST /api/vmquota/samples, authenticated by a per-collector token.
 
 CSRF does not apply: the request carries no cookie credentials, only `Authorization: Bearer`.
+Both views are `@machine_api`: served ahead of the site's browser middleware (portal/machine_api.py).
 """
 
 import json
@@ -17,6 +18,8 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+
+from portal.machine_api import machine_api
 
 from .ingest import ingest_for_token, ingest_rows
 from .models import CollectorToken, token_digest
@@ -157,7 +160,8 @@ def _read_batch(request):
     return rows, None
 
 
-@csrf_exempt  # token authentication only; no session cookie is consulted here
+@machine_api  # no cookie, session or page: served ahead of the site's middleware
+@csrf_exempt  # token authentication only (and the view is reachable without the shortcut too)
 @require_POST
 def samples(request):
     digest = bearer_digest(request)
@@ -194,6 +198,7 @@ def samples(request):
     return _answer(result)
 
 
+@machine_api
 @require_GET
 def openapi(request):
     return JsonResponse(OPENAPI, json_dumps_params={"ensure_ascii": False, "indent": 2})

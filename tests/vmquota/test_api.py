@@ -147,3 +147,19 @@ def test_on_postgresql_the_token_and_the_vms_come_with_the_lock_in_one_statement
         )
         (prepared,) = cursor.fetchone()
     assert "vmquota_collectortoken" in prepared and "vmquota_virtualmachine" in prepared
+
+
+def test_the_collector_api_takes_the_shortcut(client, token, web):
+    """Both API views are marked (portal/machine_api.py): a refused batch answers JSON in Chinese,
+    with the API's headers and none of the site's middleware's (language, Vary)."""
+    response = client.post(
+        URL, json.dumps({"samples": [row(ts="not a time")]}), content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT_LANGUAGE="en",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "ts"
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert not response.has_header("Content-Language")
+    assert not response.has_header("Vary")  # nothing varied by cookie or language
+    spec = client.get("/api/vmquota/openapi.json")
+    assert spec.status_code == 200 and spec["Cache-Control"] == "no-store"

@@ -1,0 +1,57 @@
+"""Views that machines call with a token, served ahead of the site's browser middleware.
+
+A collector posting samples carries no cookie, reads no session, wants no language, no CSRF
+check, no login page, no lockout and no page policy: those layers (sessions, locale, CSRF,
+authentication, messages, allauth, the session lifetime, CSP, axes) only cost it CPU, on every
+batch. Under load they were a tenth of a 100-sample batch's time (tests/bench/load.py, README →
+Performance). So a view marked `@machine_api` is called straight from `MachineAPIMiddleware`,
+which sits right after Django's SecurityMiddleware (nosniff, the referrer policy and, behind TLS,
+HSTS still apply) and adds the headers a JSON answer needs. Any other path, and any path under
+the prefix that does not resolve to a marked view, goes through the whole stack as before.
+
+A marked view must authenticate its caller itself and must not use `request.user`,
+`request.session` or messages (they are not there).
+"""
+
+from functools import wraps
+
+from django.urls import Resolver404, resolve
+
+PREFIX = "/api/"
+# What a JSON answer for a machine needs: never framed, never rendered as a page, never cached.
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+def machine_api(view):
+    """Mark a token-authenticated view to be served without the site's browser middleware."""
+
+    @wraps(view)
+    def marked(request, *args, **kwargs):
+        return view(request, *args, **kwargs)
+
+    marked.machine_api = True
+    return marked
+
+
+class MachineAPIMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.startswith(PREFIX):
+            try:
+                match = resolve(path)
+            except Resolver404:
+                match = None
+            if match is not None and getattr(match.func, "machine_api", False):
+                request.resolver_match = match
+                response = match.func(request, *match.args, **match.kwargs)
+                for name, value in HEADERS.items():
+                    response.headers.setdefault(name, value)
+                return response
+        return self.get_response(request)
