@@ -15,6 +15,7 @@ A marked view must authenticate its caller itself and must not use `request.user
 
 from functools import wraps
 
+from django.core.handlers.exception import response_for_exception
 from django.urls import Resolver404, resolve
 
 PREFIX = "/api/"
@@ -50,7 +51,10 @@ class MachineAPIMiddleware:
                 match = None
             if match is not None and getattr(match.func, "machine_api", False):
                 request.resolver_match = match
-                response = match.func(request, *match.args, **match.kwargs)
+                try:
+                    response = match.func(request, *match.args, **match.kwargs)
+                except Exception as exc:  # noqa: BLE001 – Django's own answer (404, 403, 500…)
+                    response = response_for_exception(request, exc)  # logs it, as Django would
                 for name, value in HEADERS.items():
                     response.headers.setdefault(name, value)
                 return response

@@ -18,7 +18,13 @@ def _what_it_saw(request, **kwargs):
     )
 
 
+@machine_api
+def _fails(request):
+    raise RuntimeError("a bug in a marked view")
+
+
 urlpatterns = [
+    path("api/fails", _fails, name="fails"),
     path("api/probe/<int:n>", machine_api(_what_it_saw), name="marked"),
     path("api/plain", _what_it_saw, name="plain"),
 ]

@@ -37,3 +37,12 @@ def test_an_unknown_api_path_gets_the_sites_404(client):
     response = client.get("/api/vmquota/nothing-here", HTTP_ACCEPT_LANGUAGE="zh-TW")
     assert response.status_code == 404
     assert response["Content-Language"] == "zh-hant"
+
+
+def test_an_error_in_a_marked_view_is_djangos_500_with_the_api_headers(client, probe_urls, caplog):
+    client.raise_request_exception = False
+    response = client.get("/api/fails")
+    assert response.status_code == 500
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert response["Cache-Control"] == "no-store"
+    assert "a bug in a marked view" in caplog.text  # logged by django.request, as before
