@@ -1,5 +1,6 @@
 """Issue 9, 1. and 3.: every page of the portal, as every role, at 375 px and 1280 px: axe-core
-finds no serious or critical WCAG 2.1 A/AA violation, and a screenshot of each page at each width
+finds no serious or critical WCAG 2.1 A/AA violation, no page is wider than the screen (reflow,
+which axe-core does not check), and a screenshot of each page at each width
 is written to var/screenshots/a11y-<role>-<page>-<width>.png.
 
 The pages are the access matrix's (tests/security/matrix.py): every row with a GET the role may
@@ -87,6 +88,11 @@ def test_every_page_has_no_serious_accessibility_violation(
             response = page.goto(path)
             assert response.status == 200, f"{path} as {role}: HTTP {response.status}"
             screenshot(page, f"a11y-{role}-{name}")
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            if wide > width:  # WCAG 1.4.10 (reflow): axe-core does not check it
+                problems.setdefault(f"{path} ({row_name}) @{width}px", []).append(
+                    f"reflow: the page is {wide} px wide and scrolls sideways"
+                )
             for violation in serious_violations(page):
                 rule = violation.split(" ", 1)[0]
                 if (row_name, rule) in KNOWN:
