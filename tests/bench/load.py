@@ -165,12 +165,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_gunicorn(env, port, workers):
+def start_gunicorn(env, port, workers, cwd=ROOT):
+    """gunicorn serving the code in `cwd` (this checkout, or a worktree of another commit)."""
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"), "portal.wsgi:application",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
