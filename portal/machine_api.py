@@ -3,10 +3,11 @@
 A collector posting samples carries no cookie, reads no session, wants no language, no CSRF
 check, no login page, no lockout and no page policy: those layers (sessions, locale, CSRF,
 authentication, messages, allauth, the session lifetime, CSP, axes) only cost it CPU, on every
-batch: about a fifth of the gunicorn workers' CPU for a 100-sample batch under load
-(tests/bench/compare_ingest.py, README → Performance). So a view marked `@machine_api` is called straight from `MachineAPIMiddleware`,
-which sits right after Django's SecurityMiddleware (nosniff, the referrer policy and, behind TLS,
-HSTS still apply) and adds the headers a JSON answer needs. Any other path, and any path under
+batch: 14–19 % of the gunicorn workers' CPU for a 100-sample batch under load
+(tests/bench/compare_ingest.py, README → Performance). So a view marked `@machine_api` is
+called straight from `MachineAPIMiddleware`, which sits right after Django's SecurityMiddleware
+(nosniff, the referrer policy and, behind TLS, HSTS still apply) and adds the headers a JSON
+answer needs. Any other path, and any path under
 the prefix that does not resolve to a marked view, goes through the whole stack as before.
 
 A marked view must authenticate its caller itself and must not use `request.user`,
