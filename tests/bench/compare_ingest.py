@@ -13,6 +13,7 @@ samples stored are deleted afterwards, and the token, the servers and the worktr
 """
 
 import argparse
+import itertools
 import os
 import subprocess
 import sys
@@ -79,28 +80,26 @@ def main(argv=None):
             servers[label] = (load.start_gunicorn(env, port, 3, cwd=tree), port)
         figures = {label: [] for label in servers}
         start = int(time.time()) - 3600  # an hour back, a second per run: never a repeat
-        run = 0
-        for _, port in servers.values():  # warm-up, not counted: imports, connections, caches
-            load.run_wrk(
+        runs = itertools.count()
+
+        def post(port, duration):
+            return load.run_wrk(
                 f"http://127.0.0.1:{port}", load.BENCH_DIR / "ingest.lua",
-                [str(workdir / "vm_names.txt"), raw, str(args.batch), str(start - run)],
-                duration=3, connections=args.connections, threads=2,
+                [str(workdir / "vm_names.txt"), raw, str(args.batch),
+                 str(start - next(runs))],
+                duration=duration, connections=args.connections, threads=2,
             )  # fmt: skip
-            run += 1
+
+        for _, port in servers.values():  # warm-up, not counted: imports, connections, caches
+            post(port, 3)
         for _ in range(args.rounds):
             for label, (server, port) in servers.items():
                 before = workers_cpu_seconds(server)
-                result = load.run_wrk(
-                    f"http://127.0.0.1:{port}", load.BENCH_DIR / "ingest.lua",
-                    [str(workdir / "vm_names.txt"), raw, str(args.batch), str(start - run)],
-                    duration=args.seconds, connections=args.connections, threads=2,
-                )  # fmt: skip
-                run += 1
-                used = workers_cpu_seconds(server) - before
-                answered = max(result["requests"], 1)
-                figures[label].append((result["rps"], used / answered * 1000, result["errors"]))
-                print(f"  {label:<14} {result['rps']:7.1f} req/s  {used / answered * 1000:.2f} ms "
-                      f"of worker CPU a request", file=sys.stderr, flush=True)  # fmt: skip
+                result = post(port, args.seconds)
+                cpu_ms = (workers_cpu_seconds(server) - before) / max(result["requests"], 1) * 1000
+                figures[label].append((result["rps"], cpu_ms, result["errors"]))
+                print(f"  {label:<14} {result['rps']:7.1f} req/s  {cpu_ms:.2f} ms of worker CPU "
+                      "a request", file=sys.stderr, flush=True)  # fmt: skip
     finally:
         for server, _ in servers.values():
             load.stop(server)
