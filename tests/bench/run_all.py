@@ -1,5 +1,6 @@
-"""Every benchmark in one command (`make bench`): the load benchmark on the generated data, then
-each app's tests/bench/bench_*.py module, each in its own process. Prints everything, with the
+"""Every benchmark in one command (`make bench`): the load benchmark on the generated data and
+the breakdown of ingest's cost (tests/bench/ingest_cost.py) on the same database, then each
+app's tests/bench/bench_*.py module, each in its own process. Prints everything, with the
 command, the commit and the machine. Figures only: nothing here asserts a timing, and none of it
 runs under `make test`.
 
@@ -67,6 +68,10 @@ def main(argv=None):
             "Load benchmark (tests/bench/load.py)",
             [python, "-m", "tests.bench.load", "--duration", str(args.duration)],
             env, timeout=30 * 60,
+        )  # fmt: skip
+        results["ingest_cost"] = run(
+            "Ingest's cost, server and Python CPU a batch (tests/bench/ingest_cost.py)",
+            [python, "-m", "tests.bench.ingest_cost"], env, timeout=args.module_timeout,
         )  # fmt: skip
     modules = sorted(p.stem for p in BENCH.glob("bench_*.py"))
     if args.only:
