@@ -8,8 +8,9 @@ Two gunicorn servers (3 sync workers each, production settings) on the load benc
 commit, one this checkout. The same wrk script (tests/bench/ingest.lua) loads them in turn,
 `--seconds` each, `--rounds` times; every run posts at a second of its own, so no run repeats
 another's samples (a repeat takes the slower ON CONFLICT path). For each run: requests a second,
-and the CPU the server's workers used (utime + stime from /proc) per request answered. The
-samples stored are deleted afterwards, and the token, the servers and the worktree removed.
+the CPU the server's workers used (utime + stime from /proc) per request answered, and the CPU
+of PostgreSQL's processes per request answered. The samples stored are deleted afterwards, and
+the token, the servers and the worktree removed.
 """
 
 import argparse
@@ -33,6 +34,21 @@ def workers_cpu_seconds(server):
     for child in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split():
         fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total * TICK_S
+
+
+def postgres_cpu_seconds():
+    """CPU seconds used so far by this machine's PostgreSQL server processes (all of them: the
+    two servers' connections, and the WAL writer and checkpointer their commits keep busy)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # a process that ended meanwhile
+            continue
+        if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
+            fields = text.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
     return total * TICK_S
 
 
@@ -94,12 +110,14 @@ def main(argv=None):
             post(port, 3)
         for _ in range(args.rounds):
             for label, (server, port) in servers.items():
-                before = workers_cpu_seconds(server)
+                before, pg_before = workers_cpu_seconds(server), postgres_cpu_seconds()
                 result = post(port, args.seconds)
-                cpu_ms = (workers_cpu_seconds(server) - before) / max(result["requests"], 1) * 1000
-                figures[label].append((result["rps"], cpu_ms, result["errors"]))
+                answered = max(result["requests"], 1)
+                cpu_ms = (workers_cpu_seconds(server) - before) / answered * 1000
+                pg_ms = (postgres_cpu_seconds() - pg_before) / answered * 1000
+                figures[label].append((result["rps"], cpu_ms, pg_ms, result["errors"]))
                 print(f"  {label:<14} {result['rps']:7.1f} req/s  {cpu_ms:.2f} ms of worker CPU "
-                      "a request", file=sys.stderr, flush=True)  # fmt: skip
+                      f"and {pg_ms:.2f} of PostgreSQL's a request", file=sys.stderr, flush=True)  # fmt: skip
     finally:
         for server, _ in servers.values():
             load.stop(server)
@@ -112,14 +130,14 @@ def main(argv=None):
           f"alternated; gunicorn 3 sync workers each, wrk 2 threads × {args.connections} "
           f"connections; {removed:,} samples stored and deleted.")  # fmt: skip
     print()
-    print(
-        "| code | req/s (median) | req/s (each round) | worker CPU a request, ms (median) | errors |"
-    )
-    print("| --- | ---: | --- | ---: | ---: |")
+    print("| code | req/s (median) | req/s (each round) | worker CPU a request, ms (median) "
+          "| PostgreSQL CPU a request, ms (median) | errors |")  # fmt: skip
+    print("| --- | ---: | --- | ---: | ---: | ---: |")
     for label, rows in figures.items():
-        rates = [r for r, _, _ in rows]
+        rates = [r for r, _, _, _ in rows]
         print(f"| {label} | {median(rates):.0f} | {', '.join(f'{r:.0f}' for r in rates)} | "
-              f"{median(c for _, c, _ in rows):.2f} | {sum(e for _, _, e in rows)} |")  # fmt: skip
+              f"{median(c for _, c, _, _ in rows):.2f} | {median(p for _, _, p, _ in rows):.2f} | "
+              f"{sum(e for _, _, _, e in rows)} |")  # fmt: skip
     old, new = figures.values()
     ahead = sum(n[0] > o[0] for o, n in zip(old, new, strict=True))
     print()
