@@ -13,7 +13,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .models import UsageSample, VirtualMachine
@@ -21,8 +21,9 @@ from .models import UsageSample, VirtualMachine
 log = logging.getLogger("vmquota")
 FIELDS = ("vm", "ts", "cpu_percent", "net_kbps")
 MAX_FUTURE = timedelta(minutes=5)
-# Ingest holds this lock shared for its transaction; the evaluator takes it exclusively for an
-# instant to learn an id below which every sample has been committed (see committed_horizon).
+# Every statement that inserts samples takes this lock, shared, until its transaction ends (a
+# statement trigger, migration 0005); the evaluator takes it exclusively for an instant to learn
+# an id below which every sample has been committed (see committed_horizon).
 SAMPLES_LOCK = 0x766D71  # "vmq"
 
 
@@ -178,11 +179,6 @@ def resolve_vms(parsed, by_name=None):
     return found, errors
 
 
-# The samples lock (held shared while a batch is stored; see committed_horizon) and a savepoint
-# for the COPY, sent as one statement: every round trip counts when collectors post small batches.
-_LOCK_AND_SAVEPOINT = "SELECT pg_advisory_xact_lock_shared(%s); SAVEPOINT vmquota_copy"
-
-
 # A session-local staging table for batches that repeat stored samples: COPY lands here (no
 # indexes, no WAL), then one INSERT … SELECT … ON CONFLICT DO NOTHING moves the rows, skipping
 # duplicates. ON COMMIT DELETE ROWS empties it at each commit; `n` keeps the order of arrival so
@@ -215,46 +211,48 @@ def _copy_text_of(parsed, found):
     return _copy_text((found[k], t, c, n) for _, k, t, c, n in parsed)
 
 
+def _copy(cursor, table, text):
+    # Django's errors, as for a statement sent through the cursor: a lost connection is
+    # OperationalError (the API's 503), a refused row IntegrityError
+    with connection.wrap_database_errors:
+        cursor.cursor.copy_expert(f"COPY {table} {_COLUMNS} FROM STDIN", io.StringIO(text), 1 << 20)
+
+
 def _store_postgresql(text, count):
-    """COPY straight into the table inside a savepoint – the common case, a collector sending new
-    minutes, costs what a raw COPY costs. If the batch repeats a stored (vm, ts) (or repeats one
-    within itself), the unique index refuses the COPY, the savepoint is rolled back and the batch
-    goes through the staging table and ON CONFLICT DO NOTHING instead."""
-    outermost = not connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_LOCK_AND_SAVEPOINT, [SAMPLES_LOCK])
-        return _copy_after_savepoint(cursor, text, count, outermost)
-
-
-def _copy_after_savepoint(cursor, text, count, outermost):
-    """The COPY of _store_postgresql, once the lock and the savepoint are taken."""
+    """COPY straight into the table – the common case, a collector sending new minutes, costs
+    what a raw COPY costs. Outside a transaction the COPY is one of its own: its trigger takes
+    the samples lock, its end commits, and nothing else goes to the server (no BEGIN, savepoint
+    or COMMIT). Inside a caller's transaction it runs in a savepoint. If the batch repeats a
+    stored (vm, ts) (or repeats one within itself), the unique index refuses the COPY, nothing
+    of it remains, and the batch goes through the staging table and ON CONFLICT DO NOTHING."""
     import psycopg2.errors
 
-    raw = cursor.cursor
-    try:
-        raw.copy_expert(
-            f"COPY vmquota_usagesample {_COLUMNS} FROM STDIN", io.StringIO(text), 1 << 20
-        )
-        return count  # the commit releases the savepoint: no RELEASE round trip
-    except psycopg2.errors.UniqueViolation:
-        # nothing of the attempt remains; Django never saw the error (raw cursor), and the
-        # transaction is usable again
-        cursor.execute("ROLLBACK TO SAVEPOINT vmquota_copy")
-    cursor.execute(_STAGING)
-    raw.copy_expert(
-        f"COPY vmquota_ingest_staging {_COLUMNS} FROM STDIN", io.StringIO(text), 1 << 20
-    )
-    cursor.execute(
-        "INSERT INTO vmquota_usagesample (vm_id, ts, cpu_percent, net_kbps) "
-        "SELECT vm_id, ts, cpu_percent, net_kbps FROM vmquota_ingest_staging ORDER BY n "
-        "ON CONFLICT (vm_id, ts) DO NOTHING"
-    )
-    stored = cursor.rowcount
-    if not outermost:
-        # inside an enclosing transaction (a test, a caller's atomic block) the commit that
-        # empties the staging table is not ours
-        cursor.execute("DELETE FROM vmquota_ingest_staging")
-    return stored
+    outermost = not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        if not outermost:
+            cursor.execute("SAVEPOINT vmquota_copy")  # the caller's commit releases it
+        try:
+            _copy(cursor, "vmquota_usagesample", text)
+            return count
+        except IntegrityError as exc:
+            if not isinstance(exc.__cause__, psycopg2.errors.UniqueViolation):
+                raise
+        if not outermost:
+            cursor.execute("ROLLBACK TO SAVEPOINT vmquota_copy")
+        with transaction.atomic():
+            cursor.execute(_STAGING)
+            _copy(cursor, "vmquota_ingest_staging", text)
+            cursor.execute(
+                "INSERT INTO vmquota_usagesample (vm_id, ts, cpu_percent, net_kbps) "
+                "SELECT vm_id, ts, cpu_percent, net_kbps FROM vmquota_ingest_staging ORDER BY n "
+                "ON CONFLICT (vm_id, ts) DO NOTHING"
+            )
+            stored = cursor.rowcount
+            if not outermost:
+                # inside an enclosing transaction (a test, a caller's atomic block) the commit
+                # that empties the staging table is not ours
+                cursor.execute("DELETE FROM vmquota_ingest_staging")
+        return stored
 
 
 def store(rows):
@@ -361,14 +359,11 @@ def _refused(rows, errors, vm_errors):
     return IngestResult(len(rows), 0, errors, set())
 
 
-# The collector API's first round trip on PostgreSQL takes the samples lock and the COPY's
-# savepoint and runs this, prepared once per connection: the token, and the ids of the batch's VM
-# names, read only when the token is live (psycopg2 returns the last statement's row). A small
-# batch then costs three round trips (this, COPY, COMMIT), not five (token, names, lock and
-# savepoint, COPY, COMMIT). Unprepared, planning this statement cost more than the round trips
-# it saves (0.6 ms): 100-sample batches one after another took 6.2–7.4 ms a request, against
-# 5.9–7.5 for the five round trips and 5.4–5.6 prepared (tests/bench/bench_vmquota.py, runs
-# alternated).
+# The collector API's one statement before the COPY, prepared once per connection: the token, and
+# the ids of the batch's VM names, read only when the token is live (psycopg2 returns the row).
+# A batch is then two statements, this and the COPY (three round trips with the COPY's own
+# handshake), where it was once five (token, names, lock and savepoint, COPY, COMMIT).
+# Unprepared, planning this statement cost more than the round trips it saves (0.6 ms).
 _COLLECTOR_AND_VMS = (
     "SELECT t.id, t.name, t.last_used_at, "
     "(SELECT json_object_agg(v.name, v.id) FROM vmquota_virtualmachine v WHERE v.name = ANY(%s)) "
@@ -378,7 +373,7 @@ _COLLECTOR_AND_VMS = (
 
 def ingest_for_token(digest, rows, *, now=None):
     """PostgreSQL: `ingest_rows` for the collector whose token has this digest, the token checked
-    in the same round trip that starts the transaction. Returns (the token, IngestResult), or
+    in the statement that reads the batch's VMs. Returns (the token, IngestResult), or
     (None, None) when no live token has the digest (nothing is stored)."""
     from .models import CollectorToken
 
@@ -386,25 +381,16 @@ def ingest_for_token(digest, rows, *, now=None):
     select = _COLLECTOR_AND_VMS
     if hasattr(connection, "prepared"):  # portal/postgresql: planning it took 0.6 ms each time
         select = connection.prepared("vmquota_collector_batch", select, ("text[]", "text"))
-    outermost = not connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"{_LOCK_AND_SAVEPOINT}; {select}",
-            [SAMPLES_LOCK, list({r[1] for r in parsed}), digest],
-        )
+    with connection.cursor() as cursor:
+        cursor.execute(select, [list({r[1] for r in parsed}), digest])
         row = cursor.fetchone()
-        if row is None:
-            return None, None
-        token = CollectorToken.from_db(connection.alias, ["id", "name", "last_used_at"], row[:3])
-        found, vm_errors = resolve_vms(parsed, by_name=row[3] or {})
-        if errors or vm_errors:
-            return token, _refused(rows, errors, vm_errors)  # nothing was written
-        if not parsed:
-            return token, IngestResult(len(rows), 0, [], set())
-        stored = _copy_after_savepoint(cursor, _copy_text_of(parsed, found), len(parsed), outermost)
-        if stored:
-            transaction.on_commit(nudge_evaluation)
-    return token, IngestResult(len(rows), stored, [], set(found.values()))
+    if row is None:
+        return None, None
+    token = CollectorToken.from_db(connection.alias, ["id", "name", "last_used_at"], row[:3])
+    found, vm_errors = resolve_vms(parsed, by_name=row[3] or {})
+    if errors or vm_errors:
+        return token, _refused(rows, errors, vm_errors)  # nothing was written
+    return token, _store_checked(rows, parsed, found)
 
 
 def ingest_rows(rows, *, now=None, from_text=False):
@@ -413,14 +399,21 @@ def ingest_rows(rows, *, now=None, from_text=False):
     found, vm_errors = resolve_vms(parsed)
     if errors or vm_errors:
         return _refused(rows, errors, vm_errors)
-    if connection.vendor == "postgresql" and parsed:
+    return _store_checked(rows, parsed, found)
+
+
+def _store_checked(rows, parsed, found):
+    """Store a batch whose every row passed and whose VMs were all found; queue an evaluation
+    once it is committed."""
+    if not parsed:
+        stored = 0
+    elif connection.vendor == "postgresql":
         stored = _store_postgresql(_copy_text_of(parsed, found), len(parsed))
     else:
         stored = store([(found[key], ts, cpu, net) for _, key, ts, cpu, net in parsed])
-    vm_ids = set(found.values())
     if stored:
         transaction.on_commit(nudge_evaluation)
-    return IngestResult(len(rows), stored, [], vm_ids)
+    return IngestResult(len(rows), stored, [], set(found.values()))
 
 
 def read_csv(text):

@@ -127,21 +127,33 @@ def test_without_a_live_token_a_batch_is_never_checked_or_stored(client, token, 
     assert not UsageSample.objects.exists()
 
 
-def test_on_postgresql_the_token_and_the_vms_come_with_the_lock_in_one_statement(
-    client, token, web, postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_batch_is_one_statement_then_a_copy_that_commits_by_itself(
+    client, token, web, postgres, monkeypatch
 ):
+    """Outside a transaction, as under gunicorn: the token and the batch's VMs in one prepared
+    statement, then the COPY as a transaction of its own – no BEGIN, savepoint or COMMIT (its
+    trigger takes the samples lock: tests/vmquota/test_ingest.py)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from vmquota import ingest
+
+    copies, copy = [], ingest._copy
+
+    def watched(cursor, table, text):  # the real COPY, and what the connection was doing
+        copies.append((table, connection.in_atomic_block, connection.get_autocommit()))
+        return copy(cursor, table, text)
+
+    monkeypatch.setattr(ingest, "_copy", watched)
     assert post(client, {"samples": [row(3)]}, token).status_code == 200  # last_used_at set
     with CaptureQueriesContext(connection) as queries:
         response = post(client, {"samples": [row(2), row(1)]}, token)
     assert response.json() == {"received": 2, "stored": 2, "duplicates": 0}
-    ours = [q["sql"] for q in queries if 'SAVEPOINT "' not in q["sql"]]  # the test's own atomic
-    assert len(ours) == 1, ours
-    assert "pg_advisory_xact_lock_shared" in ours[0]
-    assert "EXECUTE vmquota_collector_batch" in ours[0]  # prepared once per connection:
-    with connection.cursor() as cursor:
+    assert [q["sql"].split("(")[0] for q in queries] == ["EXECUTE vmquota_collector_batch"]
+    assert copies == [("vmquota_usagesample", False, True)] * 2
+    assert UsageSample.objects.count() == 3
+    with connection.cursor() as cursor:  # prepared once per connection
         cursor.execute(
             "SELECT statement FROM pg_prepared_statements WHERE name = 'vmquota_collector_batch'"
         )

@@ -1,15 +1,19 @@
 """Storing samples: all or nothing, duplicates skipped with the first received winning – on both
-paths PostgreSQL takes (COPY straight in; a batch repeating stored rows via the staging table)."""
+paths PostgreSQL takes (COPY straight in; a batch repeating stored rows via the staging table),
+inside a caller's transaction and outside any; and the samples lock every insert takes."""
 
 import json
+import threading
 from datetime import UTC, timedelta
 
+import psycopg2
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from tests.conftest import wait_for
 from tests.vmquota import factories
-from vmquota.ingest import ingest_rows, store
+from vmquota.ingest import SAMPLES_LOCK, committed_horizon, ingest_rows, store
 from vmquota.models import CollectorToken, UsageSample
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +139,97 @@ def test_the_copy_text_gives_each_row_its_own_instant_with_times_formatted_once(
     assert [datetime.fromisoformat(r[1]) for r in rows] == times
     assert {r[1] for r in rows} == {ten.isoformat(), (ten + timedelta(minutes=1)).isoformat(),
                                     (ten + timedelta(seconds=1)).isoformat()}  # fmt: skip
+
+
+# --- outside a transaction (as under gunicorn), and the samples lock ----------------------------
+
+
+def _other_session(postgres):
+    s = postgres.settings_dict
+    return psycopg2.connect(dbname=s["NAME"], user=s.get("USER") or "postgres",
+                            host=s.get("HOST") or "127.0.0.1", port=s.get("PORT") or 5432)  # fmt: skip
+
+
+def _waiting_for_the_samples_lock():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND objid = %s",
+            [SAMPLES_LOCK],
+        )
+        return cursor.fetchone()[0]
+
+
+def _in_a_thread(work, done):
+    def run():
+        try:
+            done.append(work())
+        finally:
+            connection.close()  # the thread's own connection
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_every_batch_commits_by_itself_repeats_included(web, postgres):
+    """No caller's transaction: a new batch is one COPY, a batch that repeats stored rows goes
+    through the staging table in a transaction of its own; the staging table is left empty."""
+    assert ingest_rows([row(i, cpu=1.0) for i in range(3)]).stored == 3
+    result = ingest_rows([row(i, cpu=2.0) for i in range(6)] + [row(5, cpu=3.0)])
+    assert (result.stored, result.duplicates) == (3, 4)
+    assert values(web) == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM vmquota_ingest_staging")
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_statement_that_inserts_samples_takes_the_samples_lock(web, postgres):
+    """The evaluator's horizon relies on it (migration 0005's trigger): while another session
+    holds the lock exclusively, the collectors' COPY and a plain ORM insert both wait."""
+    other = _other_session(postgres)
+    other.autocommit = True
+    done = []
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [SAMPLES_LOCK])
+            threads = [
+                _in_a_thread(lambda: store([(web.pk, minute(0), 1.0, 1.0)]), done),
+                _in_a_thread(lambda: UsageSample.objects.create(
+                    vm=web, ts=minute(1), cpu_percent=2.0, net_kbps=1.0).pk, done),
+            ]  # fmt: skip
+            wait_for(lambda: _waiting_for_the_samples_lock() == 2, timeout=20,
+                     message="both inserts to wait for the samples lock")  # fmt: skip
+            assert not done and not UsageSample.objects.exists()
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SAMPLES_LOCK])
+        for thread in threads:
+            thread.join(30)
+    finally:
+        other.close()
+    assert len(done) == 2 and values(web) == [1.0, 2.0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_horizon_waits_for_samples_not_yet_committed(web, postgres):
+    """committed_horizon never passes a sample whose transaction is still open: the evaluator
+    would move its cursor past a row it never read."""
+    other = _other_session(postgres)  # a transaction left open, as a slow batch's
+    done = []
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO vmquota_usagesample (vm_id, ts, cpu_percent, net_kbps) "
+                "VALUES (%s, %s, 1, 1) RETURNING id",
+                [web.pk, minute(0)],
+            )
+            (inserted,) = cursor.fetchone()
+        thread = _in_a_thread(committed_horizon, done)
+        wait_for(_waiting_for_the_samples_lock, timeout=20, message="the horizon to wait")
+        assert not done
+        other.commit()
+        thread.join(30)
+    finally:
+        other.close()
+    assert done == [inserted]
