@@ -115,8 +115,8 @@ def main(argv=None):
     def copy_text(rows, ts):
         return "".join(f"{pk}\t{ts}\t12.5\t300.0\n" for pk, _ in rows)
 
-    def small_copy(n, *, without_fk=False):
-        text = copy_text(chunk(n), stamp())
+    def raw_copy(text, without_fk):
+        """A raw COPY and its commit (replica mode: no foreign-key triggers fire)."""
         with transaction.atomic(), connection.cursor() as cursor:
             if without_fk:
                 cursor.execute("SET LOCAL session_replication_role = replica")
@@ -125,19 +125,16 @@ def main(argv=None):
                 io.StringIO(text),
             )
 
+    def small_copy(n, *, without_fk=False):
+        raw_copy(copy_text(chunk(n), stamp()), without_fk)
+
     def bulk_copy(pid, *, without_fk=False):
         """The server's CPU for a bulk COPY, per `size` rows."""
         text = "".join(
             f"{vms[i % len(vms)][0]}\t{stamp()}\t12.5\t300.0\n" for i in range(BULK_ROWS)
         )
         server = backend_cpu_seconds(pid)
-        with transaction.atomic(), connection.cursor() as cursor:
-            if without_fk:
-                cursor.execute("SET LOCAL session_replication_role = replica")
-            cursor.cursor.copy_expert(
-                "COPY vmquota_usagesample (vm_id, ts, cpu_percent, net_kbps) FROM STDIN",
-                io.StringIO(text),
-            )
+        raw_copy(text, without_fk)
         return (backend_cpu_seconds(pid) - server) / (BULK_ROWS / size) * 1000
 
     # the collector's request bodies, made before the clock starts (as wrk's are)
