@@ -23,33 +23,31 @@ import time
 from pathlib import Path
 from statistics import median
 
-from tests.bench import load
+from tests.bench import cpu_seconds, load
 
-TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+
+def _total(pids):
+    return sum(seconds for pid in pids if (seconds := cpu_seconds(pid)) is not None)
 
 
 def workers_cpu_seconds(server):
     """CPU seconds used so far by a gunicorn master's worker processes."""
-    total = 0
-    for child in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split():
-        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total * TICK_S
+    return _total(Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split())
+
+
+def _is_postgres(pid):
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "postgres"
+    except OSError:  # a process that ended meanwhile
+        return False
 
 
 def postgres_cpu_seconds():
     """CPU seconds used so far by this machine's PostgreSQL server processes (all of them: the
     two servers' connections, and the WAL writer and checkpointer their commits keep busy)."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # a process that ended meanwhile
-            continue
-        if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
-            fields = text.rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total * TICK_S
+    return _total(
+        p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _is_postgres(p.name)
+    )
 
 
 def worktree(commit):

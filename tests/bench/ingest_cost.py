@@ -32,19 +32,11 @@ import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from statistics import median
 
-from tests.bench import load
+from tests.bench import cpu_seconds, load
 
-TICK_S = 1 / os.sysconf("SC_CLK_TCK")
 BULK_ROWS = 200_000
-
-
-def backend_cpu_seconds(pid):
-    """CPU seconds (user + system) a PostgreSQL server process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * TICK_S
 
 
 class Measured:
@@ -54,10 +46,10 @@ class Measured:
         self.label, self.server_ms, self.python_ms = label, [], []
 
     def __call__(self, pid, batches, run_one):
-        server, python = backend_cpu_seconds(pid), time.process_time()
+        server, python = cpu_seconds(pid), time.process_time()
         for n in range(batches):
             run_one(n)
-        self.server_ms.append((backend_cpu_seconds(pid) - server) / batches * 1000)
+        self.server_ms.append((cpu_seconds(pid) - server) / batches * 1000)
         self.python_ms.append((time.process_time() - python) / batches * 1000)
 
 
@@ -133,9 +125,9 @@ def main(argv=None):
         text = "".join(
             f"{vms[i % len(vms)][0]}\t{stamp()}\t12.5\t300.0\n" for i in range(BULK_ROWS)
         )
-        server = backend_cpu_seconds(pid)
+        server = cpu_seconds(pid)
         raw_copy(text, without_fk)
-        return (backend_cpu_seconds(pid) - server) / (BULK_ROWS / size) * 1000
+        return (cpu_seconds(pid) - server) / (BULK_ROWS / size) * 1000
 
     # the collector's request bodies, made before the clock starts (as wrk's are)
     bodies = []

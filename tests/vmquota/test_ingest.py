@@ -145,9 +145,7 @@ def test_the_copy_text_gives_each_row_its_own_instant_with_times_formatted_once(
 
 
 def _other_session(postgres):
-    s = postgres.settings_dict
-    return psycopg2.connect(dbname=s["NAME"], user=s.get("USER") or "postgres",
-                            host=s.get("HOST") or "127.0.0.1", port=s.get("PORT") or 5432)  # fmt: skip
+    return psycopg2.connect(**postgres.get_connection_params())
 
 
 def _waiting_for_the_samples_lock():
