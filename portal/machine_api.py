@@ -4,7 +4,7 @@ A collector posting samples carries no cookie, reads no session, wants no langua
 check, no login page, no lockout and no page policy: those layers (sessions, locale, CSRF,
 authentication, messages, allauth, the session lifetime, CSP, axes) only cost it CPU, on every
 batch: 14–19 % of the gunicorn workers' CPU for a 100-sample batch under load
-(tests/bench/compare_ingest.py, README → Performance). So a view marked `@machine_api` is
+(tests/bench/compare_ingest.py, docs/performance.md). So a view marked `@machine_api` is
 called straight from `MachineAPIMiddleware`, which sits right after Django's SecurityMiddleware
 (nosniff, the referrer policy and, behind TLS, HSTS still apply) and adds the headers a JSON
 answer needs. Any other path, and any path under

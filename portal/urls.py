@@ -17,7 +17,7 @@ urlpatterns = [
 ]
 
 # Each app under its own prefix: a request is matched against one app's patterns, not against
-# every app's in turn (URL resolution was a measured part of each request; see README).
+# every app's in turn (URL resolution was a measured part of each request; see docs/performance.md).
 urlpatterns += [
     path("meetings/", include("meetings.urls")),
     path("tracking/", include("tracking.urls")),

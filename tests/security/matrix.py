@@ -131,7 +131,7 @@ def fresh_heartbeat(world):
 
 # Read views that do not restrict the method answer POST exactly like GET (no write happens);
 # they are listed with POST = the GET policy so the refusal still holds for POST. See
-# README.md, Security and Reliability ("Read pages that also answer POST").
+# docs/security.md ("Read pages that also answer POST").
 MATRIX = [
     # --- portal ---------------------------------------------------------------------------
     R("home", GET=PUBLIC, POST=PUBLIC, note="welcome page for anonymous visitors"),
