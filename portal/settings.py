@@ -4,6 +4,7 @@ Every variable is documented in `.env.example`. A malformed value stops start-up
 naming the variable (see `_fail`), so a typo in production never becomes a silent default.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -13,7 +14,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# PORTAL_ENV_FILE lets an operator (and the test of .env.example) name the file to read.
+environ.Env.read_env(os.environ.get("PORTAL_ENV_FILE", BASE_DIR / ".env"), overwrite=False)
 
 
 def _fail(name, problem):
