@@ -1,5 +1,7 @@
 """Writes for the portal's own data: invitations, memberships, worker heartbeats."""
 
+import re
+
 from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.urls import reverse
@@ -8,6 +10,8 @@ from django.utils import timezone
 from . import audit, rocdate
 from .mail import send_email
 from .models import Invitation, Membership, Role, WorkerHeartbeat
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class InvitationError(Exception):
@@ -25,7 +29,10 @@ def invitation_usable(token, *, for_update=False):
     With for_update (inside a transaction) the row stays locked until the transaction ends, so
     two acceptances of one invitation run one after the other and the second is refused."""
     invitations = Invitation.objects.select_for_update() if for_update else Invitation.objects
-    invitation = invitations.filter(token=str(token or "")).first()
+    token = str(token or "")
+    # tokens are URL-safe base64; anything else (a NUL byte, a pasted fragment) names nothing
+    well_formed = _TOKEN.fullmatch(token) is not None
+    invitation = invitations.filter(token=token).first() if well_formed else None
     if invitation is None:
         raise InvitationError(
             "這個邀請連結無效：連結可能不完整，或邀請已被撤銷。請確認您開啟的是信中的完整連結，"
@@ -86,7 +93,8 @@ def invitation_accept(*, token, user, request=None):
     ).exists():
         raise InvitationError(
             f"這個邀請寄給 {invitation.email}，您目前登入的帳號沒有這個已驗證的電子郵件，"
-            "所以不能接受。請登出後再開啟邀請連結建立帳號，或以使用這個電子郵件的帳號登入。",
+            "所以不能接受。若這是您的電子郵件，請先在帳號的「電子郵件」頁驗證它，再開啟連結；"
+            "否則請登出後再開啟邀請連結建立帳號。",
             status=403,
             reason="wrong address",
         )

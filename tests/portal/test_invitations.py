@@ -3,6 +3,7 @@ only; every misuse gets a page saying why, and leaves no account behind (issue 1
 
 import threading
 from datetime import timedelta
+from urllib.parse import quote
 
 import psycopg2
 import pytest
@@ -99,6 +100,11 @@ def test_an_unknown_link_is_refused_and_sign_up_stays_closed(client, db):
     sign_up(client)
     assert accounts() == set()
     assert AuditEvent.objects.filter(action="invitation.refused", detail__reason="unknown")
+
+
+@pytest.mark.parametrize("token", ["a\x00b", "x" * 65, "abc.def", "  "])
+def test_a_malformed_link_is_refused_like_an_unknown_one(client, db, token):
+    refused(client.get(f"/invite/{quote(token)}/"), 404, "連結無效")
 
 
 def test_a_used_invitation_is_refused(client, invitation, coordinator):
