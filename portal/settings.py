@@ -162,7 +162,8 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
-ACCOUNT_FORMS = {"login": "portal.forms.LoginForm"}
+# sign-up: for the invited address only, using the invitation up with the account (portal/forms.py)
+ACCOUNT_FORMS = {"login": "portal.forms.LoginForm", "signup": "portal.forms.SignupForm"}
 SOCIALACCOUNT_ADAPTER = "portal.adapters.SocialAccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_SESSION_REMEMBER = False
@@ -323,9 +324,19 @@ SESSION_COOKIE_AGE = _int("PORTAL_SESSION_IDLE_S", 30 * 60, minimum=120)
 PORTAL_SESSION_ABSOLUTE_S = _int("PORTAL_SESSION_ABSOLUTE_S", 12 * 60 * 60, minimum=60)
 
 # --- login protection (django-axes) ------------------------------------------------------
+# An account is locked after 5 failures; a client address only after 50 failures across accounts
+# (a school's or the bureau's whole network may share one address). axes applies one failure limit
+# to every lockout parameter, so it counts the account, and portal.security's handler adds the
+# address's own limit from axes' rows (docs/security.md).
 AXES_FAILURE_LIMIT = _int("PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = _int("PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=10)
 AXES_COOLOFF_TIME = _int("PORTAL_LOGIN_LOCK_MINUTES", 15, minimum=15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each locks on its own
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_HANDLER = "portal.security.AccountAndAddressHandler"
+# axes warns when ip_address is not a lockout parameter; the handler above limits the address
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# tries while locked are refused but not counted: the lock ends when the page says it does
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_CALLABLE = "portal.security.axes_username"
 AXES_CLIENT_IP_CALLABLE = "portal.security.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"

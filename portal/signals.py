@@ -1,14 +1,13 @@
-"""Login events go to the audit log; an invitation remembered in the session binds a new account;
-a change to a person, their roles or a session drops the session reads kept in the cache."""
+"""Login events go to the audit log (an invitation is used up by the sign-up form itself,
+portal/forms.py); a change to a person, their roles or a session drops the session reads kept in
+the cache."""
 
-from allauth.account.signals import user_signed_up
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from . import audit
-from .services import invitation_accept
 from .sessions import forget_sessions, forget_sessions_of
 
 
@@ -23,13 +22,6 @@ def audit_login_failure(sender, credentials, request=None, **kwargs):
         credentials.get("username") or credentials.get("email") or credentials.get("login") or ""
     )
     audit.record("login.failure", request=request, target=str(login)[:150])
-
-
-@receiver(user_signed_up)
-def bind_invitation(sender, request, user, **kwargs):
-    token = request.session.pop("invitation_token", None) if request is not None else None
-    if token:
-        invitation_accept(token=token, user=user)
 
 
 # portal/sessions.py keeps each session's read (the person, their roles) for a few seconds: the

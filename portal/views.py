@@ -12,10 +12,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from . import access
+from .adapters import invitation_forget, invitation_refused, invitation_remember
 from .models import AuditEvent, District, Membership, Role, School
 from .navigation import home_blocks, home_counters
 from .pages import by_minute, shared_page
-from .services import InvitationError, heartbeat_age_s, invitation_accept, invitation_create
+from .services import (
+    InvitationError,
+    heartbeat_age_s,
+    invitation_accept,
+    invitation_create,
+    invitation_usable,
+)
 
 
 @shared_page(lambda request: home_counters(), vary=by_minute)
@@ -67,15 +74,22 @@ def healthz(request):
 
 
 def invitation_accept_view(request, token):
+    """An invitation's link: a stranger is sent to sign up (open for this invitation only); a
+    logged-in person accepts it if their account has the invited address. Every other case is a
+    page saying why and what to do."""
+    try:
+        invitation = invitation_usable(token)
+    except InvitationError as exc:
+        return invitation_refused(request, exc)
     if not request.user.is_authenticated:
-        request.session["invitation_token"] = token
-        messages.info(request, "請建立帳號（或登入既有帳號）以接受邀請。")
+        invitation_remember(request, invitation)
+        messages.info(request, "請建立帳號以接受邀請；已有帳號的話，請用註冊頁的「登入」連結。")
         return redirect("account_signup")
     try:
-        invitation = invitation_accept(token=token, user=request.user)
+        invitation = invitation_accept(token=token, user=request.user, request=request)
     except InvitationError as exc:
-        messages.error(request, str(exc))
-        return redirect("home")
+        return invitation_refused(request, exc)
+    invitation_forget(request)
     messages.success(request, f"已加入：{invitation.school or invitation.district or '教育局'}。")
     return redirect("home")
 

@@ -1,8 +1,10 @@
+import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 
 from portal.models import Invitation, Membership, Role
-from portal.services import invitation_accept
+from portal.services import InvitationError, invitation_accept
 from tests import factories
 
 
@@ -47,7 +49,8 @@ def test_bureau_invites_a_coordinator_who_is_bound_to_the_school(
     invitation = Invitation.objects.get(email="new@xdes.ntpc.edu.tw")
     assert len(mail.outbox) == 1
     assert invitation.token in mail.outbox[0].body
-    newcomer = factories.UserFactory(username="newcomer")
+    newcomer = factories.UserFactory(username="newcomer", email="new@xdes.ntpc.edu.tw")
+    EmailAddress.objects.create(user=newcomer, email=newcomer.email, verified=True, primary=True)
     invitation_accept(token=invitation.token, user=newcomer)
     assert Membership.objects.filter(
         user=newcomer, role=Role.COORDINATOR, school=xindian_school
@@ -68,12 +71,12 @@ def test_sign_up_is_closed_without_an_invitation(client, db):
 
 def test_a_used_invitation_cannot_be_used_again(bureau, xindian_school):
     invitation = Invitation.objects.create(email="a@b.tw", school=xindian_school, invited_by=bureau)
-    invitation_accept(token=invitation.token, user=factories.UserFactory(username="first"))
+    first = factories.UserFactory(username="first", email="a@b.tw")
+    EmailAddress.objects.create(user=first, email="a@b.tw", verified=True, primary=True)
     second = factories.UserFactory(username="second")
-    try:
+    invitation_accept(token=invitation.token, user=first)
+    with pytest.raises(InvitationError, match="已經使用過"):
         invitation_accept(token=invitation.token, user=second)
-    except Exception as exc:  # noqa: BLE001
-        assert "失效" in str(exc)
     assert not Membership.objects.filter(user=second).exists()
 
 

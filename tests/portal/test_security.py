@@ -1,7 +1,7 @@
 """Login protection, session lifetime, headers and the audit log."""
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -63,18 +63,83 @@ def test_the_admin_login_is_protected_too(client, sysadmin):
     assert response.status_code == 429
 
 
-def test_a_client_address_is_locked_across_accounts(client, db):
-    for i in range(5):
-        fail_login(client, f"nobody{i}")
+def test_five_failures_for_one_account_do_not_lock_another_from_the_same_address(
+    client, coordinator, other_coordinator
+):
+    """A typo-prone colleague at the same school (one address) locks only their own account."""
+    fail_login(client, coordinator.username, times=5)
+
+    response = client.post(
+        reverse("account_login"),
+        {"login": other_coordinator.username, "password": factories.PASSWORD},
+    )
+
+    assert response.status_code == 302
+
+
+def test_the_sixth_try_of_a_locked_account_is_refused_and_says_when_to_try_again(
+    client, coordinator
+):
+    import time_machine
+
+    with time_machine.travel(timezone.make_aware(datetime(2019, 9, 10, 14, 30)), tick=False):
+        fail_login(client, coordinator.username, times=5)
+        response = client.post(
+            reverse("account_login"),
+            {"login": coordinator.username, "password": factories.PASSWORD},
+        )
+
+    body = response.content.decode()
+    assert response.status_code == 429
+    assert "這個帳號連續登入失敗 5 次" in body
+    assert "請於下午 2 時 45 分後再試" in body
+    assert reverse("account_reset_password") in body
+
+
+def test_a_password_reset_ends_the_accounts_lock(client, coordinator):
+    from allauth.account.signals import password_reset
+
+    fail_login(client, coordinator.username, times=5)
+    password_reset.send(sender=type(coordinator), request=None, user=coordinator)
+
+    response = client.post(
+        reverse("account_login"), {"login": coordinator.username, "password": factories.PASSWORD}
+    )
+    assert response.status_code == 302
+
+
+def test_many_failures_across_accounts_lock_the_address(client, db, settings):
+    """Someone trying a few passwords on each of many accounts: no account reaches its limit,
+    the address does (the limit is lowered here from 50 to keep the test short)."""
+    settings.PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = 12
+    for i in range(3):
+        fail_login(client, f"nobody{i}", times=4)
     someone = factories.UserFactory(username="someone")
+
     response = client.post(
         reverse("account_login"), {"login": someone.username, "password": factories.PASSWORD}
     )
+
     assert response.status_code == 429
+    assert "從您的網路位址登入失敗超過 12 次" in response.content.decode()
+    elsewhere = client.post(
+        reverse("account_login"),
+        {"login": someone.username, "password": factories.PASSWORD},
+        REMOTE_ADDR="10.9.9.9",
+    )
+    assert elsewhere.status_code == 302
 
 
-def test_a_forged_forwarded_for_header_changes_nothing(client, db):
-    for i in range(5):
+def test_the_address_limit_is_ten_times_the_accounts():
+    from django.conf import settings
+
+    assert settings.AXES_FAILURE_LIMIT == 5
+    assert settings.PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT == 50
+
+
+def test_a_forged_forwarded_for_header_changes_nothing(client, db, settings):
+    settings.PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = 10
+    for i in range(10):
         fail_login(client, f"nobody{i}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
     someone = factories.UserFactory(username="someone")
     response = client.post(
@@ -83,6 +148,42 @@ def test_a_forged_forwarded_for_header_changes_nothing(client, db):
         HTTP_X_FORWARDED_FOR="198.51.100.1",
     )
     assert response.status_code == 429  # still the same REMOTE_ADDR, still locked
+
+
+def test_proxy_headers_without_a_trusted_header_are_logged_once(client, db, caplog, settings):
+    from portal.security import watch_for_proxy_headers
+
+    settings.PORTAL_CLIENT_IP_HEADER = ""
+    watch_for_proxy_headers()
+    with caplog.at_level("WARNING", logger="portal.security"):
+        client.get("/", HTTP_X_FORWARDED_FOR="203.0.113.7", REMOTE_ADDR="10.0.0.2")
+        client.get("/", HTTP_X_REAL_IP="203.0.113.8", REMOTE_ADDR="10.0.0.2")
+    warnings = [r.getMessage() for r in caplog.records if r.name == "portal.security"]
+    assert len(warnings) == 1
+    assert "PORTAL_CLIENT_IP_HEADER" in warnings[0] and "HTTP_X_FORWARDED_FOR" in warnings[0]
+    assert "10.0.0.2" in warnings[0]
+
+
+def test_no_warning_when_the_trusted_header_is_set(client, db, caplog, settings):
+    from portal.security import watch_for_proxy_headers
+
+    settings.PORTAL_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    watch_for_proxy_headers()
+    with caplog.at_level("WARNING", logger="portal.security"):
+        client.get("/", HTTP_X_REAL_IP="203.0.113.7", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert not [r for r in caplog.records if r.name == "portal.security"]
+
+
+def test_the_deploy_check_warns_about_a_proxy_without_a_trusted_header(settings):
+    from portal.security import check_client_ip_header, check_proxy_without_client_ip_header
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.PORTAL_CLIENT_IP_HEADER = ""
+    assert [w.id for w in check_proxy_without_client_ip_header(None)] == ["portal.W101"]
+    settings.PORTAL_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    assert check_proxy_without_client_ip_header(None) == []
+    settings.PORTAL_CLIENT_IP_HEADER = "X-Real-IP"  # as the proxy spells it, not as Django does
+    assert [e.id for e in check_client_ip_header(None)] == ["portal.E101"]
 
 
 def test_login_gives_a_new_session_id(client, coordinator):

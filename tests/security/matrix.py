@@ -48,6 +48,9 @@ SCHOOL_ACT = _policy("login", "ok", "deny", "deny", "deny", "deny")
 OWNER = _policy("login", "ok", "deny", "deny", "ok", "ok")
 # a URL carrying its own secret (feed keys): whoever holds the link, no session needed
 SECRET_LINK = _policy("ok", "ok", "ok", "ok", "ok", "ok")
+# a link whose secret names nothing (an unknown invitation): 404 for everyone, logged in or not
+UNKNOWN_LINK = _policy("not_found", "not_found", "not_found", "not_found", "not_found",
+                       "not_found")  # fmt: skip
 # the collector API: a bearer token only; a browser session is no credential
 API_TOKEN = _policy("unauthorized", "unauthorized", "unauthorized", "unauthorized",
                     "unauthorized", "unauthorized")  # fmt: skip
@@ -58,8 +61,8 @@ POLICY_NAMES = {
     id(p): n
     for n, p in [("public", PUBLIC), ("authenticated", AUTHENTICATED), ("member", MEMBER),
                  ("staff", STAFF), ("school-private", SCHOOL_PRIVATE), ("school-act", SCHOOL_ACT),
-                 ("owner", OWNER), ("secret-link", SECRET_LINK), ("api-token", API_TOKEN),
-                 ("admin", ADMIN)]
+                 ("owner", OWNER), ("secret-link", SECRET_LINK), ("unknown-link", UNKNOWN_LINK),
+                 ("api-token", API_TOKEN), ("admin", ADMIN)]
 }  # fmt: skip
 
 METHODS = ["GET", "POST"]
@@ -142,8 +145,8 @@ MATRIX = [
     R("audit_log", GET=STAFF, POST=STAFF),
     R("job_detail", GET=OWNER, POST=OWNER),
     R("job_status", GET=OWNER, POST=OWNER),
-    R("invitation_accept", GET=PUBLIC, POST=PUBLIC,
-      note="an unknown token: anonymous are sent to sign up, members get a message"),
+    R("invitation_accept", GET=UNKNOWN_LINK, POST=UNKNOWN_LINK,
+      note="an unknown token: a page saying the link is not valid, for everyone"),
     # --- allauth (third party; the pages people use are probed) ---------------------------
     R("account_login", GET=PUBLIC, POST=PUBLIC),
     R("account_signup", GET=PUBLIC, POST=PUBLIC, note="closed except by invitation"),
