@@ -273,7 +273,9 @@ def test_nothing_of_a_draft_reaches_members_until_it_is_published(
 
     staff_found, _ = _fetch_all(world, draft, "bureau")  # the caches now hold staff pages
     staff_marks = {m for marks in staff_found.values() for m in marks}
-    assert staff_marks == set(MARKS), f"bureau staff see the whole draft: {set(MARKS) - staff_marks}"
+    assert staff_marks == set(MARKS), (
+        f"bureau staff see the whole draft: {set(MARKS) - staff_marks}"
+    )
 
     before = {}
     for role in MEMBER_ROLES:
