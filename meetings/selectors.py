@@ -30,7 +30,7 @@ MEETINGS_COUNTER = "meetings:meetings"
 def visible_meetings(user):
     """Coordinators see published minutes only; bureau staff see drafts too."""
     qs = Meeting.objects.select_related("series")
-    if access.is_staff(user):
+    if access.can_view_drafts(user):
         return qs
     return qs.filter(status=Meeting.Status.PUBLISHED)
 
@@ -77,7 +77,7 @@ def upcoming(user, limit=20):
     everybody else sees published minutes and the drafts the bureau marked as announced
     (已公告: the date and place of the next meeting are told, the rest of a draft is not)."""
     qs = Meeting.objects.filter(held_on__gte=timezone.localdate())
-    if not access.is_staff(user):
+    if not access.can_view_drafts(user):
         qs = qs.filter(Q(status=Meeting.Status.PUBLISHED) | Q(announced=True))
     return qs.select_related("series").order_by("held_on", "start_time", "id")[:limit]
 

@@ -166,9 +166,16 @@ def require(request, allowed, reason="您沒有權限執行這項操作。", **d
 # --- meetings -------------------------------------------------------------------------------
 
 
+def can_view_drafts(user):
+    """Anything of draft minutes – the meeting, its reviews and decisions, the tracked items its
+    motions open – is for bureau staff (and admins) until it is published. The querysets that
+    apply this (meetings.selectors.visible_meetings, tracking's `visible_to(user)`) ask here."""
+    return is_staff(user)
+
+
 def can_view_meeting(user, meeting):
     """Published minutes are read by everyone with a role; drafts only by bureau staff."""
-    return is_staff(user) or (meeting.is_published and has_role(user))
+    return can_view_drafts(user) or (meeting.is_published and has_role(user))
 
 
 def can_manage_meetings(user):

@@ -24,10 +24,15 @@ class UpdatesFeed(Feed):
     def link(self):
         return reverse("tracking:list")
 
-    def items(self):
-        return StatusUpdate.objects.select_related("item", "author").order_by("-created_at", "-id")[
-            : self.limit
-        ]
+    def get_object(self, request, *args, **kwargs):
+        return request.user  # the reader: the feed lists only the items they may know of
+
+    def items(self, reader):
+        return (
+            StatusUpdate.objects.visible_to(reader)
+            .select_related("item", "author")
+            .order_by("-created_at", "-id")[: self.limit]
+        )
 
     def item_title(self, update):
         return f"{update.item.case_no} {update.item.subject[:40]}"

@@ -43,10 +43,11 @@ class TrackedItemFilter(django_filters.FilterSet):
         self.calendar = calendar
 
     def filter_state(self, qs, name, value):
+        # the state the reader may see (selectors.item_list_queryset): a draft's decision is not
         if value == "open":
-            return qs.filter(state=TrackedItem.State.OPEN)
+            return qs.filter(shown_state=TrackedItem.State.OPEN)
         if value == "closed":
-            return qs.exclude(state=TrackedItem.State.OPEN)
+            return qs.exclude(shown_state=TrackedItem.State.OPEN)
         return qs
 
     def filter_year(self, qs, name, value):

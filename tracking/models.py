@@ -9,8 +9,69 @@ An item's life is a series of rows, never an overwritten field:
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
+
+from portal import access
+
+# --- what of a draft shows: nothing, to anyone but bureau staff -------------------------------
+# Reviews, decisions (the Change rows they leave) and the items a meeting's motions open belong
+# to that meeting's minutes: until the minutes are published, only readers for whom
+# access.can_view_drafts holds see them. Every list, page, feed, export and notice of tracked
+# items reads through the `visible_to(user)` methods below.
+
+
+def published_q(meeting_path):
+    """Rows tied (through `meeting_path`) to no meeting or to published minutes."""
+    from meetings.models import Meeting
+
+    return Q(**{f"{meeting_path}__isnull": True}) | Q(
+        **{f"{meeting_path}__status": Meeting.Status.PUBLISHED}
+    )
+
+
+class TrackedItemQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The items `user` may know of, each annotated with `shown_state`: the state the
+        published minutes leave it in (for bureau staff, its state). An item opened in a draft
+        does not exist for others, and a draft's decision (closed, merged) does not show."""
+        if access.can_view_drafts(user):
+            return self.annotate(shown_state=F("state"))
+        opened_in_draft = Change.objects.filter(field=Change.Field.STATE, old="").exclude(
+            published_q("meeting")
+        )
+        last_published_state = (
+            Change.objects.filter(item=OuterRef("pk"), field=Change.Field.STATE)
+            .filter(published_q("meeting"))
+            .order_by("-at", "-id")
+            .values("new")[:1]
+        )
+        return (
+            self.filter(published_q("origin_meeting"))
+            .exclude(pk__in=opened_in_draft.values("item_id"))
+            .annotate(shown_state=Coalesce(Subquery(last_published_state), F("state")))
+        )
+
+
+class ReviewQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Reviews of published minutes (all of them for bureau staff)."""
+        return self if access.can_view_drafts(user) else self.filter(published_q("meeting"))
+
+
+class StatusUpdateQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The 辦理情形 of the items `user` may know of."""
+        if access.can_view_drafts(user):
+            return self
+        return self.filter(item__in=TrackedItem.objects.visible_to(user).values("pk"))
+
+
+class ChangeQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Changes made outside meetings or by published minutes (all for bureau staff)."""
+        return self if access.can_view_drafts(user) else self.filter(published_q("meeting"))
 
 
 class TrackedItem(models.Model):
@@ -80,6 +141,8 @@ class TrackedItem(models.Model):
     closed_on = models.DateField("解列日期", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = TrackedItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["-opened_on", "case_no"]
         verbose_name = "列管事項"
@@ -132,6 +195,8 @@ class Review(models.Model):
     decided_at = models.DateTimeField("決議登錄時間", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ReviewQuerySet.as_manager()
+
     class Meta:
         ordering = ["meeting__held_on", "position", "id"]
         verbose_name = "列管審議"
@@ -171,6 +236,8 @@ class StatusUpdate(models.Model):
     text = models.TextField("辦理情形")
     created_at = models.DateTimeField("填報時間", db_index=True)
 
+    objects = StatusUpdateQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = "辦理情形"
@@ -200,6 +267,8 @@ class Change(models.Model):
         "meetings.Meeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     at = models.DateTimeField("時間", db_index=True)
+
+    objects = ChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "id"]

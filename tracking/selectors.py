@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
 
+from portal import access
+
 from .models import Review, StatusUpdate, Subscription, TrackedItem
 from .transitions import STATE_LABELS
 
@@ -74,22 +76,37 @@ def activity_day(item):
     return item.opened_on
 
 
+def show_published_state(item):
+    """The item as its reader may see it: with a `shown_state` (TrackedItem.objects.visible_to)
+    that differs from its state, a draft's decision moved it, and the reader sees it as the
+    published minutes left it – still open. Only for display: never save such an item."""
+    shown = getattr(item, "shown_state", None)
+    if shown is not None and shown != item.state:
+        item.state = shown
+        if shown == TrackedItem.State.OPEN:  # a draft's 本案解列 or 併案
+            item.closed_on = None
+            item.merged_into = None
+    return item
+
+
 def decorate(items, calendar):
-    """Set `age_meetings` and `is_stale` on each item, without queries."""
+    """Show each item as its reader may see it (`show_published_state`), and set `age_meetings`
+    and `is_stale`, without queries."""
     cutoff = calendar.stale_before
     for item in items:
+        show_published_state(item)
         item.age_meetings = calendar.meetings_after(item.opened_on)
         item.is_stale = bool(item.is_open and cutoff is not None and activity_day(item) < cutoff)
     return items
 
 
 def stale_q(calendar):
-    """The stale flag as a query filter (same rule as `decorate`)."""
+    """The stale flag as a query filter (same rule as `decorate`), on `item_list_queryset`."""
     cutoff = calendar.stale_before
     if cutoff is None:
         return Q(pk__in=[])
     start_of_cutoff = timezone.make_aware(datetime.combine(cutoff, time.min))
-    return Q(state=TrackedItem.State.OPEN) & (
+    return Q(shown_state=TrackedItem.State.OPEN) & (
         Q(last_update_at__isnull=True, opened_on__lt=cutoff) | Q(last_update_at__lt=start_of_cutoff)
     )
 
@@ -102,40 +119,60 @@ def needs_status_q():
     )
 
 
-def item_list_queryset():
-    return TrackedItem.objects.select_related("division", "origin_meeting").annotate(
-        update_count=Count("updates", distinct=True)
+def item_list_queryset(user):
+    """The items `user` may know of, with `shown_state` (filter on it, not on `state`)."""
+    return (
+        TrackedItem.objects.visible_to(user)
+        .select_related("division", "origin_meeting")
+        .annotate(update_count=Count("updates", distinct=True))
     )
 
 
-def item_for_page(case_no):
-    return (
-        TrackedItem.objects.select_related(
-            "division", "origin_meeting", "origin_motion", "merged_into", "follows_up"
-        )
+def item_for_page(case_no, user):
+    """The item with everything its page shows that `user` may see; DoesNotExist for an item
+    they may not know of (one a draft opened)."""
+    item = (
+        TrackedItem.objects.visible_to(user)
+        .select_related("division", "origin_meeting", "origin_motion", "merged_into", "follows_up")
         .prefetch_related(
             Prefetch(
                 "reviews",
-                queryset=Review.objects.select_related("meeting", "decided_by").order_by(
-                    "meeting__held_on", "id"
-                ),
+                queryset=Review.objects.visible_to(user)
+                .select_related("meeting", "decided_by")
+                .order_by("meeting__held_on", "id"),
             ),
             Prefetch(
                 "updates",
                 queryset=StatusUpdate.objects.select_related("author", "review__meeting"),
             ),
-            Prefetch("changes", queryset=_changes()),
-            "merged_items",
-            "follow_ups",
+            Prefetch("changes", queryset=_changes(user)),
+            Prefetch(
+                "merged_items",
+                queryset=TrackedItem.objects.visible_to(user).filter(
+                    shown_state=TrackedItem.State.MERGED
+                ),
+            ),
+            Prefetch("follow_ups", queryset=TrackedItem.objects.visible_to(user)),
         )
         .get(case_no=case_no)
     )
+    show_published_state(item)
+    linked = [i for i in (item.merged_into_id, item.follows_up_id) if i]
+    if linked and not access.can_view_drafts(user):
+        known = set(
+            TrackedItem.objects.visible_to(user).filter(pk__in=linked).values_list("pk", flat=True)
+        )
+        if item.merged_into_id not in known:
+            item.merged_into = None
+        if item.follows_up_id not in known:
+            item.follows_up = None
+    return item
 
 
-def _changes():
+def _changes(user):
     from .models import Change
 
-    return Change.objects.select_related("actor", "meeting").order_by("at", "id")
+    return Change.objects.visible_to(user).select_related("actor", "meeting").order_by("at", "id")
 
 
 def timeline(item):
@@ -192,7 +229,7 @@ def meeting_status(meeting):
     return {"reviews": reviews, "filled": filled, "total": len(reviews)}
 
 
-def recent_meetings(limit=6):
-    from meetings.models import Meeting
+def recent_meetings(user, limit=6):
+    from meetings.selectors import visible_meetings
 
-    return list(Meeting.objects.order_by("-held_on", "-id")[:limit])
+    return list(visible_meetings(user).order_by("-held_on", "-id")[:limit])

@@ -606,6 +606,8 @@ def update_notify(*, update_id):
         .select_related("user")
     )
     for sub in subscribers:
+        if not TrackedItem.objects.visible_to(sub.user).filter(pk=update.item_id).exists():
+            continue  # an item opened by draft minutes: no news of it before they are published
         try:
             with transaction.atomic():
                 UpdateNotice.objects.create(update=update, user=sub.user, sent_at=timezone.now())

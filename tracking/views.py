@@ -48,9 +48,10 @@ def _require_staff(request):
     access.require(request, access.is_staff(request.user), "只有教育局人員可以執行這項操作。")
 
 
-def _load_item(case_no):
+def _load_item(case_no, user):
+    """The item as `user` may see it; 404 for one they may not know of (opened by a draft)."""
     try:
-        return selectors.item_for_page(case_no)
+        return selectors.item_for_page(case_no, user)
     except TrackedItem.DoesNotExist:
         raise Http404("找不到這個列管事項。") from None
 
@@ -74,7 +75,7 @@ def item_list(request):
 
     def render_body():
         calendar = selectors.MeetingCalendar.load()
-        filterset = _filtered(request, selectors.item_list_queryset(), calendar)
+        filterset = _filtered(request, selectors.item_list_queryset(request.user), calendar)
         # an invalid choice (e.g. a year without items) lists nothing, with the field's error shown
         items = filterset.qs if filterset.is_valid() else TrackedItem.objects.none()
         items = items.order_by("opened_on", "case_no")
@@ -83,10 +84,11 @@ def item_list(request):
         return render_to_string(
             "tracking/_list_body.html",
             {"filter": filterset, "page": page, "query": query.urlencode(), "is_staff": is_staff,
-             "recent_meetings": selectors.recent_meetings()},
+             "recent_meetings": selectors.recent_meetings(request.user)},
         )  # fmt: skip
 
-    # The same for everyone with the same filters and staff flag; "久未更新" and the ages count
+    # The same for everyone with the same filters and staff flag (only staff see drafts:
+    # access.can_view_drafts); "久未更新" and the ages count
     # meetings, so a new day or meeting (LIST_COUNTER) gives a new key.
     body = fragments.fragment(
         ("tracking-list", sorted(request.GET.lists()), is_staff, timezone.localdate().isoformat()),
@@ -111,7 +113,7 @@ def _detail_context(request, item, *, update_form=None, assign_form=None):
     user = request.user
     can_update = item.is_open and access.can_update_division_work(user, item.division)
     is_staff = access.is_staff(user)
-    selectors.decorate([item], selectors.MeetingCalendar.load())
+    selectors.decorate([item], selectors.MeetingCalendar.load())  # item_for_page showed it
     pending = [r for r in item.reviews.all() if not r.is_decided]
     return {
         "item": item,
@@ -133,7 +135,7 @@ def _detail_context(request, item, *, update_form=None, assign_form=None):
 @require_GET
 def item_detail(request, case_no):
     _require_member(request)
-    item = _load_item(case_no)
+    item = _load_item(case_no, request.user)
     return render(request, "tracking/item.html", _detail_context(request, item))
 
 
@@ -161,7 +163,7 @@ def item_update(request, case_no):
             messages.success(request, f"已儲存 {item.case_no} 的辦理情形，訂閱者會收到通知。")
             return redirect(item)
     messages.error(request, "辦理情形沒有儲存，請看下方的說明。")
-    item = _load_item(case_no)
+    item = _load_item(case_no, request.user)
     return render(
         request, "tracking/item.html", _detail_context(request, item, update_form=form), status=400
     )
@@ -172,7 +174,7 @@ def item_update(request, case_no):
 @require_POST
 def item_subscribe(request, case_no):
     _require_member(request)
-    item = get_object_or_404(TrackedItem, case_no=case_no)
+    item = get_object_or_404(TrackedItem.objects.visible_to(request.user), case_no=case_no)
     subscribed = request.POST.get("action") != "unsubscribe"
     services.subscription_set(item=item, user=request.user, subscribed=subscribed)
     if subscribed:
@@ -198,7 +200,7 @@ def item_assign(request, case_no):
         )
         messages.success(request, "已更新承辦組別。")
         return redirect(item)
-    item = _load_item(case_no)
+    item = _load_item(case_no, request.user)
     return render(
         request, "tracking/item.html", _detail_context(request, item, assign_form=form), status=400
     )
@@ -311,9 +313,9 @@ def export_xlsx(request):
 
     _require_staff(request)
     calendar = selectors.MeetingCalendar.load()
-    filterset = _filtered(request, selectors.item_list_queryset(), calendar)
+    filterset = _filtered(request, selectors.item_list_queryset(request.user), calendar)
     items = list(
-        filterset.qs.filter(state=TrackedItem.State.OPEN)
+        filterset.qs.filter(shown_state=TrackedItem.State.OPEN)
         .prefetch_related("updates")
         .order_by("opened_on", "case_no")
     )
@@ -334,7 +336,10 @@ def home_block(request):
     if not access.has_role(request.user):
         return None
     roles = access.roles_of(request.user)
-    open_items = TrackedItem.objects.filter(state=TrackedItem.State.OPEN)
+    # cached per roles (apps.ready: vary_by_roles_and_day), so staff and members never share it
+    open_items = TrackedItem.objects.visible_to(request.user).filter(
+        shown_state=TrackedItem.State.OPEN
+    )
     mine = None
     if roles.is_bureau and roles.bureau_division_ids:
         mine = list(

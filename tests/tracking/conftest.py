@@ -18,11 +18,14 @@ def series(db):
 
 @pytest.fixture
 def make_meeting(series):
-    def _make(held_on, title=None, motions=()):
+    """A meeting with published minutes (what members read), or a draft with `draft=True`."""
+
+    def _make(held_on, title=None, motions=(), draft=False):
         meeting = Meeting.objects.create(
             series=series,
             held_on=held_on,
             title=title or f"{held_on.year - 1911} 年度 {held_on.month} 月份聯席會議",
+            status=Meeting.Status.DRAFT if draft else Meeting.Status.PUBLISHED,
         )
         for position, subject, resolution in motions:
             Motion.objects.create(

@@ -21,7 +21,7 @@ def october(imported_seed, make_meeting):
 def builds(monkeypatch):
     calls = []
     real = selectors.item_list_queryset
-    monkeypatch.setattr(selectors, "item_list_queryset", lambda: calls.append(1) or real())
+    monkeypatch.setattr(selectors, "item_list_queryset", lambda user: calls.append(1) or real(user))
     return calls
 
 
