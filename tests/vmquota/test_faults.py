@@ -1,7 +1,8 @@
 """Faults (issue 7 §7) on PostgreSQL + Redis + real worker processes.
 
 Each test starts what it needs: worker processes (tests.conftest.WorkerProcess), its own
-redis-server on port 6390 to stop and start again, a tiny SMTP sink, a gunicorn server. Only
+redis-server to stop and start again (port PORTAL_TEST_OWN_REDIS_PORT, 6390 unless set, so two
+runs on one machine can each have their own), a tiny SMTP sink, a gunicorn server. Only
 outbound things are simulated – a hypervisor that hangs is a TCP port that accepts and never
 answers; a slow suspension is VMQUOTA_HYPERVISOR_TEST_DELAY_S in the adapter; a database restart
 is pg_terminate_backend on the request's connection. Nothing of the code under test is mocked.
@@ -41,6 +42,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker]
 ROOT = Path(__file__).resolve().parents[2]
 TEST_DOMAIN = "6695eb01-f6a4-8304-79aa-97f2502e193f"  # the `test` domain of test:///default
 FAST_RETRIES = {"VMQUOTA_ACTION_MAX_ATTEMPTS": "2", "VMQUOTA_ACTION_RETRY_BASE_S": "1"}
+OWN_REDIS_PORT = int(os.environ.get("PORTAL_TEST_OWN_REDIS_PORT", "6390"))
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -188,7 +190,7 @@ def _port_open(port):
 def own_redis():
     if not shutil.which("redis-server"):
         pytest.skip("redis-server is not installed")
-    server = RedisServer(6390).start()
+    server = RedisServer(OWN_REDIS_PORT).start()
     yield server
     server.stop()
 
