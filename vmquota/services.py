@@ -29,6 +29,7 @@ from .models import (
     Action,
     ActionKind,
     ActionStatus,
+    CollectorToken,
     EvaluationCursor,
     Exemption,
     Incident,
@@ -1043,6 +1044,29 @@ def exemption_grant(*, actor, vm=None, school=None, starts_at, ends_at, reason):
     )
     record("vmquota.exemption_granted", actor=actor, target=str(vm or school), reason=reason)
     return exemption
+
+
+def collector_token_issue(*, name, hypervisors, school, actor, request=None):
+    """A new collector token for these hosts and/or this school; returns (row, raw token)."""
+    with transaction.atomic():
+        row, raw = CollectorToken.issue(
+            name=name, created_by=actor, hypervisors=hypervisors, school=school
+        )
+        record("vmquota.token_issued", request=request, actor=actor, target=str(row),
+               hypervisors=sorted(h.name for h in hypervisors),
+               school=school.code if school else "")  # fmt: skip
+    return row, raw
+
+
+def collector_token_revoke(*, token, actor, request=None):
+    """Revoke at once: the API reads only live tokens. Revoking twice changes nothing."""
+    with transaction.atomic():
+        revoked = CollectorToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if revoked:
+            record("vmquota.token_revoked", request=request, actor=actor, target=str(token))
+    return bool(revoked)
 
 
 def vm_assign(*, vm, school, actor):

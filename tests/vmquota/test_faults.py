@@ -208,7 +208,7 @@ def test_with_redis_down_samples_are_stored_and_evaluation_catches_up(
         worker = workers(own_redis.url, VMQUOTA_HYPERVISOR_ADAPTER="dryrun")
         factories.seed_policy(effective_from=timezone.now() - timedelta(days=1))
         vm = factories.vm("xd-moodle", xindian_school, hv=factories.hypervisor("dryrun://room"))
-        _, token = CollectorToken.issue(name="collector")
+        _, token = CollectorToken.issue(name="collector", hypervisors=[vm.hypervisor])
         rows = [{"vm": "xd-moodle", "ts": ts.isoformat(), "cpu_percent": cpu, "net_kbps": net}
                 for _, ts, cpu, net in pegged(vm)]  # fmt: skip
 
@@ -446,8 +446,9 @@ def test_with_smtp_down_the_alert_is_retried_shown_unsent_and_sent_when_it_retur
 def test_the_database_dropping_mid_request_fails_cleanly_and_the_next_request_works(
     postgres, transactional_db, xindian_school, tmp_path
 ):
-    factories.vm("xd-web", xindian_school, hv=factories.hypervisor("dryrun://room"))
-    _, token = CollectorToken.issue(name="collector")
+    room = factories.hypervisor("dryrun://room")
+    factories.vm("xd-web", xindian_school, hv=room)
+    _, token = CollectorToken.issue(name="collector", hypervisors=[room])
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
