@@ -26,7 +26,7 @@ from .models import CollectorToken, token_digest
 
 log = logging.getLogger("vmquota")
 COLLECTOR_LOOKUP_SQL = (
-    "SELECT id, name, last_used_at FROM vmquota_collectortoken "
+    "SELECT id, name, last_used_at, school_id FROM vmquota_collectortoken "
     "WHERE digest = %s AND revoked_at IS NULL LIMIT 1"
 )
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -134,6 +134,10 @@ def _database_away():
 
 
 def _answer(result):
+    if result.out_of_scope:
+        names = "、".join(result.out_of_scope[:20])
+        return _error(403, f"此權杖不可送出這些虛擬機的樣本，整批未儲存：{names}",
+                      [e.as_dict() for e in result.errors])  # fmt: skip
     if result.errors:
         return _error(400, "有無效的樣本，整批未儲存", [e.as_dict() for e in result.errors])
     return JsonResponse(
@@ -192,7 +196,7 @@ def samples(request):
     if refusal is not None:
         return refusal
     try:
-        result = ingest_rows(rows)
+        result = ingest_rows(rows, token=token)
     except (OperationalError, InterfaceError):
         return _database_away()
     return _answer(result)
@@ -279,6 +283,8 @@ OPENAPI = {
                     "400": {"description": "Invalid rows; nothing stored",
                             "content": {"application/json": {"schema": _ERROR}}},
                     "401": {"description": "Missing, unknown or revoked token",
+                            "content": {"application/json": {"schema": _ERROR}}},
+                    "403": {"description": "A sample for a VM outside the token's scope (its hosts or school); the errors name the rows; nothing stored",
                             "content": {"application/json": {"schema": _ERROR}}},
                     "413": {"description": "More than 10 000 samples, or body over 4 MiB",
                             "content": {"application/json": {"schema": _ERROR}}},

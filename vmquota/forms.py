@@ -4,7 +4,7 @@ from django import forms
 
 from portal.models import School
 
-from .models import Metric, RuleAction, RuleMode, VirtualMachine
+from .models import CollectorToken, Hypervisor, Metric, RuleAction, RuleMode, VirtualMachine
 
 
 class RuleRowForm(forms.Form):
@@ -70,7 +70,41 @@ class AssignForm(forms.Form):
 
 
 class TokenForm(forms.Form):
+    """A new collector token and its scope: the hosts whose VMs it may post for, or a school."""
+
     name = forms.CharField(label="收集器名稱", max_length=80, help_text="例如：機房主機 1 收集器")
+    hypervisors = forms.ModelMultipleChoiceField(
+        label="可送出這些主機上的虛擬機",
+        queryset=Hypervisor.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="機房的收集器：勾選它負責的主機。",
+        error_messages={"invalid_choice": "沒有這台主機：%(value)s",
+                        "invalid_pk_value": "「%(pk)s」不是有效的主機。"},
+    )  # fmt: skip
+    school = forms.ModelChoiceField(
+        label="或：這所學校的虛擬機",
+        queryset=School.objects.order_by("code"),
+        required=False,
+        help_text="學校自己的收集器：只能送出該校的虛擬機。",
+        error_messages={"invalid_choice": "沒有這所學校。"},
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("hypervisors") and not data.get("school"):
+            raise forms.ValidationError(
+                "請選擇權杖的收集範圍（主機或學校，至少一項）：權杖只能送出範圍內虛擬機的樣本。"
+            )
+        return data
+
+
+class RevokeTokenForm(forms.Form):
+    revoke = forms.ModelChoiceField(
+        queryset=CollectorToken.objects.filter(revoked_at__isnull=True),
+        error_messages={"required": "請選擇要撤銷的權杖。",
+                        "invalid_choice": "找不到這個權杖，或它已經撤銷；請重新整理頁面再試。"},
+    )  # fmt: skip
 
 
 class UploadForm(forms.Form):

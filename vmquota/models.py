@@ -430,11 +430,28 @@ def token_digest(raw):
 
 class CollectorToken(models.Model):
     """A collector's credential. Only the SHA-256 digest is stored; the token (256 random bits)
-    is shown once when it is made."""
+    is shown once when it is made.
+
+    A token posts samples only for the VMs in its scope: those on its hosts (`hypervisors`), or
+    those of its school. A batch with any other VM is refused whole and audited, so a leaked
+    token cannot fake a streak on another school's VM. A token with no scope posts nothing."""
 
     name = models.CharField("收集器名稱", max_length=80)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField("開頭", max_length=12, editable=False)
+    hypervisors = models.ManyToManyField(
+        Hypervisor, verbose_name="收集範圍：主機", blank=True, related_name="collector_tokens"
+    )
+    school = models.ForeignKey(
+        School,
+        verbose_name="收集範圍：學校",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,  # narrows the scope, never widens it
+        related_name="+",
+    )
+    # set by migration 0006 for tokens made before scopes existed (see there); the page says so
+    scope_from_migration = models.BooleanField(default=False, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -451,13 +468,23 @@ class CollectorToken(models.Model):
         return f"{self.name}（{self.prefix}…）"
 
     @classmethod
-    def issue(cls, *, name, created_by=None):
-        """Returns (token row, raw token); the raw token is never stored."""
+    def issue(cls, *, name, created_by=None, hypervisors=(), school=None):
+        """Returns (token row, raw token); the raw token is never stored. The scope: the hosts
+        whose VMs it may post for, and/or a school whose VMs it may post for."""
         raw = "vmq_" + secrets.token_urlsafe(32)
         row = cls.objects.create(
-            name=name, digest=token_digest(raw), prefix=raw[:10], created_by=created_by
-        )
+            name=name, digest=token_digest(raw), prefix=raw[:10], created_by=created_by,
+            school=school,
+        )  # fmt: skip
+        row.hypervisors.set(hypervisors)
         return row, raw
+
+    def scope_q(self, prefix=""):
+        """The VMs this token may post for, as a filter on VirtualMachine (or on `prefix`__)."""
+        q = Q(**{f"{prefix}hypervisor__collector_tokens": self})
+        if self.school_id is not None:
+            q |= Q(**{f"{prefix}school_id": self.school_id})
+        return q
 
 
 class WhatIfRun(models.Model):

@@ -29,12 +29,14 @@ from .models import (
     Action,
     ActionKind,
     ActionStatus,
+    CollectorToken,
     EvaluationCursor,
     Exemption,
     Incident,
     Policy,
     PolicyVersion,
     Rule,
+    RuleAction,
     StreakState,
     UsageSample,
     VirtualMachine,
@@ -160,7 +162,7 @@ def _end(vm, rule, ev, pending):
     incident.last_sample_at = ev.last_sample_at
     incident.save(update_fields=["ended_at", "end_reason", "last_sample_at"])
     if ev.end_reason == "recovered" and rule.action == "alert" and not incident.exempted:
-        if incident.actions.filter(kind=ActionKind.ALERT, status__in=["done", "folded"]).exists():
+        if incident.actions.filter(ALERT_TOLD).exists():
             action, created = Action.objects.get_or_create(
                 incident=incident, kind=ActionKind.RESOLVED, seq=0, defaults={"vm": vm}
             )
@@ -264,12 +266,11 @@ class _EventBatch:
         )
         if changed:
             fragments.changed(ROOM_COUNTER)
-        # a "resolved" e-mail only where the alert went out (or was folded into a suspension);
-        # a no_data end sends nothing: we do not know that it recovered
+        # a "resolved" e-mail only where the alert went out (see ALERT_TOLD); a no_data end sends
+        # nothing: we do not know that it recovered
         told = set(
-            Action.objects.filter(
-                incident__in=resolvable, kind=ActionKind.ALERT, status__in=["done", "folded"]
-            ).values_list("incident_id", flat=True)
+            Action.objects.filter(ALERT_TOLD, incident__in=resolvable)
+            .values_list("incident_id", flat=True)
         ) if resolvable else set()  # fmt: skip
         if told:
             Action.objects.bulk_create(
@@ -285,15 +286,63 @@ class _EventBatch:
             )  # fmt: skip
 
 
+# Folding. A pending alert for the same VM and metric as a suspension is held by it, so that the
+# school gets one e-mail, not an alert and then a suspension notice. The suspension's action then
+# owes the school that alert: whatever becomes of it – done, skipped because the streak ended
+# first (a worker killed mid-way and requeued late), failed – exactly one e-mail carries the
+# alerts it holds (`_hand_over`). Held alerts are never dropped with the suspension.
+
+# an alert the school has been told of: sent, or folded into an e-mail that was sent
+ALERT_TOLD = Q(kind=ActionKind.ALERT) & (
+    Q(status=ActionStatus.DONE)
+    | Q(status=ActionStatus.FOLDED, folded_into__status=ActionStatus.DONE)
+)
+
+
+def _fold(alerts, carrier):
+    """Fold these alerts (a queryset) into `carrier`'s e-mail. What they held moves along, so
+    every held alert is one step from the action that will send it."""
+    ids = list(alerts.exclude(pk=carrier.pk).values_list("pk", flat=True))
+    if not ids:
+        return
+    Action.objects.filter(pk__in=ids).update(
+        status=ActionStatus.FOLDED, folded_into=carrier, finished_at=timezone.now()
+    )
+    Action.objects.filter(folded_into_id__in=ids).update(folded_into=carrier)
+
+
+def _pending_alerts_like(suspend):
+    return Action.objects.filter(
+        vm_id=suspend.vm_id, kind=ActionKind.ALERT, status=ActionStatus.PENDING,
+        incident__rule__metric=suspend.incident.rule.metric,
+    )  # fmt: skip
+
+
 def _fold_alerts(pending):
     """A pending alert for the same VM and metric as a new suspension goes into its notice."""
-    suspends = [a for a in pending if a.kind == ActionKind.SUSPEND]
-    for suspend in suspends:
-        metric = suspend.incident.rule.metric
-        Action.objects.filter(
-            vm_id=suspend.vm_id, kind=ActionKind.ALERT, status=ActionStatus.PENDING,
-            incident__rule__metric=metric,
-        ).update(status=ActionStatus.FOLDED, folded_into=suspend, finished_at=timezone.now())  # fmt: skip
+    for suspend in [a for a in pending if a.kind == ActionKind.SUSPEND]:
+        _fold(_pending_alerts_like(suspend), suspend)
+
+
+def _hand_over(suspend, reason):
+    """A suspension that did not happen still tells the school, exactly once: an alert row for its
+    own incident (one per incident: the unique (incident, kind, seq)) takes over the alerts it
+    held and is sent as the notice that the VM was not suspended. A withdrawn incident (late data
+    showed no streak) hands nothing of its own over: its held alerts of other streaks go back to
+    pending. Call inside the transaction that ends the suspension; returns the actions to queue."""
+    held = Action.objects.filter(folded_into=suspend, status=ActionStatus.FOLDED)
+    incident = suspend.incident
+    if incident.withdrawn_at is None:
+        alert, created = Action.objects.get_or_create(
+            incident=incident, kind=ActionKind.ALERT, seq=0,
+            defaults={"vm_id": suspend.vm_id, "note": reason},
+        )  # fmt: skip
+        held.update(folded_into=alert)
+        return [alert] if created else []
+    released = held.filter(incident__withdrawn_at__isnull=True)
+    ids = list(released.values_list("pk", flat=True))
+    released.update(status=ActionStatus.PENDING, folded_into=None, finished_at=None)
+    return list(Action.objects.filter(pk__in=ids))
 
 
 def _queue(pending):
@@ -562,9 +611,14 @@ def _rewind(vm, earliest, rules, version, horizon, pending, stats):
             if inc is None:
                 incident.withdrawn_at = timezone.now()
                 incident.save(update_fields=["withdrawn_at"])
-                incident.actions.filter(status=ActionStatus.PENDING).update(
+                withdrawn = list(incident.actions.filter(status=ActionStatus.PENDING))
+                incident.actions.filter(pk__in=[a.pk for a in withdrawn]).update(
                     status=ActionStatus.SKIPPED, note="遲到資料顯示未達門檻，事件撤銷"
                 )
+                for action in withdrawn:
+                    if action.kind == ActionKind.SUSPEND:
+                        action.incident = incident
+                        pending.extend(_hand_over(action, ""))
                 continue
             changed = (incident.fired_at, incident.ended_at, incident.end_reason or None) != (
                 inc.fired_at, inc.ended_at, inc.end_reason)  # fmt: skip
@@ -719,8 +773,11 @@ def action_perform(*, action_id):
                 _operator_alert(action)
             tries = min(action.attempts, max_attempts)
         elif permanent or last_try:
-            _finish(action, ActionStatus.FAILED)
-            _operator_alert(action)
+            with transaction.atomic():
+                _finish(action, ActionStatus.FAILED)
+                _operator_alert(action)
+                if action.kind == ActionKind.SUSPEND:
+                    _queue(_hand_over(action, "虛擬化主機無法執行暫停，已通知維運人員"))
             return "failed"
         else:
             tries = action.attempts
@@ -744,7 +801,7 @@ def _do_mail(name, to_school=True, to_ops=True):
     def run(action):
         to = (_coordinator_emails(action.vm.school_id) if to_school else []) + (
             [settings.OPERATIONS_EMAIL] if to_ops else [])  # fmt: skip
-        if action.kind in (ActionKind.ALERT, ActionKind.REMINDER) and not action.incident.is_open:
+        if action.kind == ActionKind.REMINDER and not action.incident.is_open:
             _finish(action, ActionStatus.SKIPPED, note="事件已結束")
             return "skipped"
         send_email(name, _incident_context(action), to)
@@ -754,21 +811,45 @@ def _do_mail(name, to_school=True, to_ops=True):
     return run
 
 
+def _do_alert(action):
+    """A streak that fired is told once, even if it has ended since the alert was made (a worker
+    died, the broker was away): the e-mail then says when it ended. Only a withdrawn incident
+    (late data showed there was no streak) sends nothing. An alert of a suspension rule is the
+    notice of a suspension that did not happen (`_hand_over`); either carries the alerts folded
+    into it."""
+    incident = action.incident
+    if incident.withdrawn_at is not None:
+        _finish(action, ActionStatus.SKIPPED, note="遲到資料顯示未達門檻，事件撤銷")
+        return "skipped"
+    not_suspended = incident.rule.action == RuleAction.SUSPEND
+    ctx = {**_incident_context(action), "folded": _folded_incidents(action),
+           "bureau_email": settings.VMQUOTA_RESUME_CONTACT}  # fmt: skip
+    send_email("vmquota_not_suspended" if not_suspended else "vmquota_alert", ctx,
+               _coordinator_emails(action.vm.school_id) + [settings.OPERATIONS_EMAIL])  # fmt: skip
+    _finish(action, ActionStatus.DONE)
+    return "done"
+
+
+def _folded_incidents(action):
+    return [a.incident for a in action.folded.select_related("incident__rule").order_by("pk")]
+
+
 def _do_suspend(action):
     incident, vm = action.incident, action.vm
     if not incident.is_open:
-        # never suspend on stale information: the streak already ended
-        _finish(action, ActionStatus.SKIPPED, note="事件在暫停前已結束")
+        # never suspend on stale information: the streak already ended – but the school is still
+        # told of it, with the alerts this suspension held
+        note = "事件在暫停前已結束"
+        with transaction.atomic():
+            _finish(action, ActionStatus.SKIPPED, note=note)
+            _queue(_hand_over(action, note))
         return "skipped"
     observed = _call_hypervisor(vm, "suspend")
     _set_vm_state(vm, observed, f"依規則暫停：{incident.rule}")
     record("vmquota.suspended", target=vm.name, rule=str(incident.rule), observed=observed,
            incident=incident.pk)  # fmt: skip
-    Action.objects.filter(
-        vm=vm, kind=ActionKind.ALERT, status=ActionStatus.PENDING,
-        incident__rule__metric=incident.rule.metric,
-    ).update(status=ActionStatus.FOLDED, folded_into=action, finished_at=timezone.now())  # fmt: skip
-    folded = [a.incident for a in action.folded.select_related("incident__rule")]
+    _fold(_pending_alerts_like(action), action)
+    folded = _folded_incidents(action)
     action.observed_state = observed
     action.save(update_fields=["observed_state"])
     ctx = {**_incident_context(action), "folded": folded,
@@ -805,7 +886,7 @@ def _do_operator(action):
 
 
 _ACTIONS = {
-    ActionKind.ALERT: _do_mail("vmquota_alert"),
+    ActionKind.ALERT: _do_alert,
     ActionKind.REMINDER: _do_mail("vmquota_reminder"),
     ActionKind.RESOLVED: _do_mail("vmquota_resolved"),
     ActionKind.SUSPEND: _do_suspend,
@@ -963,6 +1044,29 @@ def exemption_grant(*, actor, vm=None, school=None, starts_at, ends_at, reason):
     )
     record("vmquota.exemption_granted", actor=actor, target=str(vm or school), reason=reason)
     return exemption
+
+
+def collector_token_issue(*, name, hypervisors, school, actor, request=None):
+    """A new collector token for these hosts and/or this school; returns (row, raw token)."""
+    with transaction.atomic():
+        row, raw = CollectorToken.issue(
+            name=name, created_by=actor, hypervisors=hypervisors, school=school
+        )
+        record("vmquota.token_issued", request=request, actor=actor, target=str(row),
+               hypervisors=sorted(h.name for h in hypervisors),
+               school=school.code if school else "")  # fmt: skip
+    return row, raw
+
+
+def collector_token_revoke(*, token, actor, request=None):
+    """Revoke at once: the API reads only live tokens. Revoking twice changes nothing."""
+    with transaction.atomic():
+        revoked = CollectorToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if revoked:
+            record("vmquota.token_revoked", request=request, actor=actor, target=str(token))
+    return bool(revoked)
 
 
 def vm_assign(*, vm, school, actor):

@@ -18,6 +18,7 @@ from . import selectors, services
 from .forms import (
     AssignForm,
     ExemptionForm,
+    RevokeTokenForm,
     RuleFormSet,
     TokenForm,
     UploadForm,
@@ -204,28 +205,31 @@ def exemptions(request):
 @login_required
 def tokens(request):
     _require_staff(request)
-    form = TokenForm(request.POST or None)
-    new_token = None
+    form, revoke_form, new_token, status = TokenForm(), RevokeTokenForm(), None, 200
     if request.method == "POST" and "revoke" in request.POST:
-        CollectorToken.objects.filter(pk=request.POST["revoke"], revoked_at__isnull=True).update(
-            revoked_at=timezone.now())  # fmt: skip
-        from portal.audit import record
-
-        record("vmquota.token_revoked", request=request, target=request.POST["revoke"])
-        messages.success(request, "權杖已撤銷。")
-        return redirect("vmquota:tokens")
-    if request.method == "POST" and form.is_valid():
-        from portal.audit import record
-
-        row, new_token = CollectorToken.issue(
-            name=form.cleaned_data["name"], created_by=request.user
-        )
-        record("vmquota.token_issued", request=request, target=str(row))
-        form = TokenForm()
+        revoke_form = RevokeTokenForm(request.POST)
+        if revoke_form.is_valid():
+            services.collector_token_revoke(
+                token=revoke_form.cleaned_data["revoke"], actor=request.user, request=request
+            )
+            messages.success(request, "權杖已撤銷。")
+            return redirect("vmquota:tokens")
+        status = 400
+    elif request.method == "POST":
+        form = TokenForm(request.POST)
+        if form.is_valid():
+            _, new_token = services.collector_token_issue(
+                name=form.cleaned_data["name"], hypervisors=list(form.cleaned_data["hypervisors"]),
+                school=form.cleaned_data["school"], actor=request.user, request=request,
+            )  # fmt: skip
+            form = TokenForm()
+        else:
+            status = 400
+    rows = CollectorToken.objects.select_related("school").prefetch_related("hypervisors")[:100]
     return render(request, "vmquota/tokens.html", {
-        "form": form, "new_token": new_token, "rows": CollectorToken.objects.all()[:100],
+        "form": form, "revoke_form": revoke_form, "new_token": new_token, "rows": rows,
         "api_url": request.build_absolute_uri(reverse("vmquota:api_samples")),
-    })  # fmt: skip
+    }, status=status)  # fmt: skip
 
 
 @login_required

@@ -70,7 +70,7 @@ def run(args):
     vm_ids = dict(VirtualMachine.objects.values_list("name", "pk"))
     names = sorted(vm_ids)
     seed_policy(effective_from=timezone.now() - timedelta(days=2))
-    _, token = CollectorToken.issue(name="bench")
+    _, token = CollectorToken.issue(name="bench", hypervisors=Hypervisor.objects.all())
     client = Client()
     base = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=30)
 

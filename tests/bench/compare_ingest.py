@@ -84,7 +84,7 @@ def main(argv=None):
     names = VirtualMachine.objects.filter(hypervisor__name=gen.HYPERVISOR_NAME).order_by("pk")
     workdir = Path(tempfile.mkdtemp(prefix="portal-compare-"))
     (workdir / "vm_names.txt").write_text("\n".join(names.values_list("name", flat=True)) + "\n")
-    token, raw = CollectorToken.issue(name="compare_ingest")
+    token, raw = CollectorToken.issue(name="compare_ingest", hypervisors=Hypervisor.objects.all())
     first_sample_id = load.max_sample_id()
     other = worktree(args.commit)
     servers = {}

@@ -71,7 +71,7 @@ def main(argv=None):
 
     from portal.management.commands import generate_load_data as gen
     from vmquota import ingest
-    from vmquota.models import CollectorToken, VirtualMachine
+    from vmquota.models import CollectorToken, Hypervisor, VirtualMachine
 
     vms = list(
         VirtualMachine.objects.filter(hypervisor__name=gen.HYPERVISOR_NAME)
@@ -84,7 +84,7 @@ def main(argv=None):
         )
     load.vacuum_if_earlier_runs_left_dead_rows()
     ingest.nudge_evaluation = lambda: None  # nothing queued: no worker reads the bench broker
-    token, raw = CollectorToken.issue(name="ingest_cost")
+    token, raw = CollectorToken.issue(name="ingest_cost", hypervisors=Hypervisor.objects.all())
     digest = token.digest
     first_sample_id = load.max_sample_id()
     with connection.cursor() as cursor:

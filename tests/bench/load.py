@@ -237,7 +237,7 @@ def prepare(workdir):
     from portal.management.commands import generate_load_data as gen
     from portal.models import Membership, Role
     from signups.models import Survey
-    from vmquota.models import CollectorToken, VirtualMachine
+    from vmquota.models import CollectorToken, Hypervisor, VirtualMachine
 
     User = get_user_model()
     sessions = []
@@ -270,7 +270,7 @@ def prepare(workdir):
         .values_list("pk", flat=True)[:24]
     )
     survey = Survey.objects.get(title=gen.SURVEY_TITLE)
-    token, raw = CollectorToken.issue(name="load benchmark")
+    token, raw = CollectorToken.issue(name="load benchmark", hypervisors=Hypervisor.objects.all())
     names = list(
         VirtualMachine.objects.filter(hypervisor__name=gen.HYPERVISOR_NAME)
         .order_by("pk")

@@ -83,7 +83,7 @@ def test_pegged_vm_is_alerted_suspended_and_resumed(
     wait_for(lambda: len(worker.sent_mail()) == 1, message="the policy announcement")
     for path in worker.mail_dir.glob("*.log"):
         path.unlink()  # the announcement of the seed policy is not what this test is about
-    _, token = CollectorToken.issue(name="e2e collector")
+    _, token = CollectorToken.issue(name="e2e collector", hypervisors=Hypervisor.objects.all())
 
     end = timezone.now().replace(microsecond=0)
     samples = [

@@ -314,7 +314,7 @@ def vmquota_pages(w):
         "what-if form": (w.bureau, reverse("vmquota:whatif"), 5),
         "what-if result": (w.bureau, reverse("vmquota:whatif_result", args=[w.whatif.pk]), 4),
         "exemptions": (w.bureau, reverse("vmquota:exemptions"), 6),
-        "tokens": (w.bureau, reverse("vmquota:tokens"), 4),
+        "tokens": (w.bureau, reverse("vmquota:tokens"), 5),  # + each token's hosts (prefetched)
         "CSV upload form": (w.bureau, reverse("vmquota:upload"), 3),
         "OpenAPI description": (w.bureau, reverse("vmquota:api_openapi"), 2),
     }

@@ -37,11 +37,11 @@ def collector(transactional_db, live_server):
     """A live server with the demo VMs and one collector token."""
     from portal.demo import load as load_portal
     from vmquota.demo import load as load_vmquota
-    from vmquota.models import CollectorToken
+    from vmquota.models import CollectorToken, Hypervisor
 
     load_portal()
     load_vmquota()
-    _, raw = CollectorToken.issue(name="schemathesis")
+    _, raw = CollectorToken.issue(name="schemathesis", hypervisors=Hypervisor.objects.all())
     return {"url": live_server.url, "token": raw}
 
 

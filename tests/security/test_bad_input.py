@@ -108,9 +108,9 @@ API = "/api/vmquota/samples"
 
 @pytest.fixture
 def token(world):
-    from vmquota.models import CollectorToken
+    from vmquota.models import CollectorToken, Hypervisor
 
-    return CollectorToken.issue(name="bad-input tests")[1]
+    return CollectorToken.issue(name="bad-input tests", hypervisors=Hypervisor.objects.all())[1]
 
 
 def post_api(client, token, body, content_type="application/json"):

@@ -8,8 +8,10 @@ from vmquota.models import CollectorToken
 
 @pytest.fixture
 def token(bureau):
-    """A raw collector token, as a collector sends it."""
-    return CollectorToken.issue(name="機房收集器", created_by=bureau)[1]
+    """A raw collector token, as a collector sends it: the room collector of 機房主機 1."""
+    return CollectorToken.issue(
+        name="機房收集器", created_by=bureau, hypervisors=[factories.hypervisor()]
+    )[1]
 
 
 @pytest.fixture

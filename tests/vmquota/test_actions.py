@@ -110,7 +110,8 @@ def test_a_transient_failure_is_retried_then_the_operator_is_alerted(
     Action.objects.filter(pk=suspend.pk).update(next_attempt_at=None)
     with django_capture_on_commit_callbacks(execute=True):
         assert action_perform(action_id=suspend.pk) == "failed"
-    assert "處置失敗" in mailoutbox[-1].subject and mailoutbox[-1].to == ["ops@ntpc.edu.tw"]
+    (ops,) = [m for m in mailoutbox if "處置失敗" in m.subject]
+    assert ops.to == ["ops@ntpc.edu.tw"]
 
 
 def test_a_permanent_failure_is_not_retried(
@@ -169,3 +170,107 @@ def test_the_suspend_is_skipped_when_the_streak_ended_before_the_worker_got_to_i
     suspend = Action.objects.get(kind="suspend")
     assert action_perform(action_id=suspend.pk) == "skipped"
     assert domain.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+
+
+# --- an alert is never lost (issue 19, defect 4) ---------------------------------------------------
+
+
+def to_school(mailoutbox):
+    return [m for m in mailoutbox if "xindian-coordinator@ntpc.edu.tw" in m.to]
+
+
+def test_a_suspension_whose_worker_died_and_whose_streak_ended_meanwhile_still_tells_the_school(
+    pegged, domain, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from vmquota.services import action_claim, actions_requeue
+
+    with django_capture_on_commit_callbacks(execute=False):  # the worker never finishes …
+        evaluate_cycle(now=at(31))
+    suspend = Action.objects.get(kind="suspend")
+    assert action_claim(suspend.pk)  # … it claimed the suspension and was killed
+    store([(pegged.pk, at(31), 3.0, 0.0)])  # the streak ends while the row says "running"
+    run_cycle(django_capture_on_commit_callbacks, at(32))
+    assert not mailoutbox  # no "resolved" for an alert the school never got
+
+    with django_capture_on_commit_callbacks(execute=True):  # the requeue beat, 11 minutes on
+        actions_requeue(now=timezone.now() + timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):  # and every delivery once more
+        for action in Action.objects.all():
+            assert action_perform(action_id=action.pk) == "not_claimed"
+
+    suspend.refresh_from_db()
+    assert suspend.status == "skipped" and domain.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    (notice,) = to_school(mailoutbox)
+    assert "達到暫停條件（未暫停）" in notice.subject and "事件在暫停前已結束" in notice.body
+    assert "CPU ≥ 100 %" in notice.body and "CPU ≥ 95 %" in notice.body  # the folded alert
+    assert "ops@ntpc.edu.tw" in notice.to and len(mailoutbox) == 1
+    stand_in = Action.objects.get(kind="alert", incident=suspend.incident)
+    assert stand_in.status == "done"
+    assert Action.objects.get(kind="alert", incident__rule__threshold=95).folded_into == stand_in
+    assert not Action.objects.filter(status__in=["pending", "running"]).exists()
+
+
+def test_an_alert_whose_worker_died_is_sent_once_even_after_its_streak_ended(
+    xindian_school, coordinator, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from vmquota.services import action_claim, actions_requeue
+
+    factories.seed_policy()
+    vm = factories.vm("xd-web", xindian_school)
+    store([(vm.pk, at(m), 97.0, 5.0) for m in range(31)])
+    with django_capture_on_commit_callbacks(execute=False):
+        evaluate_cycle(now=at(31))
+    alert = Action.objects.get(kind="alert")
+    assert action_claim(alert.pk)  # the worker that claimed it is killed
+    store([(vm.pk, at(31), 10.0, 5.0)])
+    run_cycle(django_capture_on_commit_callbacks, at(32))
+    with django_capture_on_commit_callbacks(execute=True):
+        actions_requeue(now=timezone.now() + timedelta(minutes=11))
+        actions_requeue(now=timezone.now() + timedelta(minutes=12))
+
+    (mail,) = mailoutbox
+    assert mail.subject == "【虛擬機房告警】xd-web：CPU ≥ 95 % 連續 30 分鐘 → 告警"
+    assert "結束：" in mail.body and "已恢復" in mail.body
+    alert.refresh_from_db()
+    assert (alert.status, alert.attempts) == ("done", 2)
+
+
+def test_a_suspension_the_hypervisor_refuses_hands_its_alert_to_the_school(
+    pegged, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
+):
+    from vmquota.hypervisors.libvirt import LibvirtAdapter
+
+    def refuse(self, uuid):
+        raise HypervisorError("no domain", permanent=True)
+
+    monkeypatch.setattr(LibvirtAdapter, "suspend", refuse)
+    run_cycle(django_capture_on_commit_callbacks, at(31))
+    assert Action.objects.get(kind="suspend").status == "failed"
+    (notice,) = to_school(mailoutbox)
+    assert "未暫停" in notice.subject and "已通知維運人員" in notice.body
+    assert "CPU ≥ 95 %" in notice.body
+    assert len([m for m in mailoutbox if "處置失敗" in m.subject]) == 1
+
+
+def test_late_data_that_withdraws_a_suspension_releases_the_alert_it_held(
+    pegged, domain, mailoutbox, django_capture_on_commit_callbacks
+):
+    from vmquota.models import UsageSample
+
+    UsageSample.objects.filter(vm=pegged, ts=at(15)).delete()  # a minute not yet delivered
+    with django_capture_on_commit_callbacks(execute=False):
+        evaluate_cycle(now=at(31))
+    assert Action.objects.get(kind="alert").status == "folded"
+    store([(pegged.pk, at(15), 97.0, 5.0)])  # late: ≥ 95 held throughout, ≥ 100 did not
+    run_cycle(django_capture_on_commit_callbacks, at(32))
+
+    suspend = Action.objects.get(kind="suspend")
+    assert suspend.status == "skipped" and suspend.incident.withdrawn_at is not None
+    assert domain.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    (mail,) = to_school(mailoutbox)
+    assert mail.subject == "【虛擬機房告警】test：CPU ≥ 95 % 連續 30 分鐘 → 告警"
+    assert Action.objects.get(kind="alert").status == "done"

@@ -1,7 +1,8 @@
 """Faults (issue 7 §7) on PostgreSQL + Redis + real worker processes.
 
 Each test starts what it needs: worker processes (tests.conftest.WorkerProcess), its own
-redis-server on port 6390 to stop and start again, a tiny SMTP sink, a gunicorn server. Only
+redis-server to stop and start again (port PORTAL_TEST_OWN_REDIS_PORT, 6390 unless set, so two
+runs on one machine can each have their own), a tiny SMTP sink, a gunicorn server. Only
 outbound things are simulated – a hypervisor that hangs is a TCP port that accepts and never
 answers; a slow suspension is VMQUOTA_HYPERVISOR_TEST_DELAY_S in the adapter; a database restart
 is pg_terminate_backend on the request's connection. Nothing of the code under test is mocked.
@@ -41,6 +42,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker]
 ROOT = Path(__file__).resolve().parents[2]
 TEST_DOMAIN = "6695eb01-f6a4-8304-79aa-97f2502e193f"  # the `test` domain of test:///default
 FAST_RETRIES = {"VMQUOTA_ACTION_MAX_ATTEMPTS": "2", "VMQUOTA_ACTION_RETRY_BASE_S": "1"}
+OWN_REDIS_PORT = int(os.environ.get("PORTAL_TEST_OWN_REDIS_PORT", "6390"))
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -188,7 +190,7 @@ def _port_open(port):
 def own_redis():
     if not shutil.which("redis-server"):
         pytest.skip("redis-server is not installed")
-    server = RedisServer(6390).start()
+    server = RedisServer(OWN_REDIS_PORT).start()
     yield server
     server.stop()
 
@@ -206,7 +208,7 @@ def test_with_redis_down_samples_are_stored_and_evaluation_catches_up(
         worker = workers(own_redis.url, VMQUOTA_HYPERVISOR_ADAPTER="dryrun")
         factories.seed_policy(effective_from=timezone.now() - timedelta(days=1))
         vm = factories.vm("xd-moodle", xindian_school, hv=factories.hypervisor("dryrun://room"))
-        _, token = CollectorToken.issue(name="collector")
+        _, token = CollectorToken.issue(name="collector", hypervisors=[vm.hypervisor])
         rows = [{"vm": "xd-moodle", "ts": ts.isoformat(), "cpu_percent": cpu, "net_kbps": net}
                 for _, ts, cpu, net in pegged(vm)]  # fmt: skip
 
@@ -444,8 +446,9 @@ def test_with_smtp_down_the_alert_is_retried_shown_unsent_and_sent_when_it_retur
 def test_the_database_dropping_mid_request_fails_cleanly_and_the_next_request_works(
     postgres, transactional_db, xindian_school, tmp_path
 ):
-    factories.vm("xd-web", xindian_school, hv=factories.hypervisor("dryrun://room"))
-    _, token = CollectorToken.issue(name="collector")
+    room = factories.hypervisor("dryrun://room")
+    factories.vm("xd-web", xindian_school, hv=room)
+    _, token = CollectorToken.issue(name="collector", hypervisors=[room])
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]

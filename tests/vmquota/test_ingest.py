@@ -114,7 +114,7 @@ def test_timestamps_with_z_and_other_offsets_are_stored_as_the_same_instant(web)
 
 
 def test_the_api_answers_with_the_counts(client, web):
-    token = CollectorToken.issue(name="c")[1]
+    token = CollectorToken.issue(name="c", hypervisors=[web.hypervisor])[1]
     body = json.dumps({"samples": [row(0), row(1), row(1)]})
     response = client.post(URL, body, content_type="application/json",
                            HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip

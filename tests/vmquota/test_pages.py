@@ -150,7 +150,10 @@ def test_csv_backfill_validates_all_rows_first(login, bureau, busy_vm):
 
 def test_tokens_page_shows_a_new_token_once(login, bureau):
     client = login(bureau)
-    page = client.post("/vmquota/tokens/", {"name": "主機 1"}).content.decode()
+    host = factories.hypervisor()
+    page = client.post(
+        "/vmquota/tokens/", {"name": "主機 1", "hypervisors": [host.pk]}
+    ).content.decode()
     assert "vmq_" in page and "只顯示這一次" in page
     assert "只顯示這一次" not in client.get("/vmquota/tokens/").content.decode()
 
