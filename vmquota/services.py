@@ -919,7 +919,7 @@ def usage_from_counters(prev_cpu_ns, prev_net, prev_at, stats):
 def usage_collect(*, hypervisor):
     """Poll one hypervisor; store one sample per running VM. A down hypervisor only records
     its error: other hypervisors and the evaluation are separate tasks."""
-    from .ingest import nudge_evaluation, store
+    from .ingest import accepted_window, nudge_evaluation, sample_errors, store
 
     try:
         all_stats = get_adapter(hypervisor).stats()
@@ -928,7 +928,8 @@ def usage_collect(*, hypervisor):
         hypervisor.save(update_fields=["last_error"])
         return 0
     vms = {str(vm.uuid): vm for vm in hypervisor.vms.all()}
-    rows = []
+    rows, refused = [], []
+    window = accepted_window(timezone.now())
     for st in all_stats:
         vm = vms.get(st.uuid)
         if vm is None:
@@ -936,8 +937,18 @@ def usage_collect(*, hypervisor):
         usage = usage_from_counters(vm.counter_cpu_ns, vm.counter_net_bytes, vm.counter_at, st)
         vm.counter_cpu_ns, vm.counter_net_bytes, vm.counter_at = st.cpu_time_ns, st.net_bytes, st.at
         vm.save(update_fields=["counter_cpu_ns", "counter_net_bytes", "counter_at"])
-        if usage is not None:
-            rows.append((vm.pk, st.at.replace(microsecond=0), *usage))
+        if usage is None:
+            continue
+        at = st.at.replace(microsecond=0)
+        errors = sample_errors(len(rows), at, *usage, window)  # e.g. the host's clock is off
+        if errors:
+            refused.append(f"{vm.name}：{errors[0].message}")
+        else:
+            rows.append((vm.pk, at, *usage))
+    if refused:
+        log.warning("vmquota: %s refused samples: %s", hypervisor.name, refused)
+        hypervisor.last_error = ("樣本未儲存：" + "；".join(refused))[:2000]
+        hypervisor.save(update_fields=["last_error"])
     stored = store(rows)
     if stored:
         transaction.on_commit(nudge_evaluation)
