@@ -121,8 +121,9 @@ def _row_check(index, row, window, from_text):
     vm = row.get("vm")
     if not isinstance(vm, str) or not vm.strip():
         errors.append(RowError(index, "vm", "缺少虛擬機名稱或 UUID"))
-    elif "\x00" in vm:  # no name has one, and PostgreSQL refuses it in a query parameter
-        errors.append(RowError(index, "vm", "虛擬機名稱不可含 NUL 字元"))
+    elif not vm.isprintable():  # no name has NUL, a control character or a lone surrogate,
+        # and a query parameter cannot carry the first (PostgreSQL) or the last (UTF-8)
+        errors.append(RowError(index, "vm", "虛擬機名稱含有控制字元或無效的字元"))
     ts = parse_ts(row.get("ts"))
     if ts is None:
         errors.append(
@@ -166,7 +167,7 @@ def parse_rows(rows, *, now=None, from_text=False, check_window=True):
                 and (window is None or earliest <= ts <= latest)
             ):
                 vm = vm.strip()
-                if vm and "\x00" not in vm:
+                if vm and vm.isprintable():
                     append((index, vm, ts, float(cpu), float(net)))
                     continue
         except (TypeError, KeyError, ValueError, AttributeError, OverflowError):

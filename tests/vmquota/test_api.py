@@ -58,6 +58,8 @@ def test_the_vm_may_be_named_by_uuid(client, token, web):
         ({"ts": 1568080800}, "ts"),
         ({"net_kbps": 1e300}, "net_kbps"),
         ({"vm": "xd-web\x00"}, "vm"),  # PostgreSQL refuses NUL in a parameter
+        ({"vm": "xd\tweb"}, "vm"),
+        ({"vm": "\ud800"}, "vm"),  # a lone surrogate: JSON allows it, UTF-8 cannot carry it
         ({"vm": "no-such-vm"}, "vm"),
     ],
 )
