@@ -238,3 +238,29 @@ def test_the_horizon_waits_for_samples_not_yet_committed(web, postgres):
     finally:
         other.close()
     assert done == [inserted]
+
+
+def test_the_libvirt_collector_checks_its_samples_as_the_api_does(web, xindian_school, monkeypatch):
+    """A host whose clock is years off: its sample is skipped and noted on the hypervisor (the
+    same value check as the API's); another VM's sample from the same poll is stored."""
+    from vmquota import services
+    from vmquota.hypervisors.base import DomainStats
+
+    other = factories.vm("xd-db", xindian_school, hv=web.hypervisor)
+    then = timezone.now() - timedelta(minutes=1)
+    for vm, at in ((web, then.replace(year=1)), (other, then)):
+        vm.counter_cpu_ns, vm.counter_net_bytes, vm.counter_at = 0, 0, at - timedelta(minutes=1)
+        vm.save()
+
+    class Host:  # the hypervisor's answer (outside the machine)
+        def stats(self):
+            return [
+                DomainStats(str(web.uuid), 1, 30 * 10**9, 0, then.replace(year=1)),
+                DomainStats(str(other.uuid), 1, 30 * 10**9, 0, then),
+            ]
+
+    monkeypatch.setattr(services, "get_adapter", lambda hypervisor: Host())
+    assert services.usage_collect(hypervisor=web.hypervisor) == 1
+    assert list(UsageSample.objects.values_list("vm__name", flat=True)) == ["xd-db"]
+    web.hypervisor.refresh_from_db()
+    assert "xd-web" in web.hypervisor.last_error and "ts" not in web.hypervisor.last_error
