@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import access
 from .adapters import invitation_forget, invitation_refused, invitation_remember
+from .health import failing_checks
 from .models import AuditEvent, District, Membership, Role, School
 from .navigation import home_blocks, home_counters
 from .pages import by_minute, shared_page
@@ -51,7 +52,8 @@ def _check_broker():
 
 @never_cache
 def healthz(request):
-    """{db, broker, worker_heartbeat_age_s}: 200 when all are fine, 503 naming what is not."""
+    """{db, broker, worker_heartbeat_age_s, and what a registered check finds}: 200 when all are
+    fine, 503 naming what is not."""
     body, failing = {}, []
     try:
         with connection.cursor() as cursor:
@@ -68,6 +70,10 @@ def healthz(request):
     body["worker_heartbeat_age_s"] = age
     if age is None or age > settings.HEARTBEAT_MAX_AGE_S:
         failing.append("worker")
+    if "db" not in failing:  # the apps' checks (portal/health.py), e.g. vmquota's evaluation
+        for name, detail in failing_checks():
+            body[name] = detail
+            failing.append(name)
     body["status"] = "ok" if not failing else "failing"
     body["failing"] = failing
     return JsonResponse(body, status=200 if not failing else 503)

@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from datetime import timedelta
+from functools import wraps
 
 from django.conf import settings
 from django.core.cache import caches
@@ -17,7 +18,6 @@ from django.db.models import Q
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
 
 from portal.machine_api import machine_api
 
@@ -37,6 +37,43 @@ def _error(status, message, errors=None):
     if errors is not None:
         body["errors"] = errors
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _content_length(request):
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def json_api(*methods):
+    """Every answer of the view is JSON, also when the request is wrong: another method is a 405
+    naming the allowed ones (and the Allow header), a body that is not declared JSON a 415, an
+    error of the view itself a 500 with a JSON body (logged)."""
+
+    def decorator(view):
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            if request.method not in methods:
+                response = _error(405, f"此網址只接受 {'、'.join(methods)} 請求")
+                response["Allow"] = ", ".join(methods)
+                return response
+            declared = request.content_type == "application/json"
+            # an empty body declares nothing: it is the 400 of a body that is not JSON (the
+            # length from the header: reading the body could be refused as too large)
+            if request.method == "POST" and not declared and _content_length(request):
+                return _error(
+                    415, "內容類型必須是 application/json（Content-Type: application/json）"
+                )
+            try:
+                return view(request, *args, **kwargs)
+            except Exception:  # noqa: BLE001 – answered as JSON; logged with its traceback
+                log.exception("vmquota API: %s %s failed", request.method, request.path)
+                return _error(500, "伺服器內部錯誤，請稍後重送")
+
+        return checked
+
+    return decorator
 
 
 # `last_used_at` says when a collector was last heard from, to the minute: writing it on every
@@ -166,7 +203,7 @@ def _read_batch(request):
 
 @machine_api  # no cookie, session or page: served ahead of the site's middleware
 @csrf_exempt  # token authentication only (and the view is reachable without the shortcut too)
-@require_POST
+@json_api("POST")
 def samples(request):
     digest = bearer_digest(request)
     if digest is None:
@@ -203,9 +240,17 @@ def samples(request):
 
 
 @machine_api
-@require_GET
+@json_api("GET")
 def openapi(request):
     return JsonResponse(OPENAPI, json_dumps_params={"ensure_ascii": False, "indent": 2})
+
+
+@machine_api
+@csrf_exempt
+@json_api("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+def not_found(request, rest=""):
+    """Any other path under /api/vmquota/: a JSON 404, as every answer of the API is JSON."""
+    return _error(404, "沒有這個 API 路徑（見 /api/vmquota/openapi.json）")
 
 
 _ERROR = {
@@ -220,6 +265,11 @@ _ERROR = {
                     "index": {"type": ["integer", "null"], "description": "0-based row index"},
                     "field": {"type": "string"},
                     "message": {"type": "string"},
+                    "accepted": {
+                        "type": "object",
+                        "description": "the range the field accepts",
+                        "properties": {"from": {}, "to": {}},
+                    },
                 },
                 "required": ["index", "field", "message"],
             },
@@ -258,10 +308,12 @@ OPENAPI = {
                                             "properties": {
                                                 "vm": {"type": "string", "description": "VM name or UUID"},
                                                 "ts": {"type": "string", "format": "date-time",
-                                                       "description": "ISO 8601 with offset; at most 5 minutes in the future"},
+                                                       "description": "ISO 8601 with offset; within the retention "
+                                                       "(VMQUOTA_SAMPLE_RETENTION_DAYS, 35 days by default) and "
+                                                       "at most 5 minutes in the future"},
                                                 "cpu_percent": {"type": "number", "minimum": 0, "maximum": 100,
                                                                 "description": "share of all the VM's vCPUs"},
-                                                "net_kbps": {"type": "number", "minimum": 0,
+                                                "net_kbps": {"type": "number", "minimum": 0, "maximum": 100000000,
                                                              "description": "received + transmitted KB/s (1 KB = 1024 bytes)"},
                                             },
                                         },
@@ -287,6 +339,8 @@ OPENAPI = {
                     "403": {"description": "A sample for a VM outside the token's scope (its hosts or school); the errors name the rows; nothing stored",
                             "content": {"application/json": {"schema": _ERROR}}},
                     "413": {"description": "More than 10 000 samples, or body over 4 MiB",
+                            "content": {"application/json": {"schema": _ERROR}}},
+                    "415": {"description": "The body is not declared application/json",
                             "content": {"application/json": {"schema": _ERROR}}},
                 },
             }

@@ -42,6 +42,7 @@ class VmquotaConfig(AppConfig):
         from django.conf import settings
 
         from portal import fragments
+        from portal.health import register_check
         from portal.navigation import register_home_block, register_nav, vary_by_roles_and_minute
 
         from .hypervisors.base import libvirt_available
@@ -61,6 +62,9 @@ class VmquotaConfig(AppConfig):
         register_home_block(
             home_block, order=60, counters=(ROOM_COUNTER,), vary=vary_by_roles_and_minute
         )
+        from .selectors import evaluation_health
+
+        register_check("evaluation", evaluation_health)
         if settings.VMQUOTA_HYPERVISOR_ADAPTER == "auto" and not libvirt_available():
             log.warning(
                 "vmquota：未安裝 libvirt-python，使用 dry-run 轉接器（不會真的暫停虛擬機）；"

@@ -11,8 +11,9 @@ import time
 import uuid as uuid_module
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -21,6 +22,9 @@ from .models import UsageSample, VirtualMachine
 log = logging.getLogger("vmquota")
 FIELDS = ("vm", "ts", "cpu_percent", "net_kbps")
 MAX_FUTURE = timedelta(minutes=5)
+# No network interface a VM has moves this much (about 800 Gbit/s): a larger rate is no
+# measurement, and refusing it keeps every sum and average the pages and charts compute finite.
+MAX_NET_KBPS = 100_000_000.0
 # Every statement that inserts samples takes this lock, shared, until its transaction ends (a
 # statement trigger, migration 0005); the evaluator takes it exclusively for an instant to learn
 # an id below which every sample has been committed (see committed_horizon).
@@ -32,9 +36,26 @@ class RowError:
     index: int
     field: str
     message: str
+    accepted: dict | None = None  # the range the field accepts, for a value outside it
 
     def as_dict(self):
-        return {"index": self.index, "field": self.field, "message": self.message}
+        out = {"index": self.index, "field": self.field, "message": self.message}
+        if self.accepted is not None:
+            out["accepted"] = self.accepted
+        return out
+
+
+def accepted_window(now):
+    """(earliest, latest): the times a stored sample may carry. Older than the retention the purge
+    would delete it, and the evaluation has long moved past it; more than MAX_FUTURE ahead it is
+    no measurement. Every accepted time is thus one the database and Python both represent (a
+    year-1 time with a positive offset is stored by PostgreSQL as 1 BC, which Python cannot read
+    back)."""
+    return now - timedelta(days=settings.VMQUOTA_SAMPLE_RETENTION_DAYS), now + MAX_FUTURE
+
+
+def _local_text(ts):
+    return timezone.localtime(ts).isoformat(timespec="seconds")
 
 
 def parse_ts(value):
@@ -65,46 +86,72 @@ def _number(value, *, from_text):
     return number if math.isfinite(number) else None
 
 
-def _row_check(index, row, limit, from_text):
-    """The slow, thorough check of one row: (parsed tuple or None, [RowError])."""
+def sample_errors(index, ts, cpu, net, window):
+    """What is wrong with one sample's values (a time, numbers or None for a value that is not
+    one): [RowError]. The one check of the values of every sample that comes in, whichever
+    way: the API and the CSV upload (through _row_check), the libvirt collector (usage_collect).
+    `window`: (earliest, latest) for the time, or None to take any time."""
+    errors = []
+    if ts is not None and window is not None and not window[0] <= ts <= window[1]:
+        earliest, latest = (_local_text(t) for t in window)
+        days = settings.VMQUOTA_SAMPLE_RETENTION_DAYS
+        errors.append(RowError(
+            index, "ts",
+            f"時間必須在 {earliest} 到 {latest} 之間（保留 {days} 天內，最多超前現在 5 分鐘）",
+            {"from": earliest, "to": latest},
+        ))  # fmt: skip
+    if cpu is None or not 0 <= cpu <= 100:
+        errors.append(RowError(
+            index, "cpu_percent", "CPU 使用率必須是 0 到 100 的數字", {"from": 0, "to": 100}
+        ))  # fmt: skip
+    if net is None or not 0 <= net <= MAX_NET_KBPS:
+        errors.append(RowError(
+            index, "net_kbps", f"網路流量必須是 0 到 {MAX_NET_KBPS:.0f} 的數字（KB/s）",
+            {"from": 0, "to": MAX_NET_KBPS},
+        ))  # fmt: skip
+    return errors
+
+
+def _row_check(index, row, window, from_text):
+    """The slow, thorough check of one row: (parsed tuple or None, [RowError]). `window`:
+    (earliest, latest) for the time, or None to take any time (a replay of an old trace)."""
     if not isinstance(row, dict):
         return None, [RowError(index, "", "每一筆樣本必須是物件（vm, ts, cpu_percent, net_kbps）")]
     errors = []
     vm = row.get("vm")
     if not isinstance(vm, str) or not vm.strip():
         errors.append(RowError(index, "vm", "缺少虛擬機名稱或 UUID"))
+    elif not vm.isprintable():  # no name has NUL, a control character or a lone surrogate,
+        # and a query parameter cannot carry the first (PostgreSQL) or the last (UTF-8)
+        errors.append(RowError(index, "vm", "虛擬機名稱含有控制字元或無效的字元"))
     ts = parse_ts(row.get("ts"))
     if ts is None:
         errors.append(
             RowError(index, "ts", "時間必須是含時區位移的 ISO 8601，例如 2019-09-10T10:00:00+08:00")
         )
-    elif limit is not None and ts > limit:
-        errors.append(RowError(index, "ts", "時間超過現在 5 分鐘以上"))
     cpu = _number(row.get("cpu_percent"), from_text=from_text)
-    if cpu is None or not 0 <= cpu <= 100:
-        errors.append(RowError(index, "cpu_percent", "CPU 使用率必須是 0 到 100 的數字"))
     net = _number(row.get("net_kbps"), from_text=from_text)
-    if net is None or net < 0:
-        errors.append(RowError(index, "net_kbps", "網路流量必須是不小於 0 的數字（KB/s）"))
+    errors += sample_errors(index, ts, cpu, net, window)
     if errors:
         return None, errors
     return (index, vm.strip(), ts, cpu, net), []
 
 
-def parse_rows(rows, *, now=None, from_text=False, check_future=True):
+def parse_rows(rows, *, now=None, from_text=False, check_window=True):
     """Check every row; returns (parsed [(index, vm_key, ts, cpu, net)], [RowError]). Checks
-    everything except whether the VM exists (see resolve_vms).
+    everything except whether the VM exists (see resolve_vms): every row it accepts can be
+    stored and evaluated. `check_window=False` takes any time (a replay of an old trace,
+    never stored).
 
     A tight loop for the common case (a well-formed JSON row: one `fromisoformat`, type checks by
     identity, no per-row function call); any row it does not accept goes through `_row_check`,
     which says exactly what is wrong – so a good batch pays little and a bad one gets the same
     errors as before."""
-    now = now or timezone.now()
-    limit = now + MAX_FUTURE if check_future else None
+    window = accepted_window(now or timezone.now()) if check_window else None
+    earliest, latest = window or (None, None)
     parsed, errors = [], []
     append = parsed.append
     fromiso = datetime.fromisoformat
-    isfinite = math.isfinite
     for index, row in enumerate(rows):
         try:
             vm, cpu, net = row["vm"], row["cpu_percent"], row["net_kbps"]
@@ -116,17 +163,16 @@ def parse_rows(rows, *, now=None, from_text=False, check_future=True):
                 and type(vm) is str
                 and ts.tzinfo is not None
                 and 0 <= cpu <= 100
-                and 0 <= net
-                and isfinite(net)
-                and (limit is None or ts <= limit)
+                and 0 <= net <= MAX_NET_KBPS
+                and (window is None or earliest <= ts <= latest)
             ):
                 vm = vm.strip()
-                if vm:
+                if vm and vm.isprintable():
                     append((index, vm, ts, float(cpu), float(net)))
                     continue
         except (TypeError, KeyError, ValueError, AttributeError, OverflowError):
             pass
-        one, bad = _row_check(index, row, limit, from_text)
+        one, bad = _row_check(index, row, window, from_text)
         if one is not None:
             append(one)
         errors.extend(bad)
@@ -196,11 +242,12 @@ def _copy_text(rows):
     PostgreSQL reads back exactly). Each distinct time is formatted once: a collector's batch is
     mostly one minute for many VMs, and an aware datetime's isoformat() cost more than the rest
     of a row's text. (Equal instants written with other offsets compare equal and share one
-    text: the same timestamptz.)"""
+    text: the same timestamptz.) Written in UTC: Python reads offsets with fractions of a
+    second, which PostgreSQL refuses."""
     iso = {}
     return "".join(
         [
-            f"{v}\t{iso.get(t) or iso.setdefault(t, t.isoformat())}\t{c!r}\t{n!r}\n"
+            f"{v}\t{iso.get(t) or iso.setdefault(t, t.astimezone(UTC).isoformat())}\t{c!r}\t{n!r}\n"
             for v, t, c, n in rows
         ]
     )

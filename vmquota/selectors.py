@@ -202,3 +202,33 @@ def latest_announcement():
     return (
         PolicyVersion.objects.filter(published_at__isnull=False).order_by("-published_at").first()
     )
+
+
+# /healthz names the evaluation when failures were recorded in this many cycles within the window
+# (one failure is audited and skipped; the same failure every cycle is something to look at)
+EVALUATION_FAILURE_WINDOW = timedelta(minutes=10)
+EVALUATION_FAILING_CYCLES = 2
+
+
+def evaluation_health(now=None):
+    """None, or what keeps failing in the evaluation (portal/health.py; the audit records each
+    failure: services.evaluation_failed)."""
+    from portal.models import AuditEvent
+
+    since = (now or timezone.now()) - EVALUATION_FAILURE_WINDOW
+    failures = list(
+        AuditEvent.objects.filter(action="vmquota.evaluation_failed", at__gte=since).values_list(
+            "detail", flat=True
+        )[:500]
+    )
+    cycles = {detail.get("cycle") for detail in failures}
+    if len(cycles) < EVALUATION_FAILING_CYCLES:
+        return None
+    vms = {detail["vm"] for detail in failures if detail.get("vm") is not None}
+    shards = {detail.get("shard") for detail in failures if detail.get("vm") is None}
+    minutes = int(EVALUATION_FAILURE_WINDOW.total_seconds() // 60)
+    # counts only: /healthz answers anyone; the audit log names the VMs and the errors
+    return (
+        f"最近 {minutes} 分鐘內 {len(cycles)} 次評估有失敗（{len(vms)} 台虛擬機、"
+        f"{len(shards)} 個分片整批失敗），詳見稽核紀錄 vmquota.evaluation_failed"
+    )

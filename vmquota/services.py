@@ -12,7 +12,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, connections, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -428,12 +435,21 @@ def evaluate_cycle(*, now=None, batch=200_000, shards=None):
     """Evaluate the samples stored since the last cycle, shard by shard (all shards, or the
     given ones), skipping shards another worker holds. Safe to run twice or in several
     processes at once. Returns summed stats, with `shards` = how many this call evaluated."""
-    total = {"samples": 0, "vms": 0, "fired": 0, "ended": 0, "late_vms": 0, "shards": 0}
+    total = {"samples": 0, "vms": 0, "fired": 0, "ended": 0, "late_vms": 0, "failed_vms": 0,
+             "shards": 0, "failed_shards": 0}  # fmt: skip
     _ensure_shards()  # before any shard moves on, so a new one starts from the right place
     now = now or timezone.now()
     policy = _policy_context(now)  # the same for every shard of this call
     for shard in range(EVALUATION_SHARDS) if shards is None else shards:
-        stats = evaluate_shard(shard, now=now, batch=batch, policy=policy)
+        try:
+            stats = evaluate_shard(shard, now=now, batch=batch, policy=policy)
+        except (OperationalError, InterfaceError):
+            raise  # the database is away: no shard can be evaluated, the task is retried
+        except Exception as exc:  # noqa: BLE001 – one shard's failure must not stop the others
+            # its transaction rolled back: the cursor stays, the next cycle tries it again
+            evaluation_failed(exc, shard=shard, cycle=now)
+            total["failed_shards"] += 1
+            continue
         if stats is not None:
             total["shards"] += 1
             for key, value in stats.items():
@@ -471,6 +487,65 @@ class _StreakWrites:
             StreakState.objects.bulk_update(self.fired, ["fired_at"], batch_size=1000)
 
 
+def evaluation_failed(exc, *, cycle, shard, vm=None):
+    """Log and audit a failure of the evaluation: of one VM's data (the VM is skipped, the rest
+    of its shard evaluated) or of a whole shard. /healthz names an evaluation that keeps
+    failing (selectors.evaluation_health)."""
+    where = f"虛擬機 {vm.name}" if vm is not None else f"分片 {shard}"
+    log.error("vmquota: evaluation of %s failed", where, exc_info=exc)
+    record(
+        "vmquota.evaluation_failed", target=where, shard=shard, vm=vm.pk if vm else None,
+        error=f"{type(exc).__name__}: {exc}"[:500], cycle=cycle.isoformat(),
+    )  # fmt: skip
+
+
+def _savepoint_or_failure(fn, *, cycle, shard, vm):
+    """fn() inside a savepoint; on an error of the data, audit it and return the exception (the
+    savepoint rolled back whatever fn wrote, the transaction goes on)."""
+    try:
+        with transaction.atomic():
+            fn()
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:  # noqa: BLE001 – whatever the VM's data does, the others go on
+        evaluation_failed(exc, cycle=cycle, shard=shard, vm=vm)
+        return exc
+    return None
+
+
+def _read_new_samples(shard, after, horizon, cycle):
+    """{vm_id: [(ts, cpu, net)]} of the shard's samples with after < id <= horizon, and the ids
+    of VMs whose samples could not be read. A row the driver cannot turn into Python (a time
+    PostgreSQL holds but Python cannot, written past the API) fails the whole read: then each
+    VM's rows are read apart, so only that VM is skipped."""
+    new = _in_shard(
+        UsageSample.objects.filter(id__gt=after, id__lte=horizon), "vm_id", shard
+    ).order_by()
+    by_vm, unreadable = defaultdict(list), set()
+    try:  # no savepoint (two more statements a shard, every cycle): a row the driver cannot
+        # convert fails on this side, and the transaction goes on
+        rows = list(new.values_list("vm_id", "ts", "cpu_percent", "net_kbps"))
+    except DatabaseError:
+        raise  # refused by the server: the shard's transaction is lost (evaluate_cycle audits)
+    except Exception:  # noqa: BLE001 – read VM by VM below
+        vm_ids = list(new.values_list("vm_id", flat=True).distinct())
+        names = dict(VirtualMachine.objects.filter(pk__in=vm_ids).values_list("pk", "name"))
+        for vm_id in vm_ids:
+            vm = VirtualMachine(pk=vm_id, name=names.get(vm_id, str(vm_id)))
+            read = new.filter(vm_id=vm_id).values_list("ts", "cpu_percent", "net_kbps")
+            failure = _savepoint_or_failure(
+                lambda read=read, vm_id=vm_id: by_vm[vm_id].extend(read),
+                cycle=cycle, shard=shard, vm=vm,
+            )  # fmt: skip
+            if failure is not None:
+                by_vm.pop(vm_id, None)
+                unreadable.add(vm_id)
+        return by_vm, unreadable
+    for vm_id, ts, cpu, net in rows:
+        by_vm[vm_id].append((ts, cpu, net))
+    return by_vm, unreadable
+
+
 def _policy_context(now):
     version = active_version(now)
     rules = list(version.rules.all()) if version else []
@@ -485,26 +560,17 @@ def evaluate_shard(shard, *, now=None, batch=200_000, policy=None):
     rules_by_pk = {r.pk: r for r in rules}
     max_gap = version.max_gap if version else evaluation.DEFAULT_MAX_GAP
     grace = timedelta(seconds=settings.VMQUOTA_NO_DATA_GRACE_SECONDS)
-    stats = {"samples": 0, "vms": 0, "fired": 0, "ended": 0, "late_vms": 0}
+    stats = {"samples": 0, "vms": 0, "fired": 0, "ended": 0, "late_vms": 0, "failed_vms": 0}
     pending = []
     with transaction.atomic():
         cursor = _claim_shard(shard)
         if cursor is None:
             return None
         horizon = min(committed_horizon(), cursor.last_sample_id + batch)
-        rows = list(
-            _in_shard(
-                UsageSample.objects.filter(id__gt=cursor.last_sample_id, id__lte=horizon),
-                "vm_id",
-                shard,
-            )
-            .order_by()
-            .values_list("vm_id", "ts", "cpu_percent", "net_kbps")
-        )
-        by_vm = defaultdict(list)
-        for vm_id, ts, cpu, net in rows:
-            by_vm[vm_id].append((ts, cpu, net))
-        stats["samples"], stats["vms"] = len(rows), len(by_vm)
+        by_vm, unreadable = _read_new_samples(shard, cursor.last_sample_id, horizon, now)
+        stats["samples"] = sum(len(samples) for samples in by_vm.values())
+        stats["vms"] = len(by_vm)
+        stats["failed_vms"] = len(unreadable)
 
         vms = {
             vm.pk: vm
@@ -521,27 +587,38 @@ def evaluate_shard(shard, *, now=None, batch=200_000, policy=None):
         writes, events = _StreakWrites(), _EventBatch()
         for vm_id, samples in by_vm.items():
             vm = vms[vm_id]
-            samples.sort(key=lambda s: s[0])
-            watermark = max(filter(None, [vm.last_sample_at, vm.closed_through]), default=None)
-            if watermark is not None and samples[0][0] <= watermark:
-                late_vms[vm_id] = samples[0][0]
+            try:  # judge first, store after: a VM whose data fails leaves nothing behind
+                samples.sort(key=lambda s: s[0])
+                watermark = max(filter(None, [vm.last_sample_at, vm.closed_through]), default=None)
+                if watermark is not None and samples[0][0] <= watermark:
+                    late_vms[vm_id] = samples[0][0]
+                    continue
+                ev = evaluation.VmEvaluator(specs, max_gap, vm.last_sample_at, {
+                    st.rule_id: evaluation.Streak(st.start_ts, st.start_value, st.fired_at)
+                    for st in states[vm_id].values() if st.rule_id in rules_by_pk
+                })  # fmt: skip
+                before = {k: (s.start, s.fired_at) for k, s in ev.streaks.items()}
+                vm_events = [e for ts, cpu, net in samples for e in ev.feed(ts, cpu, net)]
+            except Exception as exc:  # noqa: BLE001 – whatever the data is, the others go on
+                evaluation_failed(exc, cycle=now, shard=shard, vm=vm)
+                stats["failed_vms"] += 1
                 continue
             _supersede(vm, states[vm_id], rules_by_pk, version)
-            ev = evaluation.VmEvaluator(specs, max_gap, vm.last_sample_at, {
-                st.rule_id: evaluation.Streak(st.start_ts, st.start_value, st.fired_at)
-                for st in states[vm_id].values() if st.rule_id in rules_by_pk
-            })  # fmt: skip
-            before = {k: (s.start, s.fired_at) for k, s in ev.streaks.items()}
-            for ts, cpu, net in samples:
-                for event in ev.feed(ts, cpu, net):
-                    _apply_event(vm, rules_by_pk[event.rule.key], event, pending, stats, events)
+            for event in vm_events:
+                _apply_event(vm, rules_by_pk[event.rule.key], event, pending, stats, events)
             new_last[vm_id] = ev.last_ts
             writes.plan(vm_id, before, ev.streaks, states[vm_id])
         events.flush(pending)
         writes.flush()
         _bulk_set_last_sample(new_last)
         for vm_id, earliest in late_vms.items():
-            _rewind(vms[vm_id], earliest, rules, version, horizon, pending, stats)
+            vm = vms[vm_id]
+            # in a savepoint: a rewind reads and rewrites the VM's stored history
+            rewind = lambda vm=vm, earliest=earliest: _rewind(  # noqa: E731
+                vm, earliest, rules, version, horizon, pending, stats
+            )
+            if _savepoint_or_failure(rewind, cycle=now, shard=shard, vm=vm) is not None:
+                stats["failed_vms"] += 1
         stats["late_vms"] = len(late_vms)
         _close_stale(now - grace, rules_by_pk, specs, max_gap, pending, stats, shard)
         cursor.last_sample_id = max(cursor.last_sample_id, horizon)
@@ -1000,7 +1077,7 @@ def usage_from_counters(prev_cpu_ns, prev_net, prev_at, stats):
 def usage_collect(*, hypervisor):
     """Poll one hypervisor; store one sample per running VM. A down hypervisor only records
     its error: other hypervisors and the evaluation are separate tasks."""
-    from .ingest import nudge_evaluation, store
+    from .ingest import accepted_window, nudge_evaluation, sample_errors, store
 
     try:
         all_stats = get_adapter(hypervisor).stats()
@@ -1009,7 +1086,8 @@ def usage_collect(*, hypervisor):
         hypervisor.save(update_fields=["last_error"])
         return 0
     vms = {str(vm.uuid): vm for vm in hypervisor.vms.all()}
-    rows = []
+    rows, refused = [], []
+    window = accepted_window(timezone.now())
     for st in all_stats:
         vm = vms.get(st.uuid)
         if vm is None:
@@ -1017,8 +1095,18 @@ def usage_collect(*, hypervisor):
         usage = usage_from_counters(vm.counter_cpu_ns, vm.counter_net_bytes, vm.counter_at, st)
         vm.counter_cpu_ns, vm.counter_net_bytes, vm.counter_at = st.cpu_time_ns, st.net_bytes, st.at
         vm.save(update_fields=["counter_cpu_ns", "counter_net_bytes", "counter_at"])
-        if usage is not None:
-            rows.append((vm.pk, st.at.replace(microsecond=0), *usage))
+        if usage is None:
+            continue
+        at = st.at.replace(microsecond=0)
+        errors = sample_errors(len(rows), at, *usage, window)  # e.g. the host's clock is off
+        if errors:
+            refused.append(f"{vm.name}：{errors[0].message}")
+        else:
+            rows.append((vm.pk, at, *usage))
+    if refused:
+        log.warning("vmquota: %s refused samples: %s", hypervisor.name, refused)
+        hypervisor.last_error = ("樣本未儲存：" + "；".join(refused))[:2000]
+        hypervisor.save(update_fields=["last_error"])
     stored = store(rows)
     if stored:
         transaction.on_commit(nudge_evaluation)

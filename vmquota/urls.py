@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import api, views
 
@@ -33,6 +33,7 @@ urlpatterns = [
             [
                 path("samples", api.samples, name="api_samples"),
                 path("openapi.json", api.openapi, name="api_openapi"),
+                re_path(r"^(?P<rest>.*)$", api.not_found),  # every answer under it is JSON
             ]
         ),
     ),

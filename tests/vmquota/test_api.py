@@ -1,7 +1,7 @@
 """POST /api/vmquota/samples: token auth, whole-batch validation, duplicates ignored."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -52,18 +52,77 @@ def test_the_vm_may_be_named_by_uuid(client, token, web):
         ({"net_kbps": "fast"}, "net_kbps"),
         ({"ts": "2019-09-10T10:00:00"}, "ts"),
         ({"ts": "6 minutes from now"}, "ts"),  # computed when the test runs, not when collected
+        ({"ts": "36 days ago"}, "ts"),  # older than the retention (35 days)
+        ({"ts": "0001-01-01T00:00:00+08:00"}, "ts"),  # PostgreSQL stored it as 1 BC
+        ({"ts": "9999-12-31T23:59:59-23:59"}, "ts"),
+        ({"ts": 1568080800}, "ts"),
+        ({"net_kbps": 1e300}, "net_kbps"),
+        ({"vm": "xd-web\x00"}, "vm"),  # PostgreSQL refuses NUL in a parameter
+        ({"vm": "xd\tweb"}, "vm"),
+        ({"vm": "\ud800"}, "vm"),  # a lone surrogate: JSON allows it, UTF-8 cannot carry it
         ({"vm": "no-such-vm"}, "vm"),
     ],
 )
 def test_any_invalid_row_refuses_the_whole_batch(client, token, web, bad, field):
-    if bad.get("ts") == "6 minutes from now":
-        bad = {"ts": (timezone.now() + timedelta(minutes=6)).isoformat()}
+    relative = {"6 minutes from now": timedelta(minutes=6), "36 days ago": timedelta(days=-36)}
+    if bad.get("ts") in relative:
+        bad = {"ts": (timezone.now() + relative[bad["ts"]]).isoformat()}
     response = post(client, {"samples": [row(2), row(1, **bad)]}, token)
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert [(e["index"], e["field"]) for e in errors] == [(1, field)]
     assert errors[0]["message"]
     assert not UsageSample.objects.exists()
+
+
+def test_a_sample_outside_the_retention_window_is_refused_naming_row_field_and_range(
+    client, token, web, settings
+):
+    settings.VMQUOTA_SAMPLE_RETENTION_DAYS = 7
+    now = timezone.localtime()
+    response = post(client, {"samples": [row(2), row(8 * 24 * 60)]}, token)
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert (error["index"], error["field"]) == (1, "ts")
+    earliest = datetime.fromisoformat(error["accepted"]["from"])
+    latest = datetime.fromisoformat(error["accepted"]["to"])
+    assert abs(earliest - (now - timedelta(days=7))) < timedelta(minutes=1)
+    assert abs(latest - (now + timedelta(minutes=5))) < timedelta(minutes=1)
+    assert error["accepted"]["from"] in error["message"] and "7 天" in error["message"]
+    assert not UsageSample.objects.exists()
+    assert post(client, {"samples": [row(6 * 24 * 60)]}, token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [("get", URL, "POST"), ("put", URL, "POST"), ("delete", URL, "POST"),
+     ("post", "/api/vmquota/openapi.json", "GET")],
+)  # fmt: skip
+def test_a_wrong_method_is_a_json_405_naming_the_allowed_one(client, token, method, path, allowed):
+    response = getattr(client, method)(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert response["Allow"] == allowed
+    assert allowed in response.json()["error"]
+
+
+def test_every_answer_under_the_api_is_json_even_for_an_unknown_path(client):
+    response = client.get("/api/vmquota/no-such-thing")
+    assert response.status_code == 404
+    assert "openapi.json" in response.json()["error"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
+def test_a_body_not_declared_json_is_a_415(client, token, web, content_type):
+    response = client.post(URL, json.dumps({"samples": [row()]}), content_type=content_type,
+                           HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
+    assert response.status_code == 415
+    assert "application/json" in response.json()["error"]
+    assert not UsageSample.objects.exists()
+    declared = client.post(URL, json.dumps({"samples": [row()]}),
+                           content_type="application/json; charset=utf-8",
+                           HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
+    assert declared.status_code == 200
 
 
 def test_missing_wrong_or_revoked_token_is_401(client, token, web):

@@ -137,8 +137,15 @@ def test_the_copy_text_gives_each_row_its_own_instant_with_times_formatted_once(
     rows = [line.split("\t") for line in text.splitlines()]
     assert [int(r[0]) for r in rows] == [100, 101, 102, 103, 104]
     assert [datetime.fromisoformat(r[1]) for r in rows] == times
-    assert {r[1] for r in rows} == {ten.isoformat(), (ten + timedelta(minutes=1)).isoformat(),
-                                    (ten + timedelta(seconds=1)).isoformat()}  # fmt: skip
+    # in UTC: PostgreSQL refuses an offset with a fraction of a second, which Python reads
+    assert {r[1] for r in rows} == {
+        (t + delta).astimezone(UTC).isoformat()
+        for t, delta in (
+            (ten, timedelta()),
+            (ten, timedelta(minutes=1)),
+            (ten, timedelta(seconds=1)),
+        )
+    }
 
 
 # --- outside a transaction (as under gunicorn), and the samples lock ----------------------------
@@ -231,3 +238,29 @@ def test_the_horizon_waits_for_samples_not_yet_committed(web, postgres):
     finally:
         other.close()
     assert done == [inserted]
+
+
+def test_the_libvirt_collector_checks_its_samples_as_the_api_does(web, xindian_school, monkeypatch):
+    """A host whose clock is years off: its sample is skipped and noted on the hypervisor (the
+    same value check as the API's); another VM's sample from the same poll is stored."""
+    from vmquota import services
+    from vmquota.hypervisors.base import DomainStats
+
+    other = factories.vm("xd-db", xindian_school, hv=web.hypervisor)
+    then = timezone.now() - timedelta(minutes=1)
+    for vm, at in ((web, then.replace(year=1)), (other, then)):
+        vm.counter_cpu_ns, vm.counter_net_bytes, vm.counter_at = 0, 0, at - timedelta(minutes=1)
+        vm.save()
+
+    class Host:  # the hypervisor's answer (outside the machine)
+        def stats(self):
+            return [
+                DomainStats(str(web.uuid), 1, 30 * 10**9, 0, then.replace(year=1)),
+                DomainStats(str(other.uuid), 1, 30 * 10**9, 0, then),
+            ]
+
+    monkeypatch.setattr(services, "get_adapter", lambda hypervisor: Host())
+    assert services.usage_collect(hypervisor=web.hypervisor) == 1
+    assert list(UsageSample.objects.values_list("vm__name", flat=True)) == ["xd-db"]
+    web.hypervisor.refresh_from_db()
+    assert "xd-web" in web.hypervisor.last_error and "ts" not in web.hypervisor.last_error

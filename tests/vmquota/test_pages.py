@@ -137,7 +137,9 @@ def test_csv_backfill_validates_all_rows_first(login, bureau, busy_vm):
     from vmquota.models import UsageSample
 
     before = UsageSample.objects.count()
-    bad = "vm,ts,cpu_percent,net_kbps\nxd-web,2019-09-10T10:00:00+08:00,5,0\nxd-web,2019-09-10T10:01:00+08:00,101,0\n"
+    hour_ago = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1)
+    ten, ten_one = hour_ago.isoformat(), (hour_ago + timedelta(minutes=1)).isoformat()
+    bad = f"vm,ts,cpu_percent,net_kbps\nxd-web,{ten},5,0\nxd-web,{ten_one},101,0\n"
     page = login(bureau).post(
         "/vmquota/upload/", {"file": SimpleUploadedFile("t.csv", bad.encode())}
     )

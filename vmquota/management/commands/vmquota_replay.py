@@ -31,7 +31,7 @@ class Command(BaseCommand):
                 rows = read_csv(f.read())
         except (OSError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
-        parsed, errors = parse_rows(rows, from_text=True, check_future=False)
+        parsed, errors = parse_rows(rows, from_text=True, check_window=False)
         if errors:
             raise CommandError(
                 "\n".join(f"第 {e.index + 2} 行 {e.field}：{e.message}" for e in errors[:20])
