@@ -46,10 +46,17 @@ def _content_length(request):
         return 0
 
 
+def _declared_json(request):
+    """Whether a body is declared JSON. An empty body declares nothing: it is the 400 of a body
+    that is not JSON (the length from the header: reading the body could be refused as too
+    large)."""
+    return request.content_type == "application/json" or not _content_length(request)
+
+
 def json_api(*methods):
     """Every answer of the view is JSON, also when the request is wrong: another method is a 405
-    naming the allowed ones (and the Allow header), a body that is not declared JSON a 415, an
-    error of the view itself a 500 with a JSON body (logged)."""
+    naming the allowed ones (and the Allow header), an error of the view itself a 500 with a JSON
+    body (logged)."""
 
     def decorator(view):
         @wraps(view)
@@ -58,13 +65,6 @@ def json_api(*methods):
                 response = _error(405, f"此網址只接受 {'、'.join(methods)} 請求")
                 response["Allow"] = ", ".join(methods)
                 return response
-            declared = request.content_type == "application/json"
-            # an empty body declares nothing: it is the 400 of a body that is not JSON (the
-            # length from the header: reading the body could be refused as too large)
-            if request.method == "POST" and not declared and _content_length(request):
-                return _error(
-                    415, "內容類型必須是 application/json（Content-Type: application/json）"
-                )
             try:
                 return view(request, *args, **kwargs)
             except Exception:  # noqa: BLE001 – answered as JSON; logged with its traceback
@@ -208,6 +208,11 @@ def samples(request):
     digest = bearer_digest(request)
     if digest is None:
         return _error(401, UNAUTHORIZED)
+    if not _declared_json(request):
+        # after the token, as every word about the body is: a stranger learns nothing of it
+        if authenticate(digest) is None:
+            return _error(401, UNAUTHORIZED)
+        return _error(415, "內容類型必須是 application/json（Content-Type: application/json）")
     too_large = int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES
     rows, refusal = (None, None) if too_large else _read_batch(request)
     if rows is not None and connection.vendor == "postgresql":

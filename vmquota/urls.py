@@ -33,7 +33,9 @@ urlpatterns = [
             [
                 path("samples", api.samples, name="api_samples"),
                 path("openapi.json", api.openapi, name="api_openapi"),
-                re_path(r"^(?P<rest>.*)$", api.not_found),  # every answer under it is JSON
+                re_path(
+                    r"^(?P<rest>.*)$", api.not_found, name="api_not_found"
+                ),  # every answer under it is JSON
             ]
         ),
     ),

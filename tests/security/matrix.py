@@ -86,7 +86,7 @@ ARGS = {
     "vmquota": {"pk": "xindian_vm", "code": "xindian_code"},
     "admin": {},
 }  # fmt: skip
-LITERALS = {"up"}
+LITERALS = {"up", "no-such-path"}
 
 
 @dataclass(frozen=True)
@@ -237,6 +237,8 @@ MATRIX = [
     R("vmquota:upload", GET=STAFF, POST=STAFF),
     R("vmquota:api_samples", POST=API_TOKEN),
     R("vmquota:api_openapi", GET=PUBLIC),
+    R("vmquota:api_not_found", args={"rest": "no-such-path"}, GET=UNKNOWN_LINK, POST=UNKNOWN_LINK,
+      note="every answer under /api/vmquota/ is JSON, an unknown path a JSON 404"),
 ]  # fmt: skip
 
 # Third-party URL names that are not rows of MATRIX, each with the reason. Patterns (fnmatch)

@@ -121,7 +121,10 @@ def test_the_walk_finds_nested_namespaced_urls():
 
 # --- CSRF: every URL that takes a POST refuses one without the token ---------------------------
 
-CSRF_EXEMPT = {"vmquota:api_samples": "token in the Authorization header, no cookie is consulted"}
+CSRF_EXEMPT = {
+    "vmquota:api_samples": "token in the Authorization header, no cookie is consulted",
+    "vmquota:api_not_found": "answers a JSON 404 to every request; reads and writes nothing",
+}
 
 
 def _post_rows():

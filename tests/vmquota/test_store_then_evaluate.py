@@ -120,7 +120,7 @@ def room(xindian_school, settings):
     factories.seed_policy(minutes=3)  # short streaks: the examples fire and end incidents
     vms = [vm_in_shard(SHARD, xindian_school, name) for name in VM_NAMES]
     return {
-        "token": CollectorToken.issue(name="fuzz")[1],
+        "token": CollectorToken.issue(name="fuzz", school=xindian_school)[1],
         "names": {"uuid": str(vms[0].uuid).upper()}
         | {n: vm.name for n, vm in zip(VM_NAMES, vms, strict=True)},
     }
