@@ -2,7 +2,7 @@
 
 Export: django-import-export's `OfferResource` turns the consolidated rows into a tablib dataset
 (項次 numbered, dates like 2/3~4 and 12/25~1/3); `export_xlsx` writes it under the survey's title
-with every cell that Excel could read as a formula written as text.
+with every cell that Excel could read as a formula written as text (`portal.spreadsheets`).
 
 Import: a school uploads the same layout. The file is checked by content before it is opened
 (zip magic, [Content_Types].xml, ≤ 5 MB, ≤ 50 MB unzipped), the headers must be exact, every row
@@ -22,6 +22,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 
 from portal import rocdate
+from portal.spreadsheets import put as _put
 
 from . import rules
 from .models import Offer
@@ -32,7 +33,6 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 200
 PROGRESS_EVERY = 10  # rows between two progress updates (one UPDATE each)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -86,16 +86,6 @@ def consolidated_offers(survey):
         .select_related("response__school__district")
         .order_by("response__school__district__position", "response__school__code", "position")
     )
-
-
-def _put(ws, row, column, value):
-    cell = ws.cell(row=row, column=column, value=value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        # openpyxl would store "=…" as a formula; force a plain string, shown as typed
-        cell.value = value
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    return cell
 
 
 def _workbook(title, rows, notes=()):
