@@ -142,6 +142,7 @@ MATRIX = [
     R("audit_log", GET=STAFF, POST=STAFF),
     R("job_detail", GET=OWNER, POST=OWNER),
     R("job_status", GET=OWNER, POST=OWNER),
+    R("job_retry", POST=OWNER, note="only a job the broker never took is sent again"),
     R("invitation_accept", GET=PUBLIC, POST=PUBLIC,
       note="an unknown token: anonymous are sent to sign up, members get a message"),
     # --- allauth (third party; the pages people use are probed) ---------------------------
