@@ -16,6 +16,11 @@ job is claimed again. The work must therefore be all-or-nothing, as every import
 
 A `ValueError` from the work is a refusal the person can act on (the apps raise them with Chinese
 messages) and is shown as it is; anything else is logged and shown as a general failure.
+
+The broker can be away (Redis restarting) and can lose what it held (it keeps nothing on disk).
+So no job waits forever as 排隊中: one whose task cannot be sent fails at once with a reason and
+a 重試 button (`job_retry`); one still unclaimed QUEUED_TOO_LONG after it was sent is sent again
+by the beat (`jobs_requeue`). Sending twice is harmless: only one delivery claims the job.
 """
 
 import logging
@@ -30,15 +35,67 @@ from .models import BackgroundJob
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=10)
+QUEUED_TOO_LONG = timedelta(minutes=5)
 GENERAL_FAILURE = (
     "系統處理時發生錯誤，資料沒有被部分儲存。請稍後再試一次；若持續發生，請聯絡教育局資訊科。"
+)
+NOT_SENT = (
+    "背景工作服務暫時無法連線，這項工作還沒有開始，資料沒有任何變動。請稍後按「重試」；"
+    "若持續發生，請聯絡教育局資訊科。"
 )
 
 
 def job_start(*, kind, title, user, task, params=None):
-    job = BackgroundJob.objects.create(kind=kind, title=title, created_by=user, params=params or {})
-    transaction.on_commit(lambda: task.delay(job.pk))
+    job = BackgroundJob.objects.create(kind=kind, title=title, created_by=user, params=params or {},
+                                       task=task.name, queued_at=timezone.now())  # fmt: skip
+    transaction.on_commit(lambda: job_send(job))
     return job
+
+
+def job_send(job):
+    """Hand the job's task to the broker. If the broker cannot take it, the job fails now, with
+    the reason and a retry, instead of waiting as 排隊中 for a message that was never sent."""
+    from .celery import app
+
+    try:
+        app.tasks[job.task].delay(job.pk)
+    except Exception:  # noqa: BLE001 – any broker error: the person retries, nothing was done
+        log.warning("job %s: could not send %s (broker down?)", job.pk, job.task, exc_info=True)
+        BackgroundJob.objects.filter(pk=job.pk, status=BackgroundJob.Status.QUEUED).update(
+            status=BackgroundJob.Status.FAILED, error=NOT_SENT, finished_at=timezone.now()
+        )
+        return False
+    return True
+
+
+def job_retry(*, job):
+    """Send a job again that failed before any worker took it. False if it is not such a job."""
+    retried = BackgroundJob.objects.filter(
+        pk=job.pk, status=BackgroundJob.Status.FAILED, claimed_at__isnull=True
+    ).exclude(task="")
+    if not retried.update(status=BackgroundJob.Status.QUEUED, error="", finished_at=None,
+                          queued_at=timezone.now()):  # fmt: skip
+        return False
+    job.refresh_from_db()
+    transaction.on_commit(lambda: job_send(job))
+    return True
+
+
+def jobs_requeue(*, now=None):
+    """The beat's sweep: send again every job queued longer than QUEUED_TOO_LONG that no worker
+    has claimed (its message was lost with the broker, or never arrived). Returns how many."""
+    now = now or timezone.now()
+    stuck = BackgroundJob.objects.filter(
+        status=BackgroundJob.Status.QUEUED, queued_at__lt=now - QUEUED_TOO_LONG
+    ).exclude(task="")
+    sent = 0
+    for job in stuck:
+        # claimed by this sweep first (two beats never both send it), then sent
+        if BackgroundJob.objects.filter(pk=job.pk, status=BackgroundJob.Status.QUEUED,
+                                        queued_at=job.queued_at).update(queued_at=now):  # fmt: skip
+            log.info("job %s: unclaimed since %s, sending it again", job.pk, job.queued_at)
+            sent += job_send(job)
+    return sent
 
 
 def job_url(job):

@@ -286,6 +286,10 @@ class BackgroundJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # the Celery task that does the work, and when it was last handed to the broker: a job the
+    # broker never took (or lost) is sent again from these (portal/jobs.py)
+    task = models.CharField("Celery 工作", max_length=200, blank=True)
+    queued_at = models.DateTimeField("送出時間", null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -296,6 +300,11 @@ class BackgroundJob(models.Model):
 
     def __str__(self):
         return f"{self.title}（{self.get_status_display()}）"
+
+    @property
+    def retryable(self):
+        """Failed before any worker took it (the broker was away): sending it again is safe."""
+        return self.status == self.Status.FAILED and self.claimed_at is None and bool(self.task)
 
     @property
     def percent(self):

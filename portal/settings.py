@@ -268,8 +268,20 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a task killed mid-way is redelivered; every task is idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis may be away for a while: a worker keeps trying to reconnect (the default gives up after
+# 100 tries and exits), also when it starts during the outage. A task running when the connection
+# drops finishes; its unacknowledged message comes back and finds its work claimed (or done).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+# Imports a person started (background jobs) have a queue of their own, so a long one never
+# delays VM evaluation. Every worker consumes both (`-Q celery,imports`) or one each.
+CELERY_TASK_ROUTES = {
+    "signups.tasks.import_workbook": {"queue": "imports"},
+    "meetings.tasks.import_*": {"queue": "imports"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_INTERVAL_S = _int("PORTAL_HEARTBEAT_INTERVAL_S", 30, minimum=1)
 HEARTBEAT_MAX_AGE_S = _int("PORTAL_HEARTBEAT_MAX_AGE_S", 180, minimum=1)
@@ -277,6 +289,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": HEARTBEAT_INTERVAL_S},
     "audit-purge": {"task": "portal.tasks.purge_audit_log", "schedule": 6 * 60 * 60},
     "expired-sessions": {"task": "portal.tasks.clear_expired_sessions", "schedule": 6 * 60 * 60},
+    "requeue-jobs": {"task": "portal.tasks.requeue_jobs", "schedule": 60},
 }
 AUDIT_RETENTION_DAYS = _int("PORTAL_AUDIT_RETENTION_DAYS", 200, minimum=183)  # at least 6 months
 # Each app may declare its periodic tasks in <app>/schedule.py (BEAT_SCHEDULE, plain dicts).

@@ -26,3 +26,11 @@ def clear_expired_sessions():
     from .models import UserSession
 
     UserSession.get_session_store_class().clear_expired()
+
+
+@shared_task(name="portal.tasks.requeue_jobs")
+def requeue_jobs():
+    """Background jobs whose message the broker lost (or never got) are sent again."""
+    from .jobs import jobs_requeue
+
+    return jobs_requeue()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
     path("jobs/<int:pk>.json", views.job_status, name="job_status"),
+    path("jobs/<int:pk>/retry/", views.job_retry, name="job_retry"),
     path("invite/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

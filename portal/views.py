@@ -196,12 +196,28 @@ def job_detail(request, pk):
 
 
 @login_required
+@require_http_methods(["POST"])
+def job_retry(request, pk):
+    """重試: send a job again that failed before any worker took it (the broker was away)."""
+    from . import audit
+    from .jobs import job_retry as retry
+
+    job = _job_for(request, pk)
+    if retry(job=job):
+        audit.record("portal.job_retried", request=request, target=job)
+    else:
+        messages.error(request, "這項工作已經開始或完成，不能重試。")
+    return redirect("job_detail", pk=job.pk)
+
+
+@login_required
 def job_status(request, pk):
     job = _job_for(request, pk)
     return JsonResponse(
         {
             "status": job.status,
             "status_label": job.get_status_display(),
+            "retryable": job.retryable,
             "done": job.done,
             "total": job.total,
             "percent": job.percent,

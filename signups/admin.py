@@ -1,6 +1,8 @@
 from django.contrib import admin
 from import_export.admin import ExportMixin
 
+from portal.spreadsheets import EXPORT_FORMATS
+
 from .models import Blackout, Offer, Reminder, Response, StatusChange, Submission, Survey
 from .resources import OfferResource
 
@@ -34,6 +36,7 @@ class ResponseAdmin(admin.ModelAdmin):
 class OfferAdmin(ExportMixin, admin.ModelAdmin):
     """The consolidated rows, exportable through django-import-export's own admin pages."""
 
+    export_formats = EXPORT_FORMATS  # text that looks like a formula stays text
     resource_classes = [OfferResource]
     list_display = ["course_name", "category", "response", "activity_starts_on", "capacity"]
     list_filter = ["response__survey", "response__status"]

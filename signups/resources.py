@@ -2,7 +2,7 @@
 
 Export: django-import-export's `OfferResource` turns the consolidated rows into a tablib dataset
 (項次 numbered, dates like 2/3~4 and 12/25~1/3); `export_xlsx` writes it under the survey's title
-with every cell that Excel could read as a formula written as text.
+with every cell that Excel could read as a formula written as text (`portal.spreadsheets`).
 
 Import: a school uploads the same layout. The file is checked by content before it is opened
 (zip magic, [Content_Types].xml, ≤ 5 MB, ≤ 50 MB unzipped), the headers must be exact, every row
@@ -22,6 +22,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 
 from portal import rocdate
+from portal.spreadsheets import put as _put
 
 from . import rules
 from .models import Offer
@@ -30,9 +31,13 @@ HEADERS = ["項次", "類型", "承辦學校", "課程名稱", "活動日期", "
            "參加年級", "人數"]  # fmt: skip
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
-MAX_ROWS = 200
-PROGRESS_EVERY = 10  # rows between two progress updates (one UPDATE each)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t")
+MAX_ROWS = 200  # the most rows a school's table holds (the filing form's limit too)
+# How far down a sheet is read at all: room for the title, the headers, 200 rows, blank lines and
+# notes. A file's <dimension> tag and its empty-but-present rows are not trusted: anything below
+# this row refuses the file instead of being walked (a sheet may claim 1 048 576 rows).
+SCAN_ROWS = 1000
+PROGRESS_EVERY = 10  # rows between two progress updates (one UPDATE each) …
+PROGRESS_UPDATES = 50  # … and at most this many while the rows are judged
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -86,16 +91,6 @@ def consolidated_offers(survey):
         .select_related("response__school__district")
         .order_by("response__school__district__position", "response__school__code", "position")
     )
-
-
-def _put(ws, row, column, value):
-    cell = ws.cell(row=row, column=column, value=value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        # openpyxl would store "=…" as a formula; force a plain string, shown as typed
-        cell.value = value
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    return cell
 
 
 def _workbook(title, rows, notes=()):
@@ -205,6 +200,27 @@ def _cell_text(value, school_year):
     return str(value).strip()
 
 
+def _rows_with_data(ws):
+    """The sheet's rows (values of the table's columns) down to the last one with a value.
+    Reads at most SCAN_ROWS rows; a sheet with any row below that is refused."""
+    ws.reset_dimensions()  # openpyxl would pad the rows out to what <dimension> claims
+    rows = list(ws.iter_rows(values_only=True, max_col=len(HEADERS), max_row=SCAN_ROWS + 1))
+    if len(rows) > SCAN_ROWS:
+        raise ImportRefused([
+            f"工作表在第 {SCAN_ROWS:,} 列之後還有內容（或有格式的空白列）。每校最多 {MAX_ROWS} 列"
+            f"資料，請刪除第 {SCAN_ROWS:,} 列以下的所有列後再上傳。"
+        ])  # fmt: skip
+    while rows and all(v in (None, "") for v in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def _is_entry(row):
+    """A row of the table: something in a column after 項次, and not the template's example."""
+    has_values = any(v is not None and str(v).strip() for v in row[1 : len(HEADERS)])
+    return has_values and "例" not in str(row[0] or "")
+
+
 @dataclass
 class ParsedSheet:
     rows: list  # [(excel row number, OfferValues)]
@@ -221,8 +237,9 @@ def read_rows(upload, *, survey_rules, school, progress=None):
         raise unreadable from None
     try:
         # read-only mode parses the sheet while iterating: a broken sheet fails here, not above
-        ws = wb.worksheets[0]
-        all_rows = list(ws.iter_rows(values_only=True, max_col=len(HEADERS)))
+        all_rows = _rows_with_data(wb.worksheets[0])
+    except ImportRefused:
+        raise
     except Exception:  # noqa: BLE001
         raise unreadable from None
     finally:
@@ -243,17 +260,20 @@ def read_rows(upload, *, survey_rules, school, progress=None):
     messages, parsed = [], []
     column_of = {name: label for name, label in rules.LABELS.items()}
     body = all_rows[header_at + 1 :]
+    filled = sum(1 for row in body if _is_entry(row))
+    if filled > MAX_ROWS:  # refused before any row is judged
+        raise ImportRefused([f"表中有 {filled} 列資料，超過每校上限 {MAX_ROWS} 列；"
+                             f"請分開填報或刪除多餘的列後再上傳。"])  # fmt: skip
+    every = max(PROGRESS_EVERY, -(-len(body) // PROGRESS_UPDATES))
     for index, row in enumerate(body, start=header_at + 2):
-        if progress and (index - header_at - 2) % PROGRESS_EVERY == 0:
+        if progress and (index - header_at - 2) % every == 0:
             progress(index - header_at - 2, len(body), f"檢查第 {index} 列")
         cells = [_cell_text(v, survey_rules.school_year) for v in row] + [""] * len(HEADERS)
         number, category, host, name, activity, venue, fee, registration, grades, capacity = cells[
             :10
         ]
-        if not any(cells[1:10]):
-            continue  # blank line or a note under the table
-        if "例" in number:
-            continue  # the example row of the template
+        if not _is_entry(row):
+            continue  # a blank line, a note under the table, the template's example row
         problems = []
         if host and host != school.name:
             problems.append(
@@ -281,8 +301,6 @@ def read_rows(upload, *, survey_rules, school, progress=None):
             parsed.append((index, result.values))
     if not parsed and not messages:
         messages.append("表中沒有任何資料列。")
-    if len(parsed) > MAX_ROWS:
-        messages.append(f"一次最多匯入 {MAX_ROWS} 列。")
     if messages:
         raise ImportRefused(messages)
     return ParsedSheet(rows=parsed)

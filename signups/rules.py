@@ -69,6 +69,12 @@ class RuleError(ValueError):
     """One field's value is wrong; the message is in Chinese."""
 
 
+# What a person may type for the table's numbers: far above any real course, and far below what
+# the database's integer columns hold (a larger number would be an error there, not a message).
+MAX_FEE = 1_000_000
+MAX_CAPACITY = 10_000
+
+
 @dataclass
 class RowResult:
     values: OfferValues | None = None
@@ -126,24 +132,38 @@ def parse_fee(text):
     flat = flat.replace(",", "").removesuffix("元")
     if not flat:
         raise RuleError("請填寫費用：免費，或新臺幣金額（整數），例如 500。")
-    if not flat.isdigit():
+    amount = _whole_number(flat)
+    if amount is None:
         raise RuleError(f"費用「{text}」不是金額：請填「免費」或新臺幣整數金額，例如 500。")
-    return int(flat)
+    if amount > MAX_FEE:
+        raise RuleError(f"費用不可超過新臺幣 {MAX_FEE:,} 元。")
+    return amount
 
 
 def parse_capacity(text):
     flat = _flat(text).removesuffix("人").removesuffix("名")
-    if not flat.isdigit() or int(flat) < 1:
+    capacity = _whole_number(flat)
+    if capacity is None or capacity < 1:
         shown = f"「{text}」" if str(text or "").strip() else ""
         raise RuleError(f"人數{shown}須為正整數，例如 20。")
-    return int(flat)
+    if capacity > MAX_CAPACITY:
+        raise RuleError(f"人數不可超過 {MAX_CAPACITY:,} 人。")
+    return capacity
 
 
 def parse_grade(text, which):
-    flat = _flat(text).removesuffix("年級")
-    if not flat.isdigit():
+    grade = _whole_number(_flat(text).removesuffix("年級"))
+    if grade is None:
         raise RuleError(f"參加年級（{which}）請填 1 到 12 的整數。")
-    return int(flat)
+    return grade
+
+
+def _whole_number(flat):
+    """The number written in ASCII digits (full-width ones are made ASCII by `_flat`), or None.
+    Beyond 15 digits it is only "too large" (Python refuses int() of thousands of digits)."""
+    if not (flat.isascii() and flat.isdigit()):
+        return None
+    return int(flat) if len(flat) <= 15 else 10**15
 
 
 _GRADE_CELL = re.compile(

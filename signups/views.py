@@ -4,10 +4,12 @@ The school a row belongs to comes from the URL and `portal.access`, never from P
 status is never a form field. Forged fields are therefore simply ignored.
 """
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -78,7 +80,14 @@ def survey_list(request):
 def survey_create(request):
     _staff_only(request)
     initial = {}
-    source = Survey.objects.filter(pk=request.GET.get("copy") or 0).first()
+    source = None
+    if request.GET.get("copy"):
+        copy = forms.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+        try:
+            source_pk = copy.clean(request.GET["copy"])
+        except ValidationError:
+            raise Http404("找不到要複製的調查。") from None
+        source = get_object_or_404(Survey, pk=source_pk)
     if source:
         # the next survey of the same kind: same columns, categories and rule shape
         initial = {

@@ -174,7 +174,8 @@ class WorkerProcess:
         self.log = open(self.log_path, "w")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=prefork",
-             "--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle"],
+             "--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+             "--queues=celery,imports"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + 45

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from import_export.admin import ExportActionMixin
 
+from portal.spreadsheets import EXPORT_FORMATS
+
 from . import selectors, services
 from .models import Change, Reminder, Review, StatusUpdate, Subscription, TrackedItem
 from .resources import TrackedItemResource
@@ -39,6 +41,7 @@ class ChangeInline(admin.TabularInline):
 
 @admin.register(TrackedItem)
 class TrackedItemAdmin(ExportActionMixin, admin.ModelAdmin):
+    export_formats = EXPORT_FORMATS  # text that looks like a formula stays text
     resource_classes = [TrackedItemResource]
     list_display = ["case_no", "short_subject", "division", "state", "opened_on", "last_update_at"]
     list_filter = ["state", "division"]

@@ -309,6 +309,8 @@ def meeting_new(request):
 @require_GET
 def export_xlsx(request):
     """The open items (with the list's filters) as .xlsx for the bureau's own reports."""
+    from portal.spreadsheets import xlsx_of
+
     from .resources import TrackedItemResource
 
     _require_staff(request)
@@ -320,7 +322,7 @@ def export_xlsx(request):
         .order_by("opened_on", "case_no")
     )
     selectors.decorate(items, calendar)
-    data = TrackedItemResource().export(items).export("xlsx")
+    data = xlsx_of(TrackedItemResource().export(items), title="追蹤列管事項")
     record("tracking.exported", request=request, target="xlsx", count=len(items))
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

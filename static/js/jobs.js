@@ -22,10 +22,13 @@
     bar.value = data.percent;
     bar.textContent = `${data.percent}%`;
     status.textContent = data.status_label;
+    status.classList.toggle("badge-bad", data.status === "failed");
     message.textContent = (data.total ? `${data.done} / ${data.total} ` : "") + (data.message || "");
     if (data.status === "failed") {
       error.hidden = false;
       error.querySelector("p").textContent = `這項工作沒有完成：${data.error}`;
+      document.getElementById("job-retry").hidden = !data.retryable;
+      document.getElementById("job-error-help").hidden = data.retryable;
       return;
     }
     if (data.status === "done") {

@@ -1,10 +1,13 @@
 from datetime import timedelta
 
+import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from portal.celery import app as celery_app
-from portal.jobs import job_start, run_job
-from portal.models import BackgroundJob
+from portal.jobs import NOT_SENT, job_start, jobs_requeue, run_job
+from portal.models import AuditEvent, BackgroundJob
+from tests.conftest import use_broker
 
 
 def test_a_job_runs_once_and_reports_its_result(bureau):
@@ -91,3 +94,109 @@ def test_job_start_runs_the_task_after_commit(bureau, django_capture_on_commit_c
         callback()
     job.refresh_from_db()
     assert (job.status, job.result) == ("done", {"counted": 3})
+
+
+# --- issue 19, 5.: the broker is away – no job waits as 排隊中 forever -----------------------------
+
+
+@pytest.fixture
+def broker_down():
+    """This process's tasks go to a Redis port nothing listens on (the broker is away)."""
+    saved_url, saved_eager = celery_app.conf.broker_url, celery_app.conf.task_always_eager
+    use_broker(celery_app, "redis://127.0.0.1:9/0")
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = saved_eager
+    use_broker(celery_app, saved_url)
+
+
+def test_a_job_whose_task_cannot_be_sent_fails_at_once_with_a_retry(
+    bureau, broker_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_start(kind="t", title="x", user=bureau, task=count_to_three)
+    job.refresh_from_db()
+    assert (job.status, job.error, job.retryable) == ("failed", NOT_SENT, True)
+
+
+def test_the_job_page_shows_the_failure_in_red_with_a_retry_button(login, bureau):
+    job = BackgroundJob.objects.create(kind="t", title="匯入", created_by=bureau,
+                                       task=count_to_three.name, status="failed", error=NOT_SENT)  # fmt: skip
+    page = login(bureau).get(reverse("job_detail", args=[job.pk])).content.decode()
+    assert '<strong id="job-status" class="badge-bad">失敗</strong>' in page
+    assert f"這項工作沒有完成：{NOT_SENT}" in page
+    assert f'action="{reverse("job_retry", args=[job.pk])}"' in page and ">重試</button>" in page
+    assert login(bureau).get(reverse("job_status", args=[job.pk])).json()["retryable"] is True
+
+
+def test_retry_sends_the_job_again_once_the_broker_is_back(
+    login, bureau, django_capture_on_commit_callbacks
+):
+    job = BackgroundJob.objects.create(kind="t", title="匯入", created_by=bureau,
+                                       task=count_to_three.name, status="failed", error=NOT_SENT)  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(bureau).post(reverse("job_retry", args=[job.pk]))
+    assert response.status_code == 302 and response.url == reverse("job_detail", args=[job.pk])
+    job.refresh_from_db()
+    assert (job.status, job.result, job.error) == ("done", {"counted": 3}, "")
+    assert AuditEvent.objects.filter(action="portal.job_retried").count() == 1
+
+
+def test_a_job_that_ran_and_failed_is_not_retried(login, bureau, coordinator):
+    from django.utils import timezone
+
+    job = BackgroundJob.objects.create(kind="t", title="匯入", created_by=bureau, status="failed",
+                                       task=count_to_three.name, claimed_at=timezone.now(),
+                                       error="第 3 列，欄位 人數：必須是正整數")  # fmt: skip
+    page = login(bureau).get(reverse("job_detail", args=[job.pk])).content.decode()
+    assert f'action="{reverse("job_retry", args=[job.pk])}" hidden>' in page  # no button shown
+    login(bureau).post(reverse("job_retry", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert login(coordinator).post(reverse("job_retry", args=[job.pk])).status_code == 403
+    assert login(bureau).get(reverse("job_retry", args=[job.pk])).status_code == 405
+
+
+def test_the_sweep_sends_again_only_jobs_left_unclaimed_too_long(
+    bureau, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    now = timezone.now()
+    lost = BackgroundJob.objects.create(kind="t", title="遺失", created_by=bureau,
+                                        task=count_to_three.name, queued_at=now - timedelta(minutes=6))  # fmt: skip
+    fresh = BackgroundJob.objects.create(kind="t", title="剛送出", created_by=bureau,
+                                         task=count_to_three.name, queued_at=now)  # fmt: skip
+    running = BackgroundJob.objects.create(
+        kind="t", title="執行中", created_by=bureau, task=count_to_three.name, status="running",
+        queued_at=now - timedelta(minutes=6), claimed_at=now - timedelta(minutes=1),
+    )  # fmt: skip
+    assert jobs_requeue(now=now) == 1
+    assert [j.status for j in BackgroundJob.objects.filter(pk__in=[lost.pk, fresh.pk, running.pk])
+            .order_by("pk")] == ["done", "queued", "running"]  # fmt: skip
+    assert jobs_requeue(now=now) == 0
+    assert "requeue-jobs" in settings.CELERY_BEAT_SCHEDULE
+
+
+def test_the_sweep_with_the_broker_still_away_fails_the_job_with_a_retry(bureau, broker_down):
+    from django.utils import timezone
+
+    lost = BackgroundJob.objects.create(
+        kind="t", title="遺失", created_by=bureau, task=count_to_three.name,
+        queued_at=timezone.now() - timedelta(minutes=6),
+    )  # fmt: skip
+    assert jobs_requeue() == 0
+    lost.refresh_from_db()
+    assert (lost.status, lost.retryable) == ("failed", True)
+
+
+def test_imports_have_their_own_queue_apart_from_vm_evaluation():
+    from meetings.tasks import import_preview, import_save
+    from signups.tasks import import_workbook
+    from vmquota.tasks import evaluate, evaluate_shard
+
+    def queue(task):
+        return celery_app.amqp.router.route({}, task.name, (), {})["queue"].name
+
+    assert {queue(t) for t in (import_workbook, import_preview, import_save)} == {"imports"}
+    assert {queue(t) for t in (evaluate, evaluate_shard)} == {"celery"}

@@ -145,6 +145,7 @@ MATRIX = [
     R("audit_log", GET=STAFF, POST=STAFF),
     R("job_detail", GET=OWNER, POST=OWNER),
     R("job_status", GET=OWNER, POST=OWNER),
+    R("job_retry", POST=OWNER, note="only a job the broker never took is sent again"),
     R("invitation_accept", GET=UNKNOWN_LINK, POST=UNKNOWN_LINK,
       note="an unknown token: a page saying the link is not valid, for everyone"),
     # --- allauth (third party; the pages people use are probed) ---------------------------

@@ -62,6 +62,19 @@ def test_a_row_in_the_holiday_is_refused_on_its_field_and_nothing_is_saved(
     assert not Submission.objects.exists()
 
 
+def test_a_fee_or_capacity_beyond_the_database_integer_is_a_form_error_not_a_500(
+    login, coordinator, xindian_school, survey
+):
+    client = login(coordinator)
+    huge = {**GOOD_ROW, "fee": "2147483648", "capacity": "2147483648"}
+    r = client.post(url(survey, xindian_school), table_post([huge], action="submit"))
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "第 1 列，欄位 費用：費用不可超過新臺幣 1,000,000 元。" in html
+    assert "第 1 列，欄位 人數：人數不可超過 10,000 人。" in html
+    assert not Offer.objects.exists()
+
+
 def test_rows_can_be_reordered_and_removed(login, coordinator, xindian_school, survey):
     client = login(coordinator)
     a, b, c = ({**GOOD_ROW, "course_name": name} for name in ("甲", "乙", "丙"))

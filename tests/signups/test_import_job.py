@@ -2,6 +2,7 @@
 and type and stores it; a Celery task judges every row, saves all or nothing, and reports
 progress; the result page lists every problem by row and column."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from portal.models import BackgroundJob
 from signups import resources, services, tasks
 from signups.models import ImportRun, Offer, StatusChange
 from tests.callbacks import queued_work
+from tests.portal.test_jobs import broker_down  # noqa: F401 – a fixture
 from tests.signups.test_excel import SEED_ROW, import_url, upload, xlsx
 
 
@@ -204,3 +206,108 @@ def test_a_workbook_that_passes_the_upload_checks_but_cannot_be_read_is_refused_
         ["檔案無法讀取，請確認是 Excel 活頁簿（.xlsx）且沒有損毀。"],
     )
     assert run.job.status == "done" and not Offer.objects.exists()
+
+
+# --- issue 19, 6.: sheets that claim (or hold) far more rows than a school's table ---------------
+
+
+def with_dimension(data, ref):
+    """The workbook with its first sheet's <dimension> tag replaced: the tag is the file's claim."""
+    import io
+    import re
+    import zipfile
+
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as changed:
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), body)
+            changed.writestr(info, body)
+    return out.getvalue()
+
+
+def sparse_sheet():
+    """One row of the table, and one more value in the sheet's very last row (1 048 576)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(xlsx([SEED_ROW])))
+    wb.active.cell(row=1_048_576, column=4, value="最後一列")
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def process(coordinator, xindian_school, survey, data):
+    response = services.response_get(survey=survey, school=xindian_school)
+    run = ImportRun.objects.create(response=response, by=coordinator, data=data)
+    updates = []
+    run = services.import_run_process(run_id=run.pk, progress=lambda *a: updates.append(a))
+    return run, updates
+
+
+@pytest.mark.parametrize("claim", ["A1:J1048576", "A1:J3"], ids=["a-million", "three-rows"])
+def test_the_rows_are_read_to_the_last_one_with_data_whatever_the_dimension_tag_claims(
+    coordinator, xindian_school, survey, claim
+):
+    data = with_dimension(xlsx(ten_rows() + [[None] * 10] * 5), claim)
+    run, updates = process(coordinator, xindian_school, survey, data)
+    assert (run.outcome, run.rows_saved) == ("saved", 10)
+    assert [(done, total) for done, total, _ in updates] == [(0, 10), (10, 10), (10, 10)]
+
+
+def test_a_value_in_the_sheets_last_row_is_refused_without_walking_the_empty_rows(
+    coordinator, xindian_school, survey
+):
+    run, updates = process(coordinator, xindian_school, survey, sparse_sheet())
+    assert (run.outcome, Offer.objects.count()) == ("refused", 0)
+    assert run.problems == [
+        "工作表在第 1,000 列之後還有內容（或有格式的空白列）。每校最多 200 列資料，"
+        "請刪除第 1,000 列以下的所有列後再上傳。"
+    ]
+    assert updates == [(0, 0, "發現 1 個問題，沒有儲存任何資料")]
+
+
+def test_more_rows_than_a_school_may_file_are_refused_naming_the_limit_before_judging_them(
+    coordinator, xindian_school, survey
+):
+    rows = [[str(i), *SEED_ROW[1:3], f"課程 {i}", *SEED_ROW[4:]] for i in range(1, 202)]
+    run, updates = process(coordinator, xindian_school, survey, xlsx(rows))
+    assert (run.outcome, Offer.objects.count()) == ("refused", 0)
+    assert run.problems == [
+        "表中有 201 列資料，超過每校上限 200 列；請分開填報或刪除多餘的列後再上傳。"
+    ]
+    assert len(updates) == 1  # only the verdict: no row was judged
+
+
+def test_a_full_table_is_imported_with_a_bounded_number_of_progress_updates(
+    coordinator, xindian_school, survey
+):
+    rows = [[str(i), *SEED_ROW[1:3], f"課程 {i}", *SEED_ROW[4:]] for i in range(1, 201)]
+    rows += [[None] * 10] * 700 + [["*表格不足請自行增列"]]  # blank lines and a note below
+    run, updates = process(coordinator, xindian_school, survey, xlsx(rows))
+    assert (run.outcome, run.rows_saved) == ("saved", 200)
+    assert len(updates) <= resources.PROGRESS_UPDATES + 2
+
+
+def test_a_fee_beyond_the_integer_column_is_a_row_numbered_problem(
+    coordinator, xindian_school, survey
+):
+    rows = [SEED_ROW, [*SEED_ROW[:6], 2_147_483_648, *SEED_ROW[7:9], "2147483648"]]
+    run, _ = process(coordinator, xindian_school, survey, xlsx(rows))
+    assert run.problems == ["第 4 列，欄位 費用：費用不可超過新臺幣 1,000,000 元。",
+                            "第 4 列，欄位 人數：人數不可超過 10,000 人。"]  # fmt: skip
+
+
+@pytest.mark.usefixtures("broker_down")
+def test_an_upload_while_the_broker_is_away_answers_normally_and_the_job_fails_with_a_retry(
+    login, coordinator, xindian_school, survey, django_capture_on_commit_callbacks
+):
+    client = login(coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(import_url(survey, xindian_school), {"file": upload(xlsx(ten_rows()))})
+    run = ImportRun.objects.get()
+    assert r.status_code == 302 and r.url == reverse("job_detail", args=[run.job.pk])
+    assert (run.job.status, run.job.retryable) == ("failed", True)
+    assert ">重試</button>" in client.get(r.url).content.decode()
+    assert not Offer.objects.exists()

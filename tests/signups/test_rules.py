@@ -114,3 +114,20 @@ def test_ranges_are_shown_as_roc_dates_the_parser_reads_back():
 def test_the_form_shows_dates_of_the_school_year_in_the_tables_short_form():
     assert rules.format_range_in_year(date(2019, 12, 25), date(2020, 1, 3), 108) == "12/25~1/3"
     assert rules.format_range_in_year(date(2020, 8, 3), date(2020, 8, 4), 108) == "109/8/3~4"
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "message"),
+    [("fee", "2147483648", "費用不可超過新臺幣 1,000,000 元。"),
+     ("fee", "9" * 5000, "費用不可超過新臺幣 1,000,000 元。"),
+     ("capacity", "2147483648", "人數不可超過 10,000 人。"),
+     ("capacity", "10001人", "人數不可超過 10,000 人。"),
+     ("grade_from", "9" * 5000, "參加年級須介於 1 至 12 年級。")],
+)  # fmt: skip
+def test_numbers_beyond_what_a_course_can_have_are_refused_with_the_bound(field, text, message):
+    assert rules.clean_row(row(**{field: text}), WINTER).errors[field] == [message]
+
+
+def test_the_largest_fee_and_capacity_are_accepted():
+    values = rules.clean_row(row(fee="1,000,000", capacity="10000"), WINTER).values
+    assert (values.fee, values.capacity) == (rules.MAX_FEE, rules.MAX_CAPACITY)

@@ -60,7 +60,7 @@ def test_the_admin_export_downloads_a_spreadsheet(login, sysadmin, imported_seed
     from tracking.admin import TrackedItemAdmin
 
     formats = TrackedItemAdmin(TrackedItem, None).get_export_formats()
-    xlsx = next(i for i, f in enumerate(formats) if f is XLSX)
+    xlsx = next(i for i, f in enumerate(formats) if issubclass(f, XLSX))
     ids = [str(pk) for pk in TrackedItem.objects.filter(state="open").values_list("pk", flat=True)]
     response = login(sysadmin).post(
         reverse("admin:tracking_trackeditem_export"),
