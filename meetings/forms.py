@@ -1,8 +1,11 @@
 """Forms of the minutes pages. Every field has a Chinese label; errors are tied to fields."""
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 
-from portal.forms_fields import ROCDateField
+from portal import rocdate
+from portal.badinput import NUL_MESSAGE
+from portal.forms_fields import ModelIdsField, ROCDateField
 from portal.models import Division, School
 
 from . import attachments as attachment_types
@@ -22,9 +25,30 @@ class ImportForm(forms.Form):
     )
     file = forms.FileField(label="或上傳檔案（.docx、.txt）", required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django's own refusal of a NUL byte says "Null characters are not allowed"; name it
+        text = self.fields["text"]
+        text.validators = [
+            ProhibitNullCharactersValidator(message=NUL_MESSAGE)
+            if isinstance(v, ProhibitNullCharactersValidator) else v
+            for v in text.validators
+        ]  # fmt: skip
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        if len(text.encode("utf-8")) > importer.MAX_BYTES:
+            raise forms.ValidationError(
+                f"貼上的內容太長（{len(text.encode('utf-8')) / 1024 / 1024:.1f} MB）；會議紀錄全文"
+                f"不會超過 {importer.MAX_BYTES // 1024 // 1024} MB，請確認貼上的是會議紀錄。"
+            )
+        return text
+
     def clean(self):
         data = super().clean()
         upload = data.get("file")
+        if "text" in self.errors:
+            return data  # the text's own error says what is wrong with it
         if upload:
             if upload.size > importer.MAX_BYTES:
                 raise forms.ValidationError(
@@ -108,6 +132,15 @@ class MotionForm(forms.ModelForm):
         }
 
 
+class YearForm(forms.Form):
+    """The minutes list's ?year= (民國年): a year without minutes lists nothing, one no date can
+    have (before 民國 1 or after 9999) is refused."""
+
+    year = forms.IntegerField(
+        label="年度", required=False, min_value=1, max_value=9999 - rocdate.ROC_OFFSET
+    )
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label="搜尋會議紀錄", max_length=100, required=False,
                         help_text="例如：資安、黑快馬、OpenID；多個詞以空白分隔。")  # fmt: skip
@@ -170,9 +203,7 @@ class SurveyLinkForm(AttachmentPlaceMixin, forms.Form):
 class AttendanceForm(forms.Form):
     """出席學校, shown grouped by district (templates/meetings/_attendance.html)."""
 
-    attendees = forms.ModelMultipleChoiceField(
-        label="出席學校", queryset=School.objects.all(), required=False
-    )
+    attendees = ModelIdsField(label="出席學校", queryset=School.objects.all(), required=False)
     reason = forms.CharField(
         label="更正原因", required=False, max_length=300, help_text=REASON_HELP
     )

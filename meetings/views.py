@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal import access, fragments, rocdate
+from portal.badinput import query_params
 from portal.jobs import job_start, job_url
 from portal.pages import by_day, shared_page
 
@@ -30,6 +31,7 @@ from .forms import (
     NewMeetingForm,
     SearchForm,
     SurveyLinkForm,
+    YearForm,
 )
 from .models import Attachment, FeedKey, Meeting, Motion, ReportItem
 
@@ -79,14 +81,12 @@ def _meeting_for(request, pk, *, manage=False):
 @member_required
 def meeting_list(request):
     can_manage = selectors.can_manage(request.user)
+    asked = query_params(request, YearForm)["year"]
 
     def render_body():
         years = selectors.years(request.user)
         this_year = years[0] if years else rocdate.roc_year(timezone.localdate())
-        try:
-            year = int(request.GET.get("year") or this_year)
-        except ValueError:
-            year = this_year
+        year = asked or this_year
         meetings = list(selectors.meetings_of_year(request.user, year))
         context = {"years": years, "year": year, "meetings": meetings, "can_manage": can_manage}
         return render_to_string("meetings/_list_body.html", context)

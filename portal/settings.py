@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.machine_api.MachineAPIMiddleware",  # token-authenticated API views skip the rest
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.badinput.BadInputMiddleware",  # a NUL byte never reaches a query; pages for 405s
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

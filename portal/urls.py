@@ -28,3 +28,6 @@ urlpatterns += [
 
 # No public /media/: uploaded files (minutes' attachments, survey imports) are served only
 # through views that check portal.access.
+
+# Bad input is answered with a Chinese page naming the problem (portal/badinput.py).
+handler400 = "portal.views.bad_request"

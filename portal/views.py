@@ -250,3 +250,32 @@ def roles_block(request):
             .count()
         )
     return "partials/home_roles.html", {"memberships": memberships, "waiting_count": waiting}
+
+
+def _upload_limit_text():
+    return f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024:g} MB"
+
+
+def bad_request(request, exception=None):
+    """handler400: a page (JSON under /api/) that says what was wrong with the request, in
+    Chinese. Django's own refusals (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a
+    broken multipart body) get a message of ours; `InvalidInput` carries its own."""
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+
+    from .badinput import InvalidInput
+
+    if isinstance(exception, InvalidInput):
+        message = str(exception)
+    elif isinstance(exception, RequestDataTooBig):
+        message = (
+            f"送出的內容太大：一次最多可送出 {_upload_limit_text()}（不含上傳的檔案）。"
+            "一個月的會議紀錄全文約數十 KB，請確認貼上的內容是否正確；"
+            "若內容確實很長，請改為上傳 .docx 或 .txt 檔案。"
+        )
+    elif isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        message = "送出的欄位或檔案數量超過上限，請分批送出。"
+    else:
+        message = "無法處理這個要求：送出的資料格式不正確。請回到上一頁重新操作。"
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": message}, status=400)
+    return render(request, "400.html", {"message": message}, status=400)

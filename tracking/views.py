@@ -208,7 +208,8 @@ def item_assign(request, case_no):
 
 def _safe_next(request, fallback):
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+    # a path of this site only: redirect() would take any other word for a view's name
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()}):
         return target
     return fallback
 
