@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django import forms
 
+from portal.forms_fields import ModelIdsField
 from portal.models import School
 
 from .models import CollectorToken, Hypervisor, Metric, RuleAction, RuleMode, VirtualMachine
@@ -73,7 +74,7 @@ class TokenForm(forms.Form):
     """A new collector token and its scope: the hosts whose VMs it may post for, or a school."""
 
     name = forms.CharField(label="收集器名稱", max_length=80, help_text="例如：機房主機 1 收集器")
-    hypervisors = forms.ModelMultipleChoiceField(
+    hypervisors = ModelIdsField(
         label="可送出這些主機上的虛擬機",
         queryset=Hypervisor.objects.order_by("name"),
         required=False,

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.browser
 def seed(transactional_db):
     series = MeetingSeries.objects.create(name="九大分區資訊組長聯席會議", organiser="教育局")
     meeting = Meeting.objects.create(
-        series=series, held_on=date(2019, 9, 10), title="108 年度 9 月份聯席會議"
-    )
+        series=series, held_on=date(2019, 9, 10), title="108 年度 9 月份聯席會議",
+        status=Meeting.Status.PUBLISHED,  # members read only published minutes' items
+    )  # fmt: skip
     for position, subject, resolution in SEED_MOTIONS:
         Motion.objects.create(
             meeting=meeting, kind="extempore", position=position, subject=subject,

@@ -159,7 +159,8 @@ def test_revoking_with_a_bad_id_is_a_form_error_in_chinese(world, client, value)
     response = client.post(reverse("vmquota:tokens"), {"revoke": value})
     assert response.status_code == 400
     page = response.content.decode()
-    assert any(m in page for m in ("找不到這個權杖", "請選擇要撤銷的權杖", "不允許空（null）字元"))
+    # a NUL byte is refused for the whole request before the form reads it
+    assert any(m in page for m in ("找不到這個權杖", "請選擇要撤銷的權杖", "無法處理的控制字元"))
     assert CollectorToken.objects.get(prefix=raw[:10]).revoked_at is None
 
 
