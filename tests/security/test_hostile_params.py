@@ -51,9 +51,6 @@ THIRD_PARTY_ARGS = {"key": "bogus-key", "uidb36": "1z", "provider_id": "edu-clou
 # The admin is Django's, behind is_staff: its front page, login and one list are walked.
 ADMIN_WALKED = {"admin:index", "admin:login", "admin:portal_user_changelist"}
 
-# A 500 the walk finds and that is not fixed yet: (URL name, method, parameter) -> reason, marked
-# xfail(strict=True) so that its fix removes the entry. None is open.
-KNOWN = {}
 # Put into each field of a form in turn: past PostgreSQL's integer, past every integer, longer
 # than any column; a NUL byte once per form (it is refused before any field is read).
 FIELD_VALUES = [str(2**31), str(10**20), "-1", "x" * 3000]
@@ -183,19 +180,14 @@ def problem(probe, response):
     return None
 
 
-def known_reason(probe, route_name):
-    return KNOWN.get((route_name, probe.method, probe.param)) or KNOWN.get(
-        (route_name, probe.method, "*")
-    )
-
-
 def get_probes(route, world, role, opened):
     """`opened`: the route's page answered this role 200 (so its view reads the query)."""
     real = real_kwargs(route, world)
     base = path_with(route, real)
-    names = [n for n in QUERY_NAMES if (route.name, "GET", n) not in KNOWN]
     for value in HOSTILE:
-        yield Probe(role, "GET", f"{base}?{urlencode(dict.fromkeys(names, value))}", param="*")
+        yield Probe(
+            role, "GET", f"{base}?{urlencode(dict.fromkeys(QUERY_NAMES, value))}", param="*"
+        )
         for name in real:
             yield Probe(role, "GET", path_with(route, {**real, name: value}), param=name)
     if opened:
@@ -262,32 +254,14 @@ def test_no_hostile_get_answers_500(world, client, route):
         baseline = Probe(role, "GET", path_with(route, real_kwargs(route, world)))
         response = send(client, baseline)
         found = problem(baseline, response)
-        if found and not known_reason(baseline, route.name):
+        if found:
             failures.append(found)
         opened = not isinstance(response, Exception) and response.status_code == 200
         for probe in get_probes(route, world, role, opened):
             found = problem(probe, send(client, probe))
-            if found and not known_reason(probe, route.name):
+            if found:
                 failures.append(found)
     assert failures == [], f"{len(failures)} answers break the promise:\n" + "\n".join(failures)
-
-
-def known_cases():
-    for (name, method, param), reason in KNOWN.items():
-        yield pytest.param(name, method, param, id=f"{name}-{method}-{param}",
-                           marks=pytest.mark.xfail(strict=True, reason=reason))  # fmt: skip
-
-
-@pytest.mark.parametrize(("name", "method", "param"), list(known_cases()))
-def test_known_cases_of_other_branches(world, client, name, method, param):
-    """The exact cases left to other helpers of issue 19 (a text where an id belongs, an empty
-    405 under /api/): each fails until its branch is merged, then its KNOWN entry goes."""
-    client.force_login(world.people["bureau"])
-    path = reverse(name)
-    query = "" if param == "*" else f"?{param}=abc"
-    probe = (Probe("bureau", "GET", f"{path}{query}") if method == "GET"
-             else Probe("bureau", "POST", path, data={param: "abc"}))  # fmt: skip
-    assert problem(probe, send(client, probe)) is None
 
 
 @pytest.mark.parametrize("route", route_ids())
@@ -306,18 +280,9 @@ def test_no_hostile_form_value_answers_500(world, client, route):
             continue
         for probe in post_probes(page_path, page.content.decode(), role):
             found = problem(probe, send(client, probe))
-            if found and not known_reason(probe, _route_of(probe.path)):
+            if found:
                 failures.append(found)
     assert failures == [], f"{len(failures)} answers break the promise:\n" + "\n".join(failures)
-
-
-def _route_of(path):
-    from django.urls import Resolver404, resolve
-
-    try:
-        return resolve(path.split("?")[0]).view_name
-    except Resolver404:
-        return ""
 
 
 # --- the refusals themselves: what the person reads ---------------------------------------------
