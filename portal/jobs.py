@@ -18,9 +18,10 @@ A `ValueError` from the work is a refusal the person can act on (the apps raise 
 messages) and is shown as it is; anything else is logged and shown as a general failure.
 
 The broker can be away (Redis restarting) and can lose what it held (it keeps nothing on disk).
-So no job waits forever as 排隊中: one whose task cannot be sent fails at once with a reason and
-a 重試 button (`job_retry`); one still unclaimed QUEUED_TOO_LONG after it was sent is sent again
-by the beat (`jobs_requeue`). Sending twice is harmless: only one delivery claims the job.
+So no job waits forever as 排隊中 or 處理中: one whose task cannot be sent fails at once with a
+reason and a 重試 button (`job_retry`); one still unclaimed QUEUED_TOO_LONG after it was sent, or
+still running STALE_AFTER after a worker claimed it (the worker died), is sent again by the beat
+(`jobs_requeue`). Sending twice is harmless: only one delivery claims the job.
 """
 
 import logging
@@ -83,15 +84,20 @@ def job_retry(*, job):
 
 def jobs_requeue(*, now=None):
     """The beat's sweep: send again every job queued longer than QUEUED_TOO_LONG that no worker
-    has claimed (its message was lost with the broker, or never arrived). Returns how many."""
+    has claimed (its message was lost with the broker, or never arrived), and every job whose
+    worker died while running it (claimed longer than STALE_AFTER ago and not finished; the
+    broker would redeliver it only after its visibility timeout, an hour). Returns how many."""
     now = now or timezone.now()
+    unclaimed = Q(status=BackgroundJob.Status.QUEUED)
+    abandoned = Q(status=BackgroundJob.Status.RUNNING, claimed_at__lt=now - STALE_AFTER)
     stuck = BackgroundJob.objects.filter(
-        status=BackgroundJob.Status.QUEUED, queued_at__lt=now - QUEUED_TOO_LONG
+        unclaimed | abandoned, queued_at__lt=now - QUEUED_TOO_LONG
     ).exclude(task="")
     sent = 0
     for job in stuck:
-        # claimed by this sweep first (two beats never both send it), then sent
-        if BackgroundJob.objects.filter(pk=job.pk, status=BackgroundJob.Status.QUEUED,
+        # claimed by this sweep first (two beats never both send it), then sent; run_job takes
+        # an abandoned job over, and the work is all-or-nothing, so nothing is done twice
+        if BackgroundJob.objects.filter(pk=job.pk, status=job.status,
                                         queued_at=job.queued_at).update(queued_at=now):  # fmt: skip
             log.info("job %s: unclaimed since %s, sending it again", job.pk, job.queued_at)
             sent += job_send(job)

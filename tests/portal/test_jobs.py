@@ -178,6 +178,23 @@ def test_the_sweep_sends_again_only_jobs_left_unclaimed_too_long(
     assert "requeue-jobs" in settings.CELERY_BEAT_SCHEDULE
 
 
+def test_the_sweep_takes_over_a_job_whose_worker_died_while_running_it(
+    bureau, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    now = timezone.now()
+    abandoned = BackgroundJob.objects.create(
+        kind="t", title="工作程序中斷", created_by=bureau, task=count_to_three.name,
+        status="running", queued_at=now - timedelta(minutes=12),
+        claimed_at=now - timedelta(minutes=11),
+    )  # fmt: skip
+    assert jobs_requeue(now=now) == 1
+    abandoned.refresh_from_db()
+    assert (abandoned.status, abandoned.result) == ("done", {"counted": 3})
+    assert jobs_requeue(now=now) == 0
+
+
 def test_the_sweep_with_the_broker_still_away_fails_the_job_with_a_retry(bureau, broker_down):
     from django.utils import timezone
 
