@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 from portal import access, fragments, rocdate
 from portal.badinput import query_params
 from portal.jobs import job_start, job_url
-from portal.pages import by_day, shared_page
 
 from . import attachments as attachment_types
 from . import feeds, minutes_cache, rendering, selectors, services, tasks
@@ -77,7 +76,6 @@ def _meeting_for(request, pk, *, manage=False):
 # --- reading -----------------------------------------------------------------------------------
 
 
-@shared_page(lambda request: (selectors.MEETINGS_COUNTER,), vary=by_day)
 @member_required
 def meeting_list(request):
     can_manage = selectors.can_manage(request.user)
@@ -101,13 +99,6 @@ def meeting_list(request):
     return render(request, "meetings/list.html", {"body": body, "can_manage": can_manage})
 
 
-@shared_page(
-    lambda request, pk: (
-        selectors.MEETINGS_COUNTER,
-        minutes_cache.SHARED,
-        minutes_cache.meeting_counter(pk),
-    )  # fmt: skip
-)
 @member_required
 def meeting_detail(request, pk):
     meeting = _meeting_for(request, pk)
@@ -148,7 +139,6 @@ def meeting_docx(request, pk):
     return response
 
 
-@shared_page(lambda request: (selectors.SEARCH_COUNTER,))
 @member_required
 def search(request):
     form = SearchForm(request.GET or None)

@@ -122,7 +122,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
             ],
-            "builtins": ["portal.templatetags.roc", "portal.templatetags.people"],
+            "builtins": ["portal.templatetags.roc"],
         },
     }
 ]

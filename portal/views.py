@@ -15,8 +15,7 @@ from . import access
 from .adapters import invitation_forget, invitation_refused, invitation_remember
 from .health import failing_checks
 from .models import AuditEvent, District, Membership, Role, School
-from .navigation import home_blocks, home_counters
-from .pages import by_minute, shared_page
+from .navigation import home_blocks
 from .services import (
     InvitationError,
     heartbeat_age_s,
@@ -26,7 +25,6 @@ from .services import (
 )
 
 
-@shared_page(lambda request: home_counters(), vary=by_minute)
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "portal/welcome.html")

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from portal import access, audit, fragments
 from portal.jobs import job_url
 from portal.models import School
-from portal.pages import by_minute, shared_page
 
 from . import resources, selectors, services
 from .forms import SurveyEditForm, SurveyForm, blackout_formset, offer_formset
@@ -315,8 +314,6 @@ def template_download(request, pk, school_pk):
     return _xlsx(resources.template_xlsx(survey, school), f"survey-{survey.pk}-{school.code}.xlsx")
 
 
-# the survey's open or closed state turns at its closing minute
-@shared_page(lambda request, pk: (selectors.GRID_COUNTER,), vary=by_minute)
 @login_required
 def grid(request, pk):
     _staff_only(request)

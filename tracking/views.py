@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal import access, fragments
 from portal.audit import record
-from portal.pages import by_day, shared_page
 
 from . import selectors, services
 from .filters import TrackedItemFilter
@@ -63,7 +62,6 @@ def _filtered(request, queryset, calendar):
     return TrackedItemFilter(data, queryset=queryset, calendar=calendar)
 
 
-@shared_page(lambda request: (selectors.LIST_COUNTER,), vary=by_day)
 @login_required
 @explain_refusals
 @require_GET

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 
 from portal import access
 from portal.models import School
-from portal.pages import shared_page
 
 from . import selectors, services
 from .forms import (
@@ -73,9 +72,6 @@ def school(request, code):
                   {"school": school, "vms": selectors.school_vms(school)})  # fmt: skip
 
 
-# the charts move every minute (selectors.vm_page_body): one reader builds the new minute's page
-# while the others are served the last one's, so no queue forms behind the build
-@shared_page(lambda request, pk: (selectors.ROOM_COUNTER,), period=selectors.vm_page_minute)
 @login_required
 def vm_detail(request, pk):
     _require_role(request)
