@@ -45,26 +45,18 @@ NO_ROLES = Roles()
 
 
 def roles_of(user):
-    """The user's roles, read once per request (cached on the user object; the login backends
-    in portal/auth_backends.py read them with the user, in the same query)."""
+    """The user's roles: one query, then kept on the user object, which lives for one request
+    (a role given or taken counts from the person's next request)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return NO_ROLES
     cached = getattr(user, "_portal_roles", None)
     if cached is not None:
         return cached
-    rows = Membership.objects.filter(user=user).values_list(
-        "role", "school_id", "district_id", "division_id"
-    )
-    user._portal_roles = roles_from_memberships(user, rows)
-    return user._portal_roles
-
-
-def roles_from_memberships(user, rows):
-    """Roles from the user's Membership rows, each (role, school_id, district_id, division_id)."""
     schools, districts, divisions = set(), set(), set()
-    bureau = False
-    admin = user.is_superuser
-    for role, school_id, district_id, division_id in rows:
+    bureau, admin = False, user.is_superuser
+    for role, school_id, district_id, division_id in Membership.objects.filter(
+        user=user
+    ).values_list("role", "school_id", "district_id", "division_id"):
         if role == Role.COORDINATOR:
             schools.add(school_id)
         elif role == Role.CONVENER:
@@ -75,13 +67,14 @@ def roles_from_memberships(user, rows):
                 divisions.add(division_id)
         elif role == Role.ADMIN:
             admin = True
-    return Roles(
+    user._portal_roles = Roles(
         coordinator_school_ids=frozenset(schools),
         convener_district_ids=frozenset(districts),
         bureau_division_ids=frozenset(divisions),
         is_bureau=bureau,
         is_admin=admin,
     )
+    return user._portal_roles
 
 
 def has_role(user):

@@ -97,7 +97,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "portal.sessions.AuthenticationMiddleware",  # Django's, with the person read with the session
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -144,9 +144,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked accounts and addresses
-    # Django's and allauth's backends, with the per-request user lookup in one query
-    "portal.auth_backends.PortalModelBackend",
-    "portal.auth_backends.PortalAuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",  # the admin's login
+    "allauth.account.auth_backends.AuthenticationBackend",  # login by username or e-mail
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -331,8 +330,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Idle timeout: the session (server-side) expires 30 minutes after the last request; the expiry is
 # moved forward at most once a minute (portal/security.py), not by saving on every request.
-# Sessions live in the database only (portal.UserSession); portal/sessions.py reads each with its
-# person in one statement.
+# Django's database sessions, each row naming its person so an admin can end their sessions.
 SESSION_ENGINE = "portal.sessions"
 SESSION_COOKIE_AGE = _int("PORTAL_SESSION_IDLE_S", 30 * 60, minimum=120)
 PORTAL_SESSION_ABSOLUTE_S = _int("PORTAL_SESSION_ABSOLUTE_S", 12 * 60 * 60, minimum=60)
