@@ -167,9 +167,10 @@ ACCOUNT_SESSION_REMEMBER = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never merge an OIDC identity into an account by e-mail
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
-# Failed logins are limited by django-axes (5 failures → 15-minute lock, audited); allauth's own
-# shorter limit would answer first with a different message, so it is turned off for logins.
-ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# Logins are limited by django-axes (5 failures → 15-minute lock, audited, in the database);
+# allauth's own limits would answer first with a different message, and they live in the cache:
+# with Redis away they would refuse every login.
+ACCOUNT_RATE_LIMITS = {"login": False, "login_failed": False}
 
 
 def _oidc_apps():
@@ -296,12 +297,19 @@ for _app in ("portal", "meetings", "tracking", "signups", "vmquota"):
 
 CACHES = {
     "default": (
-        # Django's RedisCache that answers "not cached" while Redis is away (portal/cache.py)
         {
-            "BACKEND": "portal.cache.TolerantRedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": env.str("REDIS_URL"),
-            # a Redis that hangs must not hang every page: give up after a second
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {
+                # Everything in the cache can be lost: with Redis away a read misses and a write
+                # does nothing, so pages render and people log in (allauth's login limits, which
+                # need the cache, are off: see ACCOUNT_RATE_LIMITS). /healthz shows the outage:
+                # its broker is the same Redis.
+                "IGNORE_EXCEPTIONS": True,
+                # a Redis that hangs must not hang every page: give up after a second
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
         }
         if env.str("REDIS_URL", default="")
         else {
