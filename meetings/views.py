@@ -2,10 +2,8 @@
 
 import secrets
 from datetime import date, time
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -34,39 +32,15 @@ from .forms import (
 )
 from .models import Attachment, FeedKey, Meeting, Motion, ReportItem
 
-
-def member_required(view):
-    """Logged in (else the login page) and holding a role (else the waiting page)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not access.has_role(request.user):
-            return render(request, "portal/pending.html")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def staff_required(view):
-    @member_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        access.require(
-            request,
-            selectors.can_manage(request.user),
-            "只有教育局承辦人可以撰寫、匯入或發布會議紀錄。",
-        )
-        return view(request, *args, **kwargs)
-
-    return wrapper
+member_required = access.role_required
+staff_required = access.staff_required("只有教育局人員可以撰寫、匯入或發布會議紀錄。")
 
 
 def _meeting_for(request, pk, *, manage=False):
     meeting = get_object_or_404(Meeting.objects.select_related("series"), pk=pk)
     if manage:
         access.require(
-            request, selectors.can_manage(request.user), "只有教育局承辦人可以修改會議紀錄。"
+            request, selectors.can_manage(request.user), "只有教育局人員可以修改會議紀錄。"
         )
     else:
         access.require(request, selectors.can_view(request.user, meeting), "這份會議紀錄尚未發布。")

@@ -10,8 +10,11 @@ Rules of the network:
 
 import logging
 from dataclasses import dataclass
+from functools import wraps
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
 
 from .models import Membership, Role, School
 
@@ -154,6 +157,36 @@ def deny(request, reason, **detail):
 def require(request, allowed, reason="您沒有權限執行這項操作。", **detail):
     if not allowed:
         deny(request, reason, **detail)
+
+
+def role_required(view):
+    """In front of a view for members: anonymous people are sent to log in, people without a
+    role yet see the waiting page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not has_role(request.user):
+            return render(request, "portal/pending.html")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_required(reason):
+    """In front of a view for bureau staff (and admins): `role_required`, then everyone else is
+    refused with `reason` (written as 「只有教育局人員可以…。」), logged and audited."""
+
+    def decorate(view):
+        @role_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            require(request, is_staff(request.user), reason)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 # --- meetings -------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from .rules import LABELS, format_fee, format_grades, format_range
 
 
 def _staff_only(request):
-    access.require(request, access.is_staff(request.user), "只有教育局承辦人可以使用這個頁面。")
+    access.require(request, access.is_staff(request.user), "只有教育局人員可以使用這個頁面。")
 
 
 def _survey_and_school(request, pk, school_pk):
