@@ -2,10 +2,8 @@
 
 import secrets
 from datetime import date, time
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -16,7 +14,6 @@ from django.views.decorators.http import require_POST
 from portal import access, fragments, rocdate
 from portal.badinput import query_params
 from portal.jobs import job_start, job_url
-from portal.pages import by_day, shared_page
 
 from . import attachments as attachment_types
 from . import feeds, minutes_cache, rendering, selectors, services, tasks
@@ -35,39 +32,15 @@ from .forms import (
 )
 from .models import Attachment, FeedKey, Meeting, Motion, ReportItem
 
-
-def member_required(view):
-    """Logged in (else the login page) and holding a role (else the waiting page)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not access.has_role(request.user):
-            return render(request, "portal/pending.html")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def staff_required(view):
-    @member_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        access.require(
-            request,
-            selectors.can_manage(request.user),
-            "只有教育局承辦人可以撰寫、匯入或發布會議紀錄。",
-        )
-        return view(request, *args, **kwargs)
-
-    return wrapper
+member_required = access.role_required
+staff_required = access.staff_required("只有教育局人員可以撰寫、匯入或發布會議紀錄。")
 
 
 def _meeting_for(request, pk, *, manage=False):
     meeting = get_object_or_404(Meeting.objects.select_related("series"), pk=pk)
     if manage:
         access.require(
-            request, selectors.can_manage(request.user), "只有教育局承辦人可以修改會議紀錄。"
+            request, selectors.can_manage(request.user), "只有教育局人員可以修改會議紀錄。"
         )
     else:
         access.require(request, selectors.can_view(request.user, meeting), "這份會議紀錄尚未發布。")
@@ -77,7 +50,6 @@ def _meeting_for(request, pk, *, manage=False):
 # --- reading -----------------------------------------------------------------------------------
 
 
-@shared_page(lambda request: (selectors.MEETINGS_COUNTER,), vary=by_day)
 @member_required
 def meeting_list(request):
     can_manage = selectors.can_manage(request.user)
@@ -101,13 +73,6 @@ def meeting_list(request):
     return render(request, "meetings/list.html", {"body": body, "can_manage": can_manage})
 
 
-@shared_page(
-    lambda request, pk: (
-        selectors.MEETINGS_COUNTER,
-        minutes_cache.SHARED,
-        minutes_cache.meeting_counter(pk),
-    )  # fmt: skip
-)
 @member_required
 def meeting_detail(request, pk):
     meeting = _meeting_for(request, pk)
@@ -148,7 +113,6 @@ def meeting_docx(request, pk):
     return response
 
 
-@shared_page(lambda request: (selectors.SEARCH_COUNTER,))
 @member_required
 def search(request):
     form = SearchForm(request.GET or None)

@@ -10,8 +10,11 @@ Rules of the network:
 
 import logging
 from dataclasses import dataclass
+from functools import wraps
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
 
 from .models import Membership, Role, School
 
@@ -45,26 +48,18 @@ NO_ROLES = Roles()
 
 
 def roles_of(user):
-    """The user's roles, read once per request (cached on the user object; the login backends
-    in portal/auth_backends.py read them with the user, in the same query)."""
+    """The user's roles: one query, then kept on the user object, which lives for one request
+    (a role given or taken counts from the person's next request)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return NO_ROLES
     cached = getattr(user, "_portal_roles", None)
     if cached is not None:
         return cached
-    rows = Membership.objects.filter(user=user).values_list(
-        "role", "school_id", "district_id", "division_id"
-    )
-    user._portal_roles = roles_from_memberships(user, rows)
-    return user._portal_roles
-
-
-def roles_from_memberships(user, rows):
-    """Roles from the user's Membership rows, each (role, school_id, district_id, division_id)."""
     schools, districts, divisions = set(), set(), set()
-    bureau = False
-    admin = user.is_superuser
-    for role, school_id, district_id, division_id in rows:
+    bureau, admin = False, user.is_superuser
+    for role, school_id, district_id, division_id in Membership.objects.filter(
+        user=user
+    ).values_list("role", "school_id", "district_id", "division_id"):
         if role == Role.COORDINATOR:
             schools.add(school_id)
         elif role == Role.CONVENER:
@@ -75,13 +70,14 @@ def roles_from_memberships(user, rows):
                 divisions.add(division_id)
         elif role == Role.ADMIN:
             admin = True
-    return Roles(
+    user._portal_roles = Roles(
         coordinator_school_ids=frozenset(schools),
         convener_district_ids=frozenset(districts),
         bureau_division_ids=frozenset(divisions),
         is_bureau=bureau,
         is_admin=admin,
     )
+    return user._portal_roles
 
 
 def has_role(user):
@@ -161,6 +157,36 @@ def deny(request, reason, **detail):
 def require(request, allowed, reason="您沒有權限執行這項操作。", **detail):
     if not allowed:
         deny(request, reason, **detail)
+
+
+def role_required(view):
+    """In front of a view for members: anonymous people are sent to log in, people without a
+    role yet see the waiting page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not has_role(request.user):
+            return render(request, "portal/pending.html")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_required(reason):
+    """In front of a view for bureau staff (and admins): `role_required`, then everyone else is
+    refused with `reason` (written as 「只有教育局人員可以…。」), logged and audited."""
+
+    def decorate(view):
+        @role_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            require(request, is_staff(request.user), reason)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 # --- meetings -------------------------------------------------------------------------------

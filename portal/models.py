@@ -193,11 +193,8 @@ class Invitation(models.Model):
 
 
 class UserSession(AbstractBaseSession):
-    """A browser's session (Django's session row) that also names the person logged in with it.
-
-    Every logged-in request reads the session and then the person with their roles; with the
-    person's id beside the session, both come back from one statement (portal/sessions.py). It
-    also means a person's sessions can be found, and they end with the account."""
+    """A browser's session (Django's session row) that also names the person logged in with it,
+    so that an admin can end a person's sessions, and they end with the account."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -5,11 +5,9 @@ The portal decides who sees an entry through `portal.access`; templates only loo
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
-from django.conf import settings
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from . import access, fragments
@@ -40,23 +38,14 @@ def register_nav(label, url_name, *, visible=access.has_role, order=50):
         _nav.append(NavItem(label, url_name, visible, order))
 
 
-@lru_cache(maxsize=256)
-def _reversed(url_name, urlconf, root_urlconf, script_prefix):
-    """reverse() is ~30 µs here, and the menu asked it for every entry on every page; the answer
-    only changes with the URLconf or the script prefix, which are the key."""
-    try:
-        return reverse(url_name, urlconf=urlconf)
-    except NoReverseMatch:
-        return None
-
-
 def nav_for(user, current_path=""):
     items = []
     for item in sorted(_nav, key=lambda i: i.order):
         if not item.visible(user):
             continue
-        url = _reversed(item.url_name, get_urlconf(), settings.ROOT_URLCONF, get_script_prefix())
-        if url is None:
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:  # an app's page not mounted in this URLconf
             continue
         current = url != "/" and current_path.startswith(url) or url == current_path
         items.append({"label": item.label, "url": url, "current": current})
@@ -98,33 +87,18 @@ def _render_block(block, request):
     return render_to_string(template, {"block": context})
 
 
-def home_counters():
-    """Every counter the home page's blocks depend on, or None when a block is built afresh
-    every time (it has no counters): then the page is not one to keep whole (portal/pages.py)."""
-    if any(not b.counters or b.vary is None for b in _home_blocks):
-        return None
-    return sorted({n for b in _home_blocks for n in b.counters})
-
-
 def home_blocks(request):
-    """The HTML of each block that has something to show, in order. Blocks with counters come
-    from the cache, all in one lookup."""
-    ordered = sorted(_home_blocks, key=lambda b: b.order)
-    cached = [b for b in ordered if b.counters]
-    html = dict(
-        zip(
-            [b.fn for b in cached],
-            fragments.fragments(
-                (("home", b.fn.__module__, b.fn.__qualname__, b.vary(request)), b.counters,
-                 lambda b=b: _render_block(b, request))
-                for b in cached
-            ),
-            strict=True,
-        )
-    )  # fmt: skip
+    """The HTML of each block that has something to show, in order; a block with counters comes
+    from the cache (portal/fragments.py) while they stand still."""
     blocks = []
-    for block in ordered:
-        piece = html[block.fn] if block.counters else _render_block(block, request)
+    for block in sorted(_home_blocks, key=lambda b: b.order):
+        if block.counters:
+            parts = ("home", block.fn.__module__, block.fn.__qualname__, block.vary(request))
+            piece = fragments.fragment(
+                parts, block.counters, lambda block=block: _render_block(block, request)
+            )
+        else:
+            piece = _render_block(block, request)
         if piece.strip():
             blocks.append(piece)
     return blocks

@@ -9,9 +9,9 @@
   log, and `check --deploy` warns when the settings say a proxy is in front.
 - Sessions end after 30 idle minutes and at the latest 12 hours after login
   (`SessionLifetimeMiddleware`). The idle clock is a timestamp in the session, written back at
-  most once a minute: saving the session on every request (SESSION_SAVE_EVERY_REQUEST) made every
-  page an UPDATE and a COMMIT and cut a logged-in request's rate to a fifth. The server-side expiry
-  moves with each write, so a session ends between 29 and 30 idle minutes after its last request.
+  most once a minute, so that a page is not also an UPDATE and a COMMIT of the session
+  (SESSION_SAVE_EVERY_REQUEST). The server-side expiry moves with each write, so a session ends
+  between 29 and 30 idle minutes after its last request.
 """
 
 import logging

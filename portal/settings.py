@@ -1,7 +1,7 @@
 """The portal's one settings module, driven by environment variables.
 
 Every variable is documented in `.env.example`. A malformed value stops start-up with a message
-naming the variable (see `_fail`), so a typo in production never becomes a silent default.
+naming the variable (`_env`), so a typo in production never becomes a silent default.
 """
 
 import os
@@ -17,44 +17,38 @@ env = environ.Env()
 # PORTAL_ENV_FILE lets an operator (and the test of .env.example) name the file to read.
 environ.Env.read_env(os.environ.get("PORTAL_ENV_FILE", BASE_DIR / ".env"), overwrite=False)
 
+_EXPECTED = {
+    "bool": "請用 true 或 false",
+    "int": "請填整數",
+    "db_url": "請填資料庫網址，例如 postgres://user@host:5432/db",
+}
+_BOOL_WORDS = {*env.BOOLEAN_TRUE_STRINGS, "false", "off", "no", "n", "0", ""}
+
 
 def _fail(name, problem):
     raise ImproperlyConfigured(f"環境變數 {name} 設定有誤：{problem}")
 
 
-def _bool(name, default):
+def _env(parse, name, default, *, minimum=None):
+    """`parse(name, default=default)` with one of django-environ's parsers (env.bool, env.int,
+    env.db_url), but a value it cannot read stops start-up: env.bool reads any other word as
+    false, env.db_url an unknown scheme as no database, and env.int's error does not name the
+    variable."""
     raw = env.str(name, default=None)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off", ""}:
-        return False
-    _fail(name, f"「{raw}」不是布林值（請用 true 或 false）")
-
-
-def _int(name, default, minimum=None):
-    raw = env.str(name, default=None)
-    if raw is None:
-        return default
     try:
-        value = int(raw)
+        value = parse(name, default=default)
     except ValueError:
-        _fail(name, f"「{raw}」不是整數")
+        value = None
+    if raw is not None and (
+        value in (None, {}) or (parse == env.bool and raw.strip().lower() not in _BOOL_WORDS)
+    ):
+        _fail(name, f"「{raw}」無法使用，{_EXPECTED[parse.__name__]}")
     if minimum is not None and value < minimum:
         _fail(name, f"不可小於 {minimum}")
     return value
 
 
-def _url(name, default):
-    value = env.str(name, default=default)
-    if "://" not in value:
-        _fail(name, f"「{value}」不是網址（例如 postgres://user@host:5432/db）")
-    return value
-
-
-DEBUG = _bool("DJANGO_DEBUG", False)
+DEBUG = _env(env.bool, "DJANGO_DEBUG", False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
@@ -97,12 +91,12 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "portal.sessions.AuthenticationMiddleware",  # Django's, with the person read with the session
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.security.SessionLifetimeMiddleware",
-    "portal.csp.CSPMiddleware",  # django-csp's, the policy built once (portal/csp.py)
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -122,20 +116,16 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
             ],
-            "builtins": ["portal.templatetags.roc", "portal.templatetags.people"],
+            "builtins": ["portal.templatetags.roc"],
         },
     }
 ]
 
 # SQLite under var/ by default so `make run` needs no server; PostgreSQL in compose and CI.
-DATABASES = {
-    "default": env.db_url_config(_url("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"))
-}
-DATABASES["default"]["CONN_MAX_AGE"] = _int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+DATABASES = {"default": _env(env.db_url, "DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
+# persistent connections, checked before each request reuses one (a restarted server)
+DATABASES["default"]["CONN_MAX_AGE"] = _env(env.int, "DATABASE_CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # the same backend, with the per-request health check made without a round trip
-    DATABASES["default"]["ENGINE"] = "portal.postgresql"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Several processes (web, worker, beat) share one SQLite file under `make run`.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
@@ -144,9 +134,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked accounts and addresses
-    # Django's and allauth's backends, with the per-request user lookup in one query
-    "portal.auth_backends.PortalModelBackend",
-    "portal.auth_backends.PortalAuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",  # the admin's login
+    "allauth.account.auth_backends.AuthenticationBackend",  # login by username or e-mail
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -171,9 +160,10 @@ ACCOUNT_SESSION_REMEMBER = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never merge an OIDC identity into an account by e-mail
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
-# Failed logins are limited by django-axes (5 failures → 15-minute lock, audited); allauth's own
-# shorter limit would answer first with a different message, so it is turned off for logins.
-ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# Logins are limited by django-axes (5 failures → 15-minute lock, audited, in the database);
+# allauth's own limits would answer first with a different message, and they live in the cache:
+# with Redis away they would refuse every login.
+ACCOUNT_RATE_LIMITS = {"login": False, "login_failed": False}
 
 
 def _oidc_apps():
@@ -244,11 +234,13 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # An SMTP server that accepts and then hangs must not block a worker: the task fails and retries.
-EMAIL_TIMEOUT = _int("EMAIL_TIMEOUT_S", 20, minimum=1)
+EMAIL_TIMEOUT = _env(env.int, "EMAIL_TIMEOUT_S", 20, minimum=1)
 OPERATIONS_EMAIL = env.str("PORTAL_OPERATIONS_EMAIL", default="ops@ntpc.edu.tw")
 
 # --- Celery ------------------------------------------------------------------------------
-CELERY_BROKER_URL = _url("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if "://" not in CELERY_BROKER_URL:
+    _fail("CELERY_BROKER_URL", f"「{CELERY_BROKER_URL}」不是網址（例如 redis://host:6379/0）")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: a broker that is only a folder, for `make run` without Redis.
     _queue_dir = Path(env.str("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / "broker")))
@@ -264,7 +256,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ALWAYS_EAGER = _env(env.bool, "CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a task killed mid-way is redelivered; every task is idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -284,15 +276,16 @@ CELERY_TASK_ROUTES = {
     "meetings.tasks.import_*": {"queue": "imports"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-HEARTBEAT_INTERVAL_S = _int("PORTAL_HEARTBEAT_INTERVAL_S", 30, minimum=1)
-HEARTBEAT_MAX_AGE_S = _int("PORTAL_HEARTBEAT_MAX_AGE_S", 180, minimum=1)
+HEARTBEAT_INTERVAL_S = _env(env.int, "PORTAL_HEARTBEAT_INTERVAL_S", 30, minimum=1)
+HEARTBEAT_MAX_AGE_S = _env(env.int, "PORTAL_HEARTBEAT_MAX_AGE_S", 180, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": HEARTBEAT_INTERVAL_S},
     "audit-purge": {"task": "portal.tasks.purge_audit_log", "schedule": 6 * 60 * 60},
     "expired-sessions": {"task": "portal.tasks.clear_expired_sessions", "schedule": 6 * 60 * 60},
     "requeue-jobs": {"task": "portal.tasks.requeue_jobs", "schedule": 60},
 }
-AUDIT_RETENTION_DAYS = _int("PORTAL_AUDIT_RETENTION_DAYS", 200, minimum=183)  # at least 6 months
+# at least 6 months
+AUDIT_RETENTION_DAYS = _env(env.int, "PORTAL_AUDIT_RETENTION_DAYS", 200, minimum=183)
 # Each app may declare its periodic tasks in <app>/schedule.py (BEAT_SCHEDULE, plain dicts).
 for _app in ("portal", "meetings", "tracking", "signups", "vmquota"):
     if (BASE_DIR / _app / "schedule.py").exists():
@@ -300,12 +293,19 @@ for _app in ("portal", "meetings", "tracking", "signups", "vmquota"):
 
 CACHES = {
     "default": (
-        # Django's RedisCache that answers "not cached" while Redis is away (portal/cache.py)
         {
-            "BACKEND": "portal.cache.TolerantRedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": env.str("REDIS_URL"),
-            # a Redis that hangs must not hang every page: give up after a second
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {
+                # Everything in the cache can be lost: with Redis away a read misses and a write
+                # does nothing, so pages render and people log in (allauth's login limits, which
+                # need the cache, are off: see ACCOUNT_RATE_LIMITS). /healthz shows the outage:
+                # its broker is the same Redis.
+                "IGNORE_EXCEPTIONS": True,
+                # a Redis that hangs must not hang every page: give up after a second
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
         }
         if env.str("REDIS_URL", default="")
         else {
@@ -317,10 +317,12 @@ CACHES = {
 
 # --- security (production) ---------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if _bool("DJANGO_BEHIND_TLS_PROXY", False) else None
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if _env(env.bool, "DJANGO_BEHIND_TLS_PROXY", False)
+    else None
 )
-SECURE_SSL_REDIRECT = _bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = _int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_SSL_REDIRECT = _env(env.bool, "DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = _env(env.int, "DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -331,20 +333,21 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Idle timeout: the session (server-side) expires 30 minutes after the last request; the expiry is
 # moved forward at most once a minute (portal/security.py), not by saving on every request.
-# Sessions live in the database only (portal.UserSession); portal/sessions.py reads each with its
-# person in one statement.
+# Django's database sessions, each row naming its person so an admin can end their sessions.
 SESSION_ENGINE = "portal.sessions"
-SESSION_COOKIE_AGE = _int("PORTAL_SESSION_IDLE_S", 30 * 60, minimum=120)
-PORTAL_SESSION_ABSOLUTE_S = _int("PORTAL_SESSION_ABSOLUTE_S", 12 * 60 * 60, minimum=60)
+SESSION_COOKIE_AGE = _env(env.int, "PORTAL_SESSION_IDLE_S", 30 * 60, minimum=120)
+PORTAL_SESSION_ABSOLUTE_S = _env(env.int, "PORTAL_SESSION_ABSOLUTE_S", 12 * 60 * 60, minimum=60)
 
 # --- login protection (django-axes) ------------------------------------------------------
 # An account is locked after 5 failures; a client address only after 50 failures across accounts
 # (a school's or the bureau's whole network may share one address). axes applies one failure limit
 # to every lockout parameter, so it counts the account, and portal.security's handler adds the
 # address's own limit from axes' rows (docs/security.md).
-AXES_FAILURE_LIMIT = _int("PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
-PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = _int("PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=10)
-AXES_COOLOFF_TIME = _int("PORTAL_LOGIN_LOCK_MINUTES", 15, minimum=15) / 60  # hours
+AXES_FAILURE_LIMIT = _env(env.int, "PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = _env(
+    env.int, "PORTAL_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=10
+)
+AXES_COOLOFF_TIME = _env(env.int, "PORTAL_LOGIN_LOCK_MINUTES", 15, minimum=15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_HANDLER = "portal.security.AccountAndAddressHandler"
 # axes warns when ip_address is not a lockout parameter; the handler above limits the address
@@ -390,9 +393,9 @@ PORTAL_CLIENT_IP_HEADER = env.str("PORTAL_CLIENT_IP_HEADER", default="")
 
 # --- tracking ---
 # Days before a meeting when each division is e-mailed its items lacking a 現辦理情形.
-TRACKING_REMINDER_DAYS_BEFORE = _int("TRACKING_REMINDER_DAYS_BEFORE", 7, minimum=0)
+TRACKING_REMINDER_DAYS_BEFORE = _env(env.int, "TRACKING_REMINDER_DAYS_BEFORE", 7, minimum=0)
 # An open item is flagged stale after this many meetings without a new 辦理情形.
-TRACKING_STALE_AFTER_MEETINGS = _int("TRACKING_STALE_AFTER_MEETINGS", 3, minimum=1)
+TRACKING_STALE_AFTER_MEETINGS = _env(env.int, "TRACKING_STALE_AFTER_MEETINGS", 3, minimum=1)
 
 # --- vmquota ---
 # Hypervisor adapter: auto (libvirt when libvirt-python is installed, else dryrun), libvirt, dryrun.
@@ -401,14 +404,14 @@ if VMQUOTA_HYPERVISOR_ADAPTER not in {"auto", "libvirt", "dryrun"}:
     _fail("VMQUOTA_HYPERVISOR_ADAPTER", "必須是 auto、libvirt 或 dryrun")
 # libvirt URI of the demo hypervisor (load_demo); tests use test:///default or a test:///…xml file.
 VMQUOTA_DEMO_HYPERVISOR_URI = env.str("VMQUOTA_DEMO_HYPERVISOR_URI", default="test:///default")
-VMQUOTA_SAMPLE_RETENTION_DAYS = _int("VMQUOTA_SAMPLE_RETENTION_DAYS", 35, minimum=1)
-VMQUOTA_REMINDER_HOURS = _int("VMQUOTA_REMINDER_HOURS", 4, minimum=1)
-VMQUOTA_NO_DATA_GRACE_SECONDS = _int("VMQUOTA_NO_DATA_GRACE_SECONDS", 120, minimum=0)
-VMQUOTA_ACTION_MAX_ATTEMPTS = _int("VMQUOTA_ACTION_MAX_ATTEMPTS", 5, minimum=1)
-VMQUOTA_ACTION_RETRY_BASE_S = _int("VMQUOTA_ACTION_RETRY_BASE_S", 30, minimum=1)
-VMQUOTA_MAX_SAMPLES_PER_REQUEST = _int("VMQUOTA_MAX_SAMPLES_PER_REQUEST", 10000, minimum=1)
+VMQUOTA_SAMPLE_RETENTION_DAYS = _env(env.int, "VMQUOTA_SAMPLE_RETENTION_DAYS", 35, minimum=1)
+VMQUOTA_REMINDER_HOURS = _env(env.int, "VMQUOTA_REMINDER_HOURS", 4, minimum=1)
+VMQUOTA_NO_DATA_GRACE_SECONDS = _env(env.int, "VMQUOTA_NO_DATA_GRACE_SECONDS", 120, minimum=0)
+VMQUOTA_ACTION_MAX_ATTEMPTS = _env(env.int, "VMQUOTA_ACTION_MAX_ATTEMPTS", 5, minimum=1)
+VMQUOTA_ACTION_RETRY_BASE_S = _env(env.int, "VMQUOTA_ACTION_RETRY_BASE_S", 30, minimum=1)
+VMQUOTA_MAX_SAMPLES_PER_REQUEST = _env(env.int, "VMQUOTA_MAX_SAMPLES_PER_REQUEST", 10000, minimum=1)
 # Requests a collector token may make per minute (429 above it); a collector posts about one.
-VMQUOTA_TOKEN_RATE_PER_MINUTE = _int("VMQUOTA_TOKEN_RATE_PER_MINUTE", 120, minimum=1)
+VMQUOTA_TOKEN_RATE_PER_MINUTE = _env(env.int, "VMQUOTA_TOKEN_RATE_PER_MINUTE", 120, minimum=1)
 VMQUOTA_RESUME_CONTACT = env.str("VMQUOTA_RESUME_CONTACT", default="platform@ntpc.edu.tw")
 # A suspend/resume call slower than this counts as a transient failure (retried with back-off).
-VMQUOTA_HYPERVISOR_TIMEOUT_S = _int("VMQUOTA_HYPERVISOR_TIMEOUT_S", 30, minimum=1)
+VMQUOTA_HYPERVISOR_TIMEOUT_S = _env(env.int, "VMQUOTA_HYPERVISOR_TIMEOUT_S", 30, minimum=1)

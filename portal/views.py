@@ -15,8 +15,7 @@ from . import access
 from .adapters import invitation_forget, invitation_refused, invitation_remember
 from .health import failing_checks
 from .models import AuditEvent, District, Membership, Role, School
-from .navigation import home_blocks, home_counters
-from .pages import by_minute, shared_page
+from .navigation import home_blocks
 from .services import (
     InvitationError,
     heartbeat_age_s,
@@ -26,7 +25,6 @@ from .services import (
 )
 
 
-@shared_page(lambda request: home_counters(), vary=by_minute)
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "portal/welcome.html")
@@ -112,11 +110,10 @@ class ApproveForm(forms.Form):
     school = forms.ModelChoiceField(label="學校", queryset=School.objects.all())
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@access.staff_required("只有教育局人員可以邀請與核准人員。")
 def people(request):
     """Bureau staff: invite coordinators, approve people who arrived through OpenID Connect."""
-    access.require(request, access.is_staff(request.user))
     invite_form = InvitationForm(request.POST if request.POST.get("action") == "invite" else None)
     approve_form = ApproveForm(request.POST if request.POST.get("action") == "approve" else None)
     if request.method == "POST":
@@ -167,14 +164,13 @@ def people(request):
     )
 
 
-@login_required
+@access.staff_required("只有教育局人員可以檢視稽核紀錄。")
 def audit_log(request):
     """Bureau staff read the audit log with filters; nobody edits it from the application."""
     from django.core.paginator import Paginator
 
     from .filters import AuditEventFilter
 
-    access.require(request, access.is_staff(request.user))
     events = AuditEventFilter(request.GET, queryset=AuditEvent.objects.all())
     page = Paginator(events.qs, 50).get_page(request.GET.get("page"))
     return render(request, "portal/audit_log.html", {"filter": events, "page": page})

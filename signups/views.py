@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from portal import access, audit, fragments
 from portal.jobs import job_url
 from portal.models import School
-from portal.pages import by_minute, shared_page
 
 from . import resources, selectors, services
 from .forms import SurveyEditForm, SurveyForm, blackout_formset, offer_formset
@@ -28,7 +27,7 @@ from .rules import LABELS, format_fee, format_grades, format_range
 
 
 def _staff_only(request):
-    access.require(request, access.is_staff(request.user), "只有教育局承辦人可以使用這個頁面。")
+    access.require(request, access.is_staff(request.user), "只有教育局人員可以使用這個頁面。")
 
 
 def _survey_and_school(request, pk, school_pk):
@@ -315,8 +314,6 @@ def template_download(request, pk, school_pk):
     return _xlsx(resources.template_xlsx(survey, school), f"survey-{survey.pk}-{school.code}.xlsx")
 
 
-# the survey's open or closed state turns at its closing minute
-@shared_page(lambda request, pk: (selectors.GRID_COUNTER,), vary=by_minute)
 @login_required
 def grid(request, pk):
     _staff_only(request)

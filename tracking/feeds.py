@@ -1,6 +1,5 @@
 """Atom feed of the latest 辦理情形 (members only: the feed is read in a logged-in browser)."""
 
-from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -16,10 +15,6 @@ class UpdatesFeed(Feed):
     title = "列管事項辦理情形"
     subtitle = "新北市九大分區資訊組長社群：列管事項最新辦理情形"
     limit = 50
-
-    def __call__(self, request, *args, **kwargs):
-        access.require(request, access.has_role(request.user), "列管事項僅供社群成員檢視。")
-        return super().__call__(request, *args, **kwargs)
 
     def link(self):
         return reverse("tracking:list")
@@ -59,4 +54,4 @@ class UpdatesFeed(Feed):
         return update.author.display_name if update.author else ""
 
 
-updates_feed = login_required(UpdatesFeed())
+updates_feed = access.role_required(UpdatesFeed())

@@ -1,10 +1,6 @@
 """Pages of tracked items. Thin: check access (portal.access), call one service, render."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +11,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal import access, fragments
 from portal.audit import record
-from portal.pages import by_day, shared_page
 
 from . import selectors, services
 from .filters import TrackedItemFilter
@@ -24,28 +19,6 @@ from .models import Review, TrackedItem
 from .transitions import TransitionError
 
 PAGE_SIZE = 50
-
-
-def explain_refusals(view):
-    """Render access.require's refusal (already logged and audited) as a page that says why.
-    The portal has no templates/403.html yet, so Django's bare English 403 would hide the reason."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return render(request, "tracking/forbidden.html", {"reason": str(exc)}, status=403)
-
-    return wrapper
-
-
-def _require_member(request):
-    access.require(request, access.has_role(request.user), "列管事項僅供社群成員檢視。")
-
-
-def _require_staff(request):
-    access.require(request, access.is_staff(request.user), "只有教育局人員可以執行這項操作。")
 
 
 def _load_item(case_no, user):
@@ -63,12 +36,9 @@ def _filtered(request, queryset, calendar):
     return TrackedItemFilter(data, queryset=queryset, calendar=calendar)
 
 
-@shared_page(lambda request: (selectors.LIST_COUNTER,), vary=by_day)
-@login_required
-@explain_refusals
 @require_GET
+@access.role_required
 def item_list(request):
-    _require_member(request)
     is_staff = access.is_staff(request.user)
     query = request.GET.copy()
     query.pop("page", None)
@@ -130,20 +100,16 @@ def _detail_context(request, item, *, update_form=None, assign_form=None):
     }
 
 
-@login_required
-@explain_refusals
 @require_GET
+@access.role_required
 def item_detail(request, case_no):
-    _require_member(request)
     item = _load_item(case_no, request.user)
     return render(request, "tracking/item.html", _detail_context(request, item))
 
 
-@login_required
-@explain_refusals
 @require_POST
+@access.role_required
 def item_update(request, case_no):
-    _require_member(request)
     item = get_object_or_404(TrackedItem.objects.select_related("division"), case_no=case_no)
     access.require(
         request,
@@ -169,11 +135,9 @@ def item_update(request, case_no):
     )
 
 
-@login_required
-@explain_refusals
 @require_POST
+@access.role_required
 def item_subscribe(request, case_no):
-    _require_member(request)
     item = get_object_or_404(TrackedItem.objects.visible_to(request.user), case_no=case_no)
     subscribed = request.POST.get("action") != "unsubscribe"
     services.subscription_set(item=item, user=request.user, subscribed=subscribed)
@@ -184,11 +148,9 @@ def item_subscribe(request, case_no):
     return redirect(item)
 
 
-@login_required
-@explain_refusals
 @require_POST
+@access.staff_required("只有教育局人員可以指派承辦組別。")
 def item_assign(request, case_no):
-    _require_staff(request)
     item = get_object_or_404(TrackedItem, case_no=case_no)
     form = AssignForm(request.POST)
     if form.is_valid():
@@ -214,11 +176,9 @@ def _safe_next(request, fallback):
     return fallback
 
 
-@login_required
-@explain_refusals
 @require_POST
+@access.staff_required("只有教育局人員可以登錄決議。")
 def review_decide(request, pk):
-    _require_staff(request)
     review = get_object_or_404(Review.objects.select_related("item", "meeting"), pk=pk)
     form = DecisionForm(request.POST, prefix=f"r{review.pk}")
     back = _safe_next(request, review.item.get_absolute_url())
@@ -246,14 +206,12 @@ def review_decide(request, pk):
     return redirect(back)
 
 
-@login_required
-@explain_refusals
 @require_GET
+@access.role_required
 def meeting_tables(request, meeting_id):
     """One meeting's two tracking tables in the official layout, and which 現辦理情形 are filled."""
     from meetings.models import Meeting
 
-    _require_member(request)
     meeting = get_object_or_404(Meeting, pk=meeting_id)
     access.require(
         request, access.can_view_meeting(request.user, meeting), "這次會議的紀錄尚未發布。"
@@ -279,12 +237,10 @@ def meeting_tables(request, meeting_id):
     )
 
 
-@login_required
-@explain_refusals
 @require_http_methods(["GET", "POST"])
+@access.staff_required("只有教育局人員可以建立下次會議。")
 def meeting_new(request):
     """Bureau staff create the next meeting; its 上次會議追蹤列管事項 fills itself."""
-    _require_staff(request)
     form = NextMeetingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -305,16 +261,14 @@ def meeting_new(request):
     return render(request, "tracking/meeting_new.html", {"form": form})
 
 
-@login_required
-@explain_refusals
 @require_GET
+@access.staff_required("只有教育局人員可以匯出列管事項。")
 def export_xlsx(request):
     """The open items (with the list's filters) as .xlsx for the bureau's own reports."""
     from portal.spreadsheets import xlsx_of
 
     from .resources import TrackedItemResource
 
-    _require_staff(request)
     calendar = selectors.MeetingCalendar.load()
     filterset = _filtered(request, selectors.item_list_queryset(request.user), calendar)
     items = list(

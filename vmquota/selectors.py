@@ -137,17 +137,6 @@ def vm_page(vm, now=None):
     }
 
 
-def _vm_minute(vm_id, now):
-    # each VM's minute turns at its own second (vm id % 60): the room's pages are not all rebuilt
-    # in the same second, which made the page's p99 jump at every minute under load
-    return int((now.timestamp() + vm_id % 60) // 60)
-
-
-def vm_page_minute(request, pk):
-    """`vary` of the whole VM page (portal/pages.py): the minute its charts were built in."""
-    return _vm_minute(int(pk), timezone.now())
-
-
 def vm_page_body(vm, now=None):
     """The VM page's read-only sections (streaks, charts, incidents, actions, exemptions) as HTML,
     the same for every reader: a cached fragment (portal/fragments.py) for the minute, keyed on the
@@ -155,7 +144,7 @@ def vm_page_body(vm, now=None):
     state change or policy version is saved (ROOM_COUNTER, apps.py). The evaluator's bulk writes
     move ROOM_COUNTER too; anything else shows within the minute, as the charts do."""
     now = now or timezone.now()
-    minute = _vm_minute(vm.pk, now)
+    minute = now.replace(second=0, microsecond=0).isoformat()
     parts = ("vm-body", vm.pk, vm.state, vm.school_id,
              vm.last_sample_at and vm.last_sample_at.isoformat(), minute)  # fmt: skip
     return fragments.fragment(

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,7 +11,6 @@ from django.views.decorators.http import require_POST
 
 from portal import access
 from portal.models import School
-from portal.pages import shared_page
 
 from . import selectors, services
 from .forms import (
@@ -28,14 +26,6 @@ from .ingest import ingest_rows, read_csv
 from .models import CollectorToken, Exemption, PolicyVersion, VirtualMachine, WhatIfRun
 
 
-def _require_role(request):
-    access.require(request, access.has_role(request.user), "請先由管理者核准您的身分。")
-
-
-def _require_staff(request):
-    access.require(request, access.is_staff(request.user), "只有教育局人員可以執行這項操作。")
-
-
 def _load_vm(request, pk):
     vm = get_object_or_404(VirtualMachine.objects.select_related("school", "hypervisor"), pk=pk)
     allowed = access.is_staff(request.user) or (
@@ -45,9 +35,8 @@ def _load_vm(request, pk):
     return vm
 
 
-@login_required
+@access.role_required
 def index(request):
-    _require_role(request)
     if not access.is_staff(request.user):
         schools = list(access.visible_schools(request.user).order_by("code"))
         if len(schools) == 1:
@@ -63,9 +52,8 @@ def index(request):
     return render(request, "vmquota/index.html", {"schools": schools, "unassigned": unassigned})
 
 
-@login_required
+@access.role_required
 def school(request, code):
-    _require_role(request)
     school = get_object_or_404(School.objects.select_related("district"), code=code)
     access.require(request, access.can_view_school(request.user, school),
                    "您只能檢視所屬學校的虛擬機。", school=school.pk)  # fmt: skip
@@ -73,12 +61,8 @@ def school(request, code):
                   {"school": school, "vms": selectors.school_vms(school)})  # fmt: skip
 
 
-# the charts move every minute (selectors.vm_page_body): one reader builds the new minute's page
-# while the others are served the last one's, so no queue forms behind the build
-@shared_page(lambda request, pk: (selectors.ROOM_COUNTER,), period=selectors.vm_page_minute)
-@login_required
+@access.role_required
 def vm_detail(request, pk):
-    _require_role(request)
     vm = _load_vm(request, pk)
     ctx = {"vm": vm, "body": selectors.vm_page_body(vm), "is_staff": access.is_staff(request.user)}
     if ctx["is_staff"]:
@@ -86,20 +70,18 @@ def vm_detail(request, pk):
     return render(request, "vmquota/vm.html", ctx)
 
 
-@login_required
 @require_POST
+@access.staff_required("只有教育局人員可以恢復執行虛擬機。")
 def vm_resume(request, pk):
-    _require_staff(request)
     vm = _load_vm(request, pk)
     services.vm_resume_request(vm=vm, actor=request.user, reason=request.POST.get("reason", ""))
     messages.success(request, f"已送出恢復執行「{vm.name}」的要求，完成後會通知學校。")
     return redirect("vmquota:vm", pk=vm.pk)
 
 
-@login_required
 @require_POST
+@access.staff_required("只有教育局人員可以變更虛擬機的所屬學校。")
 def vm_assign(request, pk):
-    _require_staff(request)
     vm = _load_vm(request, pk)
     form = AssignForm(request.POST)
     if form.is_valid():
@@ -108,15 +90,13 @@ def vm_assign(request, pk):
     return redirect("vmquota:vm", pk=vm.pk)
 
 
-@login_required
+@access.staff_required("只有教育局人員可以檢視全市虛擬機看板。")
 def board(request):
-    _require_staff(request)
     return render(request, "vmquota/board.html", selectors.board())
 
 
-@login_required
+@access.role_required
 def policy(request):
-    _require_role(request)
     versions = PolicyVersion.objects.filter(published_at__isnull=False).select_related(
         "changed_by").prefetch_related("rules")  # fmt: skip
     active = services.active_version()
@@ -137,9 +117,8 @@ def _rule_initial():
              "mode": r.mode} for r in active.rules.all()]  # fmt: skip
 
 
-@login_required
+@access.staff_required("只有教育局人員可以發布新的資源政策。")
 def policy_new(request):
-    _require_staff(request)
     if request.method == "POST":
         form = VersionForm(request.POST)
         rules = RuleFormSet(request.POST, prefix="rules")
@@ -163,9 +142,8 @@ def policy_new(request):
     return render(request, "vmquota/policy_new.html", {"form": form, "rules": rules})
 
 
-@login_required
+@access.staff_required("只有教育局人員可以試算政策影響。")
 def whatif(request):
-    _require_staff(request)
     if request.method == "POST":
         rules = RuleFormSet(request.POST, prefix="rules")
         if rules.is_valid():
@@ -181,16 +159,14 @@ def whatif(request):
     return render(request, "vmquota/whatif.html", {"rules": rules})
 
 
-@login_required
+@access.staff_required("只有教育局人員可以檢視政策試算結果。")
 def whatif_result(request, pk):
-    _require_staff(request)
     run = get_object_or_404(WhatIfRun, pk=pk)
     return render(request, "vmquota/whatif_result.html", {"run": run})
 
 
-@login_required
+@access.staff_required("只有教育局人員可以管理豁免。")
 def exemptions(request):
-    _require_staff(request)
     form = ExemptionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -202,9 +178,8 @@ def exemptions(request):
     return render(request, "vmquota/exemptions.html", {"form": form, "rows": rows})
 
 
-@login_required
+@access.staff_required("只有教育局人員可以管理收集器權杖。")
 def tokens(request):
-    _require_staff(request)
     form, revoke_form, new_token, status = TokenForm(), RevokeTokenForm(), None, 200
     if request.method == "POST" and "revoke" in request.POST:
         revoke_form = RevokeTokenForm(request.POST)
@@ -232,9 +207,8 @@ def tokens(request):
     }, status=status)  # fmt: skip
 
 
-@login_required
+@access.staff_required("只有教育局人員可以上傳使用量資料。")
 def upload(request):
-    _require_staff(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     errors = []
     if request.method == "POST" and form.is_valid():

@@ -58,3 +58,43 @@ def test_a_refusal_is_logged_in_the_audit_log(rf, coordinator):
     event = AuditEvent.objects.get(action="access.refused")
     assert event.actor == coordinator
     assert event.detail["reason"] == "不是您的學校"
+
+
+# --- the gates in front of views ----------------------------------------------------------------
+
+
+def _ok(request):
+    from django.http import HttpResponse
+
+    return HttpResponse("the page")
+
+
+def _request(rf, user):
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.get("/some/page/")
+    request.user = user if user is not None else AnonymousUser()
+    return request
+
+
+def test_role_required_sends_strangers_to_log_in_and_newcomers_to_the_waiting_page(rf, coordinator):
+    view = access.role_required(_ok)
+    anonymous = view(_request(rf, None))
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    newcomer = view(_request(rf, factories.UserFactory(username="newcomer")))
+    assert "帳號等待核准" in newcomer.content.decode()
+    assert view(_request(rf, coordinator)).content == b"the page"
+
+
+def test_staff_required_refuses_members_with_its_reason_and_audits_it(rf, coordinator, bureau):
+    import pytest
+    from django.core.exceptions import PermissionDenied
+
+    view = access.staff_required("只有教育局人員可以看這一頁。")(_ok)
+    with pytest.raises(PermissionDenied, match="只有教育局人員可以看這一頁。"):
+        view(_request(rf, coordinator))
+    event = AuditEvent.objects.get(action="access.refused")
+    assert event.actor == coordinator and event.detail["reason"] == "只有教育局人員可以看這一頁。"
+    assert view(_request(rf, bureau)).content == b"the page"
+    newcomer = view(_request(rf, factories.UserFactory(username="newcomer")))
+    assert "帳號等待核准" in newcomer.content.decode()  # no role yet: waiting, not refused

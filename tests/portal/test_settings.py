@@ -1,5 +1,6 @@
 """The settings module refuses bad environment variables by name, and is production-clean."""
 
+import json
 import os
 import subprocess
 import sys
@@ -36,8 +37,9 @@ def test_check_deploy_is_clean_with_the_documented_production_variables():
 
 @pytest.mark.parametrize(
     "name, value",
-    [("DJANGO_DEBUG", "maybe"), ("DATABASE_URL", "not-a-url"), ("DJANGO_HSTS_SECONDS", "a year"),
-     ("OIDC_NTPC_SECRET", "")],
+    [("DJANGO_DEBUG", "maybe"), ("DJANGO_DEBUG", "false   # an inline comment"),
+     ("DATABASE_URL", "not-a-url"), ("DJANGO_HSTS_SECONDS", "a year"),
+     ("PORTAL_LOGIN_FAILURE_LIMIT", "0"), ("OIDC_NTPC_SECRET", "")],
 )  # fmt: skip
 def test_a_malformed_variable_stops_start_up_naming_it(name, value):
     env = {**PRODUCTION, name: value}
@@ -141,3 +143,17 @@ def test_the_example_env_file_works_as_copied(tmp_path):
     assert "no issues" in result.stdout
     assert "DEBUG False" in result.stdout
     assert "OIDC apps 0" in result.stdout  # the client ids are empty, so no provider
+
+
+def test_with_redis_the_cache_is_django_redis_that_ignores_an_outage():
+    """tests/portal/test_cache.py stops a Redis under this very configuration."""
+    from tests.portal.test_cache import DEAD_REDIS
+
+    code = "import json; from django.conf import settings; print(json.dumps(settings.CACHES))"
+    result = manage("shell", "--no-imports", "-c", code, **PRODUCTION, REDIS_URL="redis://r:6379/1")
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout)["default"]
+    expected = DEAD_REDIS["default"]
+    assert config["BACKEND"] == expected["BACKEND"]
+    assert config["OPTIONS"] == expected["OPTIONS"]
+    assert config["LOCATION"] == "redis://r:6379/1"

@@ -38,10 +38,10 @@ def fill(survey, school, coordinator, *, rows, versions):
     return response
 
 
-# session with user and roles (1); survey and its blackouts (2); school with district (1); the
+# session, user and roles (3); survey and its blackouts (2); school with district (1); the
 # response, then its survey for is_editable (2); rows, versions with who, changes with who, recent
 # imports (4)
-FILING_QUERIES = 10
+FILING_QUERIES = 12
 
 
 @pytest.mark.parametrize(("rows", "versions"), [(1, 1), (40, 12)])
@@ -66,9 +66,9 @@ def surveys(n, bureau):
         )  # fmt: skip
 
 
-# session with user and roles (1); surveys (1); the coordinator's schools (1); their responses (1).
+# session, user and roles (3); surveys (1); the coordinator's schools (1); their responses (1).
 # Bureau staff have no school: no schools or responses query.
-LIST_QUERIES = {"coordinator": 4, "bureau": 2}
+LIST_QUERIES = {"coordinator": 6, "bureau": 4}
 
 
 @pytest.mark.parametrize("n", [2, 40])

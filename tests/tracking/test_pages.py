@@ -26,9 +26,10 @@ def test_anonymous_visitors_are_sent_to_login(client, db):
     assert "/accounts/login/" in response["Location"]
 
 
-def test_people_without_a_role_are_refused(login, db):
+def test_people_without_a_role_see_the_waiting_page_not_the_items(login, october):
     response = login(factories.UserFactory(username="nobody")).get(reverse("tracking:list"))
-    assert response.status_code == 403
+    body = response.content.decode()
+    assert "帳號等待核准" in body and "108-09-01" not in body
 
 
 def test_the_list_shows_open_items_by_default_with_their_age(login, coordinator, october):
@@ -264,10 +265,14 @@ def test_the_item_page_makes_a_fixed_number_of_queries(
     assert f"辦理情形 {updates - 1}" in response.content.decode()
 
 
-def test_the_feed_is_refused_to_people_without_a_role_with_a_reason(login, db):
+def test_the_feed_shows_people_without_a_role_the_waiting_page_not_the_updates(
+    login, october, platform_clerk
+):
+    item = TrackedItem.objects.get(case_no="108-09-01")
+    services.status_update_post(item=item, user=platform_clerk, text="只給成員看的辦理情形")
     response = login(factories.UserFactory(username="nobody")).get(reverse("tracking:feed"))
-    assert response.status_code == 403
-    assert "僅供社群成員" in response.content.decode()
+    body = response.content.decode()
+    assert "帳號等待核准" in body and "只給成員看的辦理情形" not in body
 
 
 def test_a_decision_form_submitted_unchanged_keeps_an_update_posted_meanwhile(
