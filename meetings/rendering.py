@@ -246,7 +246,7 @@ def attendance(meeting, attendees):
 
 def build(meeting, items, motions, tables, *, attendees=(), attachments=()):
     """The Document of one meeting. `items`: its ReportItems with `division` loaded; `motions`:
-    its Motions; `tables`: tracking.selectors.minutes_tables(meeting); `attendees`: its
+    its Motions; `tables`: hooks.minutes_tables(meeting) (tracking/ fills it); `attendees`: its
     attending Schools with `district` loaded; `attachments`: its Attachments with `survey`."""
     refs = _attachment_refs(meeting, attachments)
     notes = meeting.section_notes or {}

@@ -13,9 +13,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from meetings.models import Meeting
 from portal import access, fragments
 from portal.audit import record
 from portal.pages import by_day, shared_page
+from portal.spreadsheets import xlsx_of
 
 from . import selectors, services
 from .filters import TrackedItemFilter
@@ -251,8 +253,6 @@ def review_decide(request, pk):
 @require_GET
 def meeting_tables(request, meeting_id):
     """One meeting's two tracking tables in the official layout, and which 現辦理情形 are filled."""
-    from meetings.models import Meeting
-
     _require_member(request)
     meeting = get_object_or_404(Meeting, pk=meeting_id)
     access.require(
@@ -310,8 +310,6 @@ def meeting_new(request):
 @require_GET
 def export_xlsx(request):
     """The open items (with the list's filters) as .xlsx for the bureau's own reports."""
-    from portal.spreadsheets import xlsx_of
-
     from .resources import TrackedItemResource
 
     _require_staff(request)

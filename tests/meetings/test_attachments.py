@@ -309,7 +309,7 @@ def test_the_edit_page_lists_attachments_with_accessible_forms(
 # --- the demo ------------------------------------------------------------------------------------
 
 
-def test_the_demo_links_the_winter_camp_survey_from_item_five_once(db, tracking_calls):
+def test_the_demo_links_the_winter_camp_survey_from_item_five_once(db):
     from meetings import demo
     from portal import demo as portal_demo
     from signups import demo as signups_demo
