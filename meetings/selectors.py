@@ -45,7 +45,7 @@ def meeting_document(meeting):
     items = list(ReportItem.objects.filter(meeting=meeting).select_related("division"))
     motions = list(Motion.objects.filter(meeting=meeting))
     attendees = list(meeting.attendees.select_related("district"))
-    attachments = list(Attachment.objects.filter(meeting=meeting).select_related("survey"))
+    attachments = list(Attachment.objects.filter(meeting=meeting).prefetch_related("linked"))
     tables = hooks.minutes_tables(meeting)
     return rendering.build(
         meeting, items, motions, tables, attendees=attendees, attachments=attachments

@@ -508,16 +508,18 @@ def _attachment_place(meeting, report_item, motion):
 
 @transaction.atomic
 def attachment_add(
-    *, meeting, user, title="", upload=None, survey=None, report_item=None, motion=None,
+    *, meeting, user, title="", upload=None, linked=None, report_item=None, motion=None,
     reason="",
 ):  # fmt: skip
-    """Attach an uploaded file (checked by content: attachments.identify) or a link to a survey
-    of signups/ to the meeting, one report item or one motion. On published minutes this is a
-    recorded correction (a reason is required)."""
+    """Attach an uploaded file (checked by content: attachments.identify) or a link to a row of
+    a registered hooks.LinkKind (a survey of signups/) to the meeting, one report item or one
+    motion. On published minutes this is a recorded correction (a reason is required)."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     _attachment_place(meeting, report_item, motion)
-    if (upload is None) == (survey is None):
-        raise MeetingError("請選擇要上傳的檔案，或要連結的調查表（擇一）。")
+    if (upload is None) == (linked is None):
+        raise MeetingError("請選擇要上傳的檔案，或要連結的項目（擇一）。")
+    if linked is not None and hooks.link_kind_of(type(linked)) is None:
+        raise MeetingError("這種項目不能連結到會議紀錄。")
     title = (title or "").strip()
     fields = {}
     if upload is not None:
@@ -530,8 +532,8 @@ def attachment_add(
         fields = {"file": upload, "original_name": original, "content_type": kind.content_type,
                   "size": upload.size}  # fmt: skip
     else:
-        title = title or survey.title
-        fields = {"survey": survey}
+        title = title or getattr(linked, "title", "") or str(linked)
+        fields = {"linked": linked}
     title = title[:200]
     where = (
         f"業務報告項目（{report_item.text[:20]}）" if report_item
