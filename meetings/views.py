@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from portal import access, fragments, rocdate
 from portal.badinput import query_params
 from portal.jobs import job_start, job_url
+from portal.models import BackgroundJob, School
 from portal.pages import by_day, shared_page
 
 from . import attachments as attachment_types
@@ -237,8 +238,6 @@ IMPORT_SAVE = "meetings.import_save"
 
 def _preview_job(request, job_pk):
     """A finished preview job this person may use (its creator, or other bureau staff)."""
-    from portal.models import BackgroundJob
-
     job = get_object_or_404(BackgroundJob, pk=job_pk, kind=IMPORT_PREVIEW)
     access.require(
         request,
@@ -370,8 +369,6 @@ def meeting_edit(request, pk):
 
 def _attendance_groups(meeting):
     """[(district, [(school, ticked), …]), …] in the districts' order, for the fieldsets."""
-    from portal.models import School
-
     ticked = set(meeting.attendees.values_list("pk", flat=True))
     groups = {}
     for school in School.objects.select_related("district").order_by(
