@@ -55,6 +55,8 @@ class AttachmentAdmin(admin.ModelAdmin):
     """Read-mostly: files are added in the browser (services.attachment_add checks their
     content and records corrections on published minutes)."""
 
-    list_display = ["title", "meeting", "report_item", "motion", "survey", "content_type", "size"]
-    raw_id_fields = ["meeting", "report_item", "motion", "survey"]
-    readonly_fields = ["file", "original_name", "content_type", "size", "added_by", "added_at"]
+    list_display = ["title", "meeting", "report_item", "motion", "linked", "content_type", "size"]
+    list_select_related = ["meeting"]
+    raw_id_fields = ["meeting", "report_item", "motion"]
+    readonly_fields = ["file", "original_name", "content_type", "size", "linked_type", "linked_id",
+                       "added_by", "added_at"]  # fmt: skip

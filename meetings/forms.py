@@ -179,24 +179,25 @@ class AttachmentFileForm(AttachmentPlaceMixin, forms.Form):
         self.set_places(places, published)
 
 
-class SurveyLinkForm(AttachmentPlaceMixin, forms.Form):
-    survey = forms.ModelChoiceField(
-        label="調查表", queryset=None, empty_label="（請選擇）",
-        help_text="報名與調查（signups）裡的調查表；資訊組長點連結即可填報。",
-    )  # fmt: skip
-    title = forms.CharField(
-        label="連結名稱", max_length=200, required=False, help_text="空白時使用調查表名稱。"
-    )
+class LinkForm(AttachmentPlaceMixin, forms.Form):
+    """A link to a row of an app built on meetings (a hooks.LinkKind: a survey of signups/),
+    picked from its list. The field is named after the kind ("survey"), and so is the form's
+    prefix; the page posts the kind's name as `kind` beside it."""
+
+    title = forms.CharField(label="連結名稱", max_length=200, required=False)
     place = forms.ChoiceField(label="附在")
     reason = forms.CharField(
         label="更正原因", required=False, max_length=300, help_text=REASON_HELP
     )
 
-    def __init__(self, *args, places=(), published=False, **kwargs):
-        from signups.models import Survey
-
+    def __init__(self, *args, link_kind, places=(), published=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["survey"].queryset = Survey.objects.order_by("-opens_at", "-id")
+        self.fields[link_kind.name] = forms.ModelChoiceField(
+            label=link_kind.label, queryset=link_kind.choices(), empty_label="（請選擇）",
+            help_text=link_kind.help_text,
+        )  # fmt: skip
+        self.fields["title"].help_text = f"空白時使用{link_kind.label}名稱。"
+        self.order_fields([link_kind.name, "title", "place", "reason"])
         self.set_places(places, published)
 
 

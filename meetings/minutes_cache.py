@@ -8,8 +8,9 @@ corrections under it) is the same for every reader, so it is a cached fragment (
   which calls it, and saving or deleting a meeting, item, motion, attachment or correction
   through the ORM moves it too;
 - one for all minutes (`SHARED`), moved when something shown in many meetings' minutes changes:
-  a tracked item or a review (the 列管事項 tables), a school or district (出席學校), a survey
-  (attachment links), a meeting's attending schools.
+  a school or district (出席學校), a meeting's attending schools, and what the apps on top
+  register through `hooks.register_minutes_models` (tracking/: tracked items and reviews, the
+  列管事項 tables; signups/: surveys, linked from the minutes).
 """
 
 from django.template.loader import render_to_string
@@ -75,8 +76,7 @@ def connect():
         weak=False,
         dispatch_uid="minutes-attendees",
     )
+    # the apps on top add theirs through hooks.register_minutes_models
     fragments.changed_on_save(
-        SHARED,
-        *(apps.get_model(label) for label in ("tracking.TrackedItem", "tracking.Review",
-          "portal.School", "portal.District", "signups.Survey")),
-    )  # fmt: skip
+        SHARED, apps.get_model("portal", "School"), apps.get_model("portal", "District")
+    )

@@ -8,6 +8,8 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import reverse
 
@@ -145,9 +147,9 @@ def attachment_path(instance, filename):
 
 
 class Attachment(models.Model):
-    """A file or a link to a survey of signups/ attached to the minutes: to the whole meeting,
-    to one report item or to one motion. Files are served only to people who may read the
-    meeting (views.attachment_download), never through a public media URL."""
+    """A file, or a link to a survey of signups/ (`linked`), attached to the minutes: to the
+    whole meeting, to one report item or to one motion. Files are served only to people who may
+    read the meeting (views.attachment_download), never through a public media URL."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attachments")
     report_item = models.ForeignKey(
@@ -161,14 +163,19 @@ class Attachment(models.Model):
     original_name = models.CharField("原始檔名", max_length=200, blank=True)
     content_type = models.CharField("檔案類型", max_length=120, blank=True)
     size = models.PositiveIntegerField("大小（位元組）", default=0)
-    survey = models.ForeignKey(
-        "signups.Survey",
-        verbose_name="調查表",
+    # a link to a row of an app built on meetings (a survey of signups/), registered as a
+    # hooks.LinkKind: meetings knows only its URL and title. Deleting the row deletes the link
+    # (its model's GenericRelation).
+    linked_type = models.ForeignKey(
+        ContentType,
+        verbose_name="連結種類",
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
-        related_name="meeting_attachments",
+        on_delete=models.PROTECT,
+        related_name="+",
     )
+    linked_id = models.PositiveBigIntegerField("連結對象編號", null=True, blank=True)
+    linked = GenericForeignKey("linked_type", "linked_id")
     url = models.CharField("連結", max_length=500, blank=True)
     position = models.PositiveIntegerField("順序", default=0)
     added_by = models.ForeignKey(
@@ -182,18 +189,24 @@ class Attachment(models.Model):
         verbose_name_plural = "附件"
         constraints = [
             models.CheckConstraint(
-                name="attachment_file_or_survey_not_both",
-                condition=models.Q(survey__isnull=True) | models.Q(file=""),
-            )
+                name="attachment_file_or_link_not_both",
+                condition=models.Q(linked_id__isnull=True) | models.Q(file=""),
+            ),
+            models.CheckConstraint(
+                name="attachment_link_type_and_id_together",
+                condition=models.Q(linked_type__isnull=True, linked_id__isnull=True)
+                | models.Q(linked_type__isnull=False, linked_id__isnull=False),
+            ),
         ]
+        indexes = [models.Index(fields=["linked_type", "linked_id"], name="attachment_linked")]
 
     def __str__(self):
         return self.title
 
     @property
     def kind(self):
-        if self.survey_id:
-            return "survey"
+        if self.linked_id is not None:
+            return self.linked_type.model  # e.g. "survey"
         return "file" if self.file else "link"
 
 

@@ -17,7 +17,7 @@ from django.utils.safestring import mark_safe
 
 from portal import rocdate
 
-from . import numbering
+from . import hooks, numbering
 
 PREVIOUS_COLUMNS = (
     ("case_no", "案號"),
@@ -31,7 +31,7 @@ NEW_COLUMNS = (("case_no", "案號"), ("subject", "案由"))
 
 @dataclass
 class AttachmentRef:
-    """An attached file or survey as the minutes show it."""
+    """An attached file or link (to a survey, say) as the minutes show it."""
 
     anchor: str
     label: str  # 附件 (under an item or motion) / 附件一 (of the whole meeting)
@@ -160,13 +160,16 @@ def _note_blocks(lines):
 
 def _attachment_refs(meeting, attachments):
     """{("item", pk) | ("motion", pk) | ("meeting", None): [AttachmentRef, …]} in their order.
-    `attachments` have `survey` loaded."""
+    `attachments` have `linked` loaded."""
     from . import attachments as types
 
     grouped = {}
     for a in sorted(attachments, key=lambda a: (a.position, a.pk)):
-        if a.survey_id:
-            href, note = a.survey.get_absolute_url(), "線上調查表"
+        if a.linked_id is not None:
+            kind = hooks.link_kind_of(type(a.linked)) if a.linked is not None else None
+            if kind is None:
+                continue  # its app is not installed: nothing a reader could open
+            href, note = a.linked.get_absolute_url(), kind.note
         elif a.file:
             href = reverse("meetings:attachment", args=[meeting.pk, a.pk])
             kind = types.kind_of(a.content_type)
@@ -246,8 +249,8 @@ def attendance(meeting, attendees):
 
 def build(meeting, items, motions, tables, *, attendees=(), attachments=()):
     """The Document of one meeting. `items`: its ReportItems with `division` loaded; `motions`:
-    its Motions; `tables`: tracking.selectors.minutes_tables(meeting); `attendees`: its
-    attending Schools with `district` loaded; `attachments`: its Attachments with `survey`."""
+    its Motions; `tables`: hooks.minutes_tables(meeting) (tracking/ fills it); `attendees`: its
+    attending Schools with `district` loaded; `attachments`: its Attachments with `linked`."""
     refs = _attachment_refs(meeting, attachments)
     notes = meeting.section_notes or {}
     remarks = (meeting.chair_remarks or "").split("\n")

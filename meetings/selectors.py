@@ -11,10 +11,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-import tracking.selectors
 from portal import access, rocdate
 
-from . import rendering
+from . import hooks, rendering
 from .models import Attachment, Meeting, Motion, ReportItem, SearchEntry
 
 SEARCH_MIN_CHARS = 2
@@ -41,12 +40,13 @@ can_manage = access.can_manage_meetings
 
 def meeting_document(meeting):
     """The rendered structure of one meeting: five queries (items, motions, attending schools,
-    attachments, tracked tables), however long the minutes are."""
+    attachments, tracked tables – filled by tracking/ through hooks.minutes_tables), however
+    long the minutes are."""
     items = list(ReportItem.objects.filter(meeting=meeting).select_related("division"))
     motions = list(Motion.objects.filter(meeting=meeting))
     attendees = list(meeting.attendees.select_related("district"))
-    attachments = list(Attachment.objects.filter(meeting=meeting).select_related("survey"))
-    tables = tracking.selectors.minutes_tables(meeting) or {}
+    attachments = list(Attachment.objects.filter(meeting=meeting).prefetch_related("linked"))
+    tables = hooks.minutes_tables(meeting)
     return rendering.build(
         meeting, items, motions, tables, attendees=attendees, attachments=attachments
     )

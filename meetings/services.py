@@ -4,16 +4,16 @@ drafts are edited freely, published minutes only through recorded corrections.""
 import logging
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-import tracking.services
-from portal import audit, fragments
-from portal.models import Division
+from portal import audit, fragments, mail
+from portal.models import Division, Role
 
 from . import attachments as attachment_types
-from . import importer, minutes_cache, rendering, selectors
+from . import hooks, importer, minutes_cache, rendering, selectors
 from .models import (
     Attachment,
     Correction,
@@ -165,18 +165,12 @@ def meeting_import(*, text, user, publish=False, series=None):
         )
         for i, m in enumerate(r.motions, start=1)
     )
-    # tracking/ validates its tables too; its refusal rolls this whole import back
-    refused = getattr(tracking.services, "MinutesImportError", None) or ()
+    # the apps on top read their parts (tracking/: the tables); a refusal rolls it all back
     try:
-        tracking.services.minutes_import_apply(
-            meeting=meeting,
-            tracked_items=[dict(item) for item in r.tracked_items],
-            new_tracked_items=[dict(item) for item in r.new_tracked_items],
-            user=user,
-        )
-    except refused as exc:
-        raise MeetingImportError(getattr(exc, "errors", None) or [str(exc)]) from exc
-    tracking.services.meeting_saved(meeting=meeting, user=user)
+        hooks.import_steps_run(meeting=meeting, result=r, user=user)
+    except hooks.ImportRefused as exc:
+        raise MeetingImportError(exc.errors) from exc
+    hooks.meeting_saved(meeting=meeting, user=user)
     audit.record(
         "meetings.imported",
         actor=user,
@@ -221,7 +215,7 @@ def meeting_create(*, user, title, held_on, series=None, **fields):
     meeting = Meeting.objects.create(
         series=series or default_series(), title=title, held_on=held_on, created_by=user, **fields
     )
-    tracking.services.meeting_saved(meeting=meeting, user=user)
+    hooks.meeting_saved(meeting=meeting, user=user)
     audit.record("meetings.created", actor=user, target=meeting, meeting_id=meeting.pk)
     search_index_rebuild(meeting=meeting)
     return meeting
@@ -286,7 +280,7 @@ def meeting_update(*, meeting, user, changes, reason=""):
     if changed:
         meeting.save(update_fields=[*changed, "updated_at"])
         audit.record("meetings.updated", actor=user, target=meeting, fields=changed)
-        tracking.services.meeting_saved(meeting=meeting, user=user)
+        hooks.meeting_saved(meeting=meeting, user=user)
         search_index_rebuild(meeting=meeting)
     return meeting
 
@@ -420,7 +414,7 @@ def motion_add(*, meeting, user, kind, subject, explanation="", resolution="", p
         meeting=meeting, kind=kind, position=(last or 0) + 1, subject=subject.strip(),
         explanation=explanation.strip(), resolution=resolution.strip(), proposer=proposer.strip(),
     )  # fmt: skip
-    tracking.services.meeting_saved(meeting=meeting, user=user)
+    hooks.meeting_saved(meeting=meeting, user=user)
     search_index_rebuild(meeting=meeting)
     return motion
 
@@ -444,7 +438,7 @@ def motion_update(*, motion, user, changes, reason=""):
         changed.append(name)
     if changed:
         motion.save(update_fields=changed)
-        tracking.services.meeting_saved(meeting=meeting, user=user)
+        hooks.meeting_saved(meeting=meeting, user=user)
         search_index_rebuild(meeting=meeting)
     return motion
 
@@ -470,7 +464,7 @@ def motion_delete(*, motion, user):
     meeting = Meeting.objects.select_for_update().get(pk=motion.meeting_id)
     _editable_structure(meeting)
     motion.delete()
-    tracking.services.meeting_saved(meeting=meeting, user=user)
+    hooks.meeting_saved(meeting=meeting, user=user)
     search_index_rebuild(meeting=meeting)
 
 
@@ -514,16 +508,18 @@ def _attachment_place(meeting, report_item, motion):
 
 @transaction.atomic
 def attachment_add(
-    *, meeting, user, title="", upload=None, survey=None, report_item=None, motion=None,
+    *, meeting, user, title="", upload=None, linked=None, report_item=None, motion=None,
     reason="",
 ):  # fmt: skip
-    """Attach an uploaded file (checked by content: attachments.identify) or a link to a survey
-    of signups/ to the meeting, one report item or one motion. On published minutes this is a
-    recorded correction (a reason is required)."""
+    """Attach an uploaded file (checked by content: attachments.identify) or a link to a row of
+    a registered hooks.LinkKind (a survey of signups/) to the meeting, one report item or one
+    motion. On published minutes this is a recorded correction (a reason is required)."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     _attachment_place(meeting, report_item, motion)
-    if (upload is None) == (survey is None):
-        raise MeetingError("請選擇要上傳的檔案，或要連結的調查表（擇一）。")
+    if (upload is None) == (linked is None):
+        raise MeetingError("請選擇要上傳的檔案，或要連結的項目（擇一）。")
+    if linked is not None and hooks.link_kind_of(type(linked)) is None:
+        raise MeetingError("這種項目不能連結到會議紀錄。")
     title = (title or "").strip()
     fields = {}
     if upload is not None:
@@ -536,8 +532,8 @@ def attachment_add(
         fields = {"file": upload, "original_name": original, "content_type": kind.content_type,
                   "size": upload.size}  # fmt: skip
     else:
-        title = title or survey.title
-        fields = {"survey": survey}
+        title = title or getattr(linked, "title", "") or str(linked)
+        fields = {"linked": linked}
     title = title[:200]
     where = (
         f"業務報告項目（{report_item.text[:20]}）" if report_item
@@ -644,10 +640,6 @@ def search_index_rebuild(*, meeting):
 def notice_recipients(meeting):
     """Coordinators and district conveners who opted in (User.notify_on_minutes) and have an
     address – once each, however many memberships they hold."""
-    from django.contrib.auth import get_user_model
-
-    from portal.models import Role
-
     return (
         get_user_model()
         .objects.filter(
@@ -665,8 +657,6 @@ def publication_notices_send(*, meeting_id):
     """E-mail each opted-in coordinator and convener once. A notice row is claimed by a conditional UPDATE
     before sending, so two workers (or a redelivered task) never send the same notice twice;
     a failed send releases the claim and re-raises so the task retries."""
-    from portal.mail import send_email
-
     meeting = Meeting.objects.select_related("series").get(pk=meeting_id)
     if not meeting.is_published:
         return 0
@@ -681,7 +671,7 @@ def publication_notices_send(*, meeting_id):
         if claimed != 1:
             continue
         try:
-            send_email(
+            mail.send_email(
                 "meetings_published",
                 {"meeting": meeting, "user": user, "path": meeting.get_absolute_url()},
                 [notice.email],

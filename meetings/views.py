@@ -14,9 +14,10 @@ from django.views.decorators.http import require_POST
 from portal import access, fragments, rocdate
 from portal.badinput import query_params
 from portal.jobs import job_start, job_url
+from portal.models import BackgroundJob, School
 
 from . import attachments as attachment_types
-from . import feeds, minutes_cache, rendering, selectors, services, tasks
+from . import feeds, hooks, minutes_cache, rendering, selectors, services, tasks
 from .forms import (
     AttachmentFileForm,
     AttendanceForm,
@@ -24,10 +25,10 @@ from .forms import (
     ImportForm,
     ItemAddForm,
     ItemTextForm,
+    LinkForm,
     MotionForm,
     NewMeetingForm,
     SearchForm,
-    SurveyLinkForm,
     YearForm,
 )
 from .models import Attachment, FeedKey, Meeting, Motion, ReportItem
@@ -201,8 +202,6 @@ IMPORT_SAVE = "meetings.import_save"
 
 def _preview_job(request, job_pk):
     """A finished preview job this person may use (its creator, or other bureau staff)."""
-    from portal.models import BackgroundJob
-
     job = get_object_or_404(BackgroundJob, pk=job_pk, kind=IMPORT_PREVIEW)
     access.require(
         request,
@@ -323,7 +322,10 @@ def meeting_edit(request, pk):
             "attendance_form": AttendanceForm(published=published, prefix="att"),
             "attendance_groups": _attendance_groups(meeting),
             "file_form": AttachmentFileForm(places=places, published=published, prefix="file"),
-            "survey_form": SurveyLinkForm(places=places, published=published, prefix="survey"),
+            "link_forms": [
+                (k, LinkForm(link_kind=k, places=places, published=published, prefix=k.name))
+                for k in hooks.link_kinds()
+            ],
             "attachment_rows": _attachment_rows(doc),
         },
     )
@@ -331,8 +333,6 @@ def meeting_edit(request, pk):
 
 def _attendance_groups(meeting):
     """[(district, [(school, ticked), …]), …] in the districts' order, for the fieldsets."""
-    from portal.models import School
-
     ticked = set(meeting.attendees.values_list("pk", flat=True))
     groups = {}
     for school in School.objects.select_related("district").order_by(
@@ -443,9 +443,16 @@ def attachment_add(request, pk):
 @require_POST
 @staff_required
 def attachment_link(request, pk):
+    """Link a row of a registered hooks.LinkKind (a survey); the form says which kind."""
+    kind = hooks.link_kind(request.POST.get("kind", ""))
+    if kind is None:
+        meeting = _meeting_for(request, pk, manage=True)
+        messages.error(request, "不明的連結種類，請重新整理頁面後再試。")
+        return _back(meeting, "attachments")
     return _attach(
-        request, pk, SurveyLinkForm, ("survey", "survey"), "已連結調查表。", prefix="survey"
-    )
+        request, pk, LinkForm, (kind.name, "linked"), f"已連結{kind.label}。",
+        prefix=kind.name, link_kind=kind,
+    )  # fmt: skip
 
 
 @require_POST

@@ -1,10 +1,17 @@
-"""Demo data for the portal's own models: the nine districts, a few schools each, demo people.
+"""Demo data for the portal's own models: the nine districts, a few schools each, demo people;
+and `app_demos()`, every app's demo loader, which `manage.py load_demo` runs.
 
 Idempotent: every row is looked up by its natural key first, so running it twice changes nothing.
 """
 
+from importlib import import_module
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.module_loading import module_has_submodule
 
 from .models import District, Division, Membership, Role, School
 
@@ -100,3 +107,17 @@ def load(stdout=None):
         for username, password, full_name, *_ in DEMO_USERS:
             stdout.write(f"  {username:<12} {password:<22} {full_name}")
     return created
+
+
+def app_demos():
+    """[(app label, load)] for every app of the project with a `demo.py` (`load(stdout=None)`),
+    found as Django finds admin modules, so the portal names none of them. In INSTALLED_APPS
+    order: the foundation first, then meetings, then the apps that hang off a meeting (their demo
+    data links to the seed minutes)."""
+    found = []
+    for config in apps.get_app_configs():
+        if Path(config.path).resolve().parent != Path(settings.BASE_DIR).resolve():
+            continue  # Django's and the libraries' apps
+        if module_has_submodule(config.module, "demo"):
+            found.append((config.label, import_module(f"{config.name}.demo").load))
+    return found

@@ -8,11 +8,27 @@ class SignupsConfig(AppConfig):
     def ready(self):
         from django.apps import apps
 
+        from meetings import hooks
         from portal import access, fragments
         from portal.navigation import register_home_block, register_nav, vary_by_roles_and_minute
 
         from .home import home_block
         from .selectors import GRID_COUNTER
+
+        Survey = self.get_model("Survey")
+        # minutes link to surveys (the item that announced one); a survey's title and address
+        # show in the minutes
+        hooks.register_link_kind(
+            hooks.LinkKind(
+                name="survey",
+                model=Survey,
+                label="調查表",
+                note="線上調查表",
+                choices=lambda: Survey.objects.order_by("-opens_at", "-id"),
+                help_text="調查填報裡的調查表；資訊組長點連結即可填報。",
+            )
+        )
+        hooks.register_minutes_models(Survey)
 
         fragments.changed_on_save(
             GRID_COUNTER,

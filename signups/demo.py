@@ -1,5 +1,6 @@
-"""Demo data: the seed's winter-camp survey (捌、一、(五)) with its rules, and its example row
-filed by 新店國小. Idempotent: the survey is found by title, the response by survey + school.
+"""Demo data: the seed's winter-camp survey (捌、一、(五)) with its rules, its example row
+filed by 新店國小, and its link from that item of the seed minutes. Idempotent: the survey is
+found by title, the response by survey + school, the link by meeting + survey.
 
 The seed asked for answers by 108/9/23. A demo survey that closed years ago could not be tried,
 so when the demo is loaded after that date the survey stays open for 60 days from loading; the
@@ -10,8 +11,11 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
+from meetings import services as meetings_services
+from meetings.models import Attachment, Meeting, ReportItem
 from portal.models import School
 
 from .models import Blackout, Offer, Response, Status, StatusChange, Submission, Survey
@@ -26,10 +30,6 @@ INSTRUCTIONS = (
 
 def _announcement():
     """The seed meeting (108/9/10) and its item (五) if meetings' demo created them."""
-    try:
-        from meetings.models import Meeting, ReportItem
-    except ImportError:  # pragma: no cover – meetings is always installed, but stay tolerant
-        return None, None
     meeting = Meeting.objects.filter(held_on=date(2019, 9, 10)).first()
     if meeting is None:
         return None, None
@@ -117,4 +117,21 @@ def load(stdout=None):
         )  # fmt: skip
     if stdout is not None:
         stdout.write(f"調查表：{survey.title}（{'新建' if created else '已存在'}）")
+    _link_from_minutes(survey, meeting, item, stdout)
     return survey
+
+
+def _link_from_minutes(survey, meeting, item, stdout):
+    """The survey as an attachment of the item that announced it. Made directly rather than
+    through meetings' attachment_add: the seed minutes themselves announce this survey, so it
+    is part of the original record, not a correction of published minutes."""
+    if meeting is None or survey.minutes_links.filter(meeting=meeting).exists():
+        return
+    last = Attachment.objects.filter(meeting=meeting).aggregate(m=Max("position"))["m"]
+    Attachment.objects.create(
+        meeting=meeting, report_item=item, linked=survey, title=survey.title,
+        position=(last or 0) + 1, added_by=meeting.created_by,
+    )  # fmt: skip
+    meetings_services.search_index_rebuild(meeting=meeting)  # the survey's title is searchable
+    if stdout is not None:
+        stdout.write(f"已在會議紀錄連結調查表：{survey.title}")

@@ -10,6 +10,7 @@ is a `StatusChange` row and every submission a `Submission` version with a snaps
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -38,6 +39,10 @@ class Survey(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="surveys",
+    )
+    # links to this survey from minutes (meetings' Attachment.linked): deleted with the survey
+    minutes_links = GenericRelation(
+        "meetings.Attachment", content_type_field="linked_type", object_id_field="linked_id"
     )
     opens_at = models.DateTimeField("開放填報時間")
     closes_at = models.DateTimeField("截止時間")

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal import audit, rocdate
+from portal.jobs import job_start
+from portal.models import Membership, Role, School
 
 from .models import (
     Blackout,
@@ -191,8 +193,6 @@ def response_reopen(*, response, by, days=7, request=None):
 
 def unanswered_schools(survey):
     """Schools that have not answered (未填, 草稿, 退回)."""
-    from portal.models import School
-
     answered = Response.objects.filter(
         survey=survey, status__in=[Status.SUBMITTED, Status.DECLINED]
     )
@@ -330,8 +330,6 @@ def offers_breaking_rules(survey):
 
 
 def coordinator_emails(school):
-    from portal.models import Membership, Role
-
     return sorted(
         {
             e
@@ -351,8 +349,6 @@ def import_start(*, response, upload, by, request=None):
     keep it in the database and queue `tasks.import_workbook`. Returns the `ImportRun`, whose
     `job` is the progress page to send the person to. Nothing of the table is read here: the
     worker judges every row, so the request never waits for openpyxl."""
-    from portal.jobs import job_start
-
     from .resources import check_xlsx
     from .tasks import import_workbook
 

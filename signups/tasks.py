@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
+from portal.jobs import run_job
 from portal.mail import send_email
 
 from .models import Reminder, StatusChange, Survey
@@ -80,8 +81,6 @@ def remind_before_deadline():
 def import_workbook(job_id):
     """Judge and save a school's uploaded .xlsx, reporting progress on the job page. `run_job`
     claims the job, so a second delivery does nothing; the result page is the import run's."""
-    from portal.jobs import run_job
-
     from .services import import_run_process
 
     def work(job, progress):

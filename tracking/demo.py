@@ -9,6 +9,7 @@ from datetime import date
 
 from django.db import transaction
 
+from meetings.models import Meeting, MeetingSeries, Motion
 from portal.models import Division
 
 from . import services
@@ -82,8 +83,6 @@ DEMO_UPDATE = (
 
 
 def _seed_meeting():
-    from meetings.models import Meeting, MeetingSeries, Motion
-
     meeting = Meeting.objects.filter(held_on=SEED_DATE).order_by("id").first()
     if meeting is not None:
         return meeting, False

@@ -13,6 +13,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from meetings.models import Meeting
 from portal import access
 
 # --- what of a draft shows: nothing, to anyone but bureau staff -------------------------------
@@ -24,8 +25,6 @@ from portal import access
 
 def published_q(meeting_path):
     """Rows tied (through `meeting_path`) to no meeting or to published minutes."""
-    from meetings.models import Meeting
-
     return Q(**{f"{meeting_path}__isnull": True}) | Q(
         **{f"{meeting_path}__status": Meeting.Status.PUBLISHED}
     )

@@ -1,4 +1,5 @@
-"""Reads for tracked items. `minutes_tables` is the INTERFACE used by meetings/ (page, .docx, text).
+"""Reads for tracked items. `minutes_tables` fills meetings/' hooks.register_minutes_tables (the
+minutes' page, .docx, text).
 
 Lists never query per item: an item's age in meetings and its stale flag come from one list of
 meeting dates (see `MeetingCalendar`)."""
@@ -11,6 +12,8 @@ from django.conf import settings
 from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
 
+from meetings.models import Meeting
+from meetings.selectors import visible_meetings
 from portal import access
 
 from .models import Review, StatusUpdate, Subscription, TrackedItem
@@ -53,8 +56,6 @@ class MeetingCalendar:
 
     @classmethod
     def load(cls, today=None):
-        from meetings.models import Meeting
-
         today = today or timezone.localdate()
         dates = Meeting.objects.filter(held_on__lte=today).order_by("held_on")
         return cls(tuple(dates.values_list("held_on", flat=True)))
@@ -230,6 +231,4 @@ def meeting_status(meeting):
 
 
 def recent_meetings(user, limit=6):
-    from meetings.selectors import visible_meetings
-
     return list(visible_meetings(user).order_by("-held_on", "-id")[:limit])

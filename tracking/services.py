@@ -1,8 +1,8 @@
 """Writes for tracked items (列管事項). Every write runs in one transaction; state changes go through
 `transitions.check` and leave a `Change` row.
 
-INTERFACE used by meetings/: `minutes_import_apply` (inside the importer's transaction) and
-`meeting_saved` (after a meeting is created or imported).
+Filled into meetings/' hooks (apps.ready): `minutes_imported` (inside the importer's
+transaction) and `meeting_saved` (after a meeting is created, imported or its motions change).
 """
 
 import logging
@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from meetings.hooks import ImportRefused
+from meetings.models import Meeting, MeetingSeries, Motion
 from portal import access
 from portal.audit import record
 from portal.mail import send_email
@@ -31,12 +33,9 @@ class TrackingError(ValueError):
     """A refused write; str() is a message in Chinese."""
 
 
-class MinutesImportError(TrackingError):
-    """The tracking tables of imported minutes do not fit; `errors` name the table and row."""
-
-    def __init__(self, errors):
-        self.errors = list(errors)
-        super().__init__("；".join(self.errors))
+class MinutesImportError(TrackingError, ImportRefused):
+    """The tracking tables of imported minutes do not fit; `errors` name the table and row.
+    An ImportRefused: meetings' importer then saves nothing and shows the errors."""
 
 
 # --- case numbers ----------------------------------------------------------------------------
@@ -137,8 +136,6 @@ def _motion_subject(motion):
 
 
 def _tracked_motions(meeting):
-    from meetings.models import Motion
-
     motions = [m for m in meeting.motions.all() if transitions.asks_tracking(m.resolution)]
     kind_order = {Motion.Kind.PROPOSAL: 0, Motion.Kind.EXTEMPORE: 1}
     return sorted(motions, key=lambda m: (kind_order.get(m.kind, 9), m.position, m.pk))
@@ -287,8 +284,6 @@ def _carry_over(meeting):
 
     Skipped for a meeting whose tables came from an imported document (the document is the
     record) and for a meeting older than another one (today's open items were not open then)."""
-    from meetings.models import Meeting
-
     if meeting.tracking_reviews.filter(source=Review.Source.IMPORT).exists():
         return []
     if Meeting.objects.filter(held_on__gt=meeting.held_on).exists():
@@ -330,8 +325,6 @@ def _carry_over(meeting):
 def meeting_create_next(*, held_on, title="", place="", user=None):
     """Create the next meeting (a draft) of the latest meeting's series and carry the open items
     into it."""
-    from meetings.models import Meeting, MeetingSeries
-
     latest = Meeting.objects.order_by("-held_on", "-id").first()
     if latest is not None and held_on <= latest.held_on:
         raise TrackingError(
@@ -399,6 +392,16 @@ def minutes_import_apply(*, meeting, tracked_items, new_tracked_items, user=None
         new_items = _import_new_items(meeting, new_tracked_items, user=user)
         reviews = _import_reviews(meeting, parsed, user=user)
     return {"new": new_items, "reviews": reviews}
+
+
+def minutes_imported(*, meeting, result, user=None):
+    """meetings' import step (hooks.register_import_step): the two tables of the parsed minutes."""
+    return minutes_import_apply(
+        meeting=meeting,
+        tracked_items=[dict(item) for item in result.tracked_items],
+        new_tracked_items=[dict(item) for item in result.new_tracked_items],
+        user=user,
+    )
 
 
 def _import_new_items(meeting, rows, *, user=None):
@@ -626,8 +629,6 @@ def update_notify(*, update_id):
 def reminders_send(*, today=None):
     """Before each meeting: one e-mail per division listing its items on the meeting's table that
     still lack a 現辦理情形. A Reminder row per (meeting, division) makes a second run a no-op."""
-    from meetings.models import Meeting
-
     today = today or timezone.localdate()
     days = getattr(settings, "TRACKING_REMINDER_DAYS_BEFORE", 7)
     sent = []

@@ -9,8 +9,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from meetings.models import Meeting
 from portal import access, fragments
 from portal.audit import record
+from portal.spreadsheets import xlsx_of
 
 from . import selectors, services
 from .filters import TrackedItemFilter
@@ -210,8 +212,6 @@ def review_decide(request, pk):
 @access.role_required
 def meeting_tables(request, meeting_id):
     """One meeting's two tracking tables in the official layout, and which 現辦理情形 are filled."""
-    from meetings.models import Meeting
-
     meeting = get_object_or_404(Meeting, pk=meeting_id)
     access.require(
         request, access.can_view_meeting(request.user, meeting), "這次會議的紀錄尚未發布。"
@@ -265,8 +265,6 @@ def meeting_new(request):
 @access.staff_required("只有教育局人員可以匯出列管事項。")
 def export_xlsx(request):
     """The open items (with the list's filters) as .xlsx for the bureau's own reports."""
-    from portal.spreadsheets import xlsx_of
-
     from .resources import TrackedItemResource
 
     calendar = selectors.MeetingCalendar.load()

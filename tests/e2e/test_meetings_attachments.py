@@ -103,9 +103,6 @@ def test_bureau_attach_a_file_link_a_survey_tick_schools_and_a_coordinator_sees_
 
 @pytest.mark.django_db(transaction=True)
 def test_the_seed_links_its_winter_camp_survey_from_item_five(page, demo):
-    from meetings.demo import link_surveys
-
-    link_surveys()  # what load_demo should call after signups' demo
     browser_login(page, "coordinator", "coordinator-demo-108")
     page.goto(f"/meetings/{demo.pk}/")
     item = page.locator("li.minutes-entry", has_text="FUN Coding 活動(技能研習)").first

@@ -1,4 +1,5 @@
-"""Fixtures for the minutes: the bureau's divisions, the seed text, the seed imported."""
+"""Fixtures for the minutes: the bureau's divisions, the seed text, the seed imported (through
+the real tracking app, which reads its 列管事項 tables)."""
 
 from pathlib import Path
 
@@ -24,36 +25,7 @@ def divisions(db):
 
 
 @pytest.fixture
-def tracking_calls(monkeypatch):
-    """Stand in for tracking/ (another engineer's app): record what the importer hands over
-    and give it back to the renderer through minutes_tables, as tracking will."""
-    import tracking.selectors
-    import tracking.services
-
-    calls = {"apply": [], "saved": []}
-
-    def apply(*, meeting, tracked_items, new_tracked_items, user=None):
-        calls["apply"].append(
-            {"meeting": meeting.pk, "tracked": tracked_items, "new": new_tracked_items}
-        )
-
-    def saved(*, meeting, user=None):
-        calls["saved"].append(meeting.pk)
-
-    def tables(meeting):
-        for call in calls["apply"]:
-            if call["meeting"] == meeting.pk:
-                return {"previous": call["tracked"], "new": call["new"]}
-        return {"previous": [], "new": []}
-
-    monkeypatch.setattr(tracking.services, "minutes_import_apply", apply)
-    monkeypatch.setattr(tracking.services, "meeting_saved", saved)
-    monkeypatch.setattr(tracking.selectors, "minutes_tables", tables)
-    return calls
-
-
-@pytest.fixture
-def seed_meeting(divisions, bureau, seed_text, tracking_calls):
+def seed_meeting(divisions, bureau, seed_text):
     """The seed minutes imported and published by a bureau clerk."""
     return services.meeting_import(text=seed_text, user=bureau, publish=True)
 
@@ -67,6 +39,6 @@ DRAFT_TEXT = (
 
 
 @pytest.fixture
-def draft_meeting(divisions, bureau, tracking_calls):
+def draft_meeting(divisions, bureau):
     """A small draft (109 年 3 月): three items of 資訊推廣組, two extempore motions."""
     return services.meeting_import(text=DRAFT_TEXT, user=bureau)

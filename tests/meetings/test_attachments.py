@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings import attachments, rendering, selectors, services
-from meetings.models import Attachment, Correction, Meeting, Motion, ReportItem
+from meetings.models import Attachment, Correction, Motion, ReportItem
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -216,10 +216,10 @@ def test_bureau_link_a_survey_to_a_motion_picked_from_a_list(
     assert f'<option value="motion:{motion.pk}">' in html
     client.post(
         reverse("meetings:attachment_link", args=[draft_meeting.pk]),
-        {"survey-survey": survey.pk, "survey-place": f"motion:{motion.pk}"},
+        {"kind": "survey", "survey-survey": survey.pk, "survey-place": f"motion:{motion.pk}"},
     )
     attachment = Attachment.objects.get()
-    assert (attachment.survey, attachment.motion, attachment.title, attachment.file.name) == (
+    assert (attachment.linked, attachment.motion, attachment.title, attachment.file.name) == (
         survey, motion, survey.title, "",
     )  # fmt: skip
     services.meeting_publish(meeting=draft_meeting, user=bureau)
@@ -234,7 +234,7 @@ def test_bureau_link_a_survey_to_a_motion_picked_from_a_list(
 
 def test_meeting_wide_attachments_are_numbered_after_the_adjournment(bureau, draft_meeting, survey):
     services.attachment_add(meeting=draft_meeting, user=bureau, upload=upload("簽到表.pdf", PDF))
-    services.attachment_add(meeting=draft_meeting, user=bureau, survey=survey, title="調查表")
+    services.attachment_add(meeting=draft_meeting, user=bureau, linked=survey, title="調查表")
     lines = rendering.as_text(selectors.meeting_document(draft_meeting)).splitlines()
     at = lines.index("拾壹、散會")
     assert [line.split("（")[0] for line in lines[at + 1 :] if line] == [
@@ -245,10 +245,35 @@ def test_meeting_wide_attachments_are_numbered_after_the_adjournment(bureau, dra
 def test_a_file_and_a_survey_at_once_is_refused(bureau, draft_meeting, survey):
     with pytest.raises(services.MeetingError, match="擇一"):
         services.attachment_add(
-            meeting=draft_meeting, user=bureau, upload=upload("a.pdf", PDF), survey=survey
+            meeting=draft_meeting, user=bureau, upload=upload("a.pdf", PDF), linked=survey
         )
     with pytest.raises(services.MeetingError, match="擇一"):
         services.attachment_add(meeting=draft_meeting, user=bureau)
+
+
+def test_deleting_a_survey_removes_its_links_from_the_minutes(bureau, draft_meeting, survey):
+    services.attachment_add(meeting=draft_meeting, user=bureau, linked=survey)
+    survey.delete()
+    assert not Attachment.objects.exists()
+
+
+def test_only_a_registered_kind_of_row_can_be_linked(bureau, draft_meeting, xindian_school):
+    with pytest.raises(services.MeetingError, match="不能連結"):
+        services.attachment_add(meeting=draft_meeting, user=bureau, linked=xindian_school)
+    assert not Attachment.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["", "vote", "survey\x7f", "s" * 500])
+def test_a_link_of_an_unknown_kind_is_refused_with_a_message(
+    kind, login, bureau, draft_meeting, survey
+):
+    response = login(bureau).post(
+        reverse("meetings:attachment_link", args=[draft_meeting.pk]),
+        {"kind": kind, "survey-survey": survey.pk, "survey-place": "meeting"},
+        follow=True,
+    )
+    assert response.status_code == 200 and "不明的連結種類" in response.content.decode()
+    assert not Attachment.objects.exists()
 
 
 def test_an_item_of_another_meeting_is_refused(bureau, draft_meeting, seed_meeting):
@@ -297,7 +322,7 @@ def test_on_published_minutes_attaching_and_removing_are_recorded_corrections(
 def test_the_edit_page_lists_attachments_with_accessible_forms(
     login, bureau, draft_meeting, survey
 ):
-    services.attachment_add(meeting=draft_meeting, user=bureau, survey=survey)
+    services.attachment_add(meeting=draft_meeting, user=bureau, linked=survey)
     html = login(bureau).get(reverse("meetings:edit", args=[draft_meeting.pk])).content.decode()
     assert 'enctype="multipart/form-data"' in html and 'accept=".pdf,.docx,.xlsx,.odt,' in html
     assert (
@@ -306,37 +331,12 @@ def test_the_edit_page_lists_attachments_with_accessible_forms(
     assert f'移除<span class="visually-hidden">附件「{survey.title}」</span>' in html
 
 
-# --- the demo ------------------------------------------------------------------------------------
-
-
-def test_the_demo_links_the_winter_camp_survey_from_item_five_once(db, tracking_calls):
-    from meetings import demo
-    from portal import demo as portal_demo
-    from signups import demo as signups_demo
-
-    portal_demo.load()
-    meeting = demo.load()
-    assert demo.link_surveys() is None  # signups' demo has not run yet: nothing to link
-    signups_demo.load()
-    first = demo.link_surveys()
-    second = demo.link_surveys()
-    assert first is not None and first.pk == second.pk and Attachment.objects.count() == 1
-    item = item_of(meeting, "寒假青少年休閒育樂活動")
-    assert first.report_item == item and first.survey.title.endswith("開辦調查表")
-    document = selectors.meeting_document(Meeting.objects.get(pk=meeting.pk))
-    reports = next(s for s in document.sections if s.key == "reports")
-    entry = next(e for e in rendering.walk_entries(reports.entries) if e.item_pk == item.pk)
-    assert entry.label == "(五)" and [a.title for a in entry.attachments] == [first.survey.title]
-    demo.load()  # load_demo again: still one link, no correction recorded
-    assert Attachment.objects.count() == 1 and Correction.objects.count() == 0
-
-
 def test_search_finds_an_attachment_by_its_title_and_links_to_it(
     login, coordinator, bureau, draft_meeting, survey
 ):
     item = item_of(draft_meeting, "丙項")
     attachment = services.attachment_add(
-        meeting=draft_meeting, user=bureau, survey=survey, report_item=item
+        meeting=draft_meeting, user=bureau, linked=survey, report_item=item
     )
     services.meeting_publish(meeting=draft_meeting, user=bureau)
     html = login(coordinator).get(reverse("meetings:search"), {"q": "休閒育樂"}).content.decode()

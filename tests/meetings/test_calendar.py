@@ -14,7 +14,7 @@ SOON = "2020-03-01 09:00 +0800"
 
 
 @pytest.fixture
-def coming(divisions, bureau, tracking_calls):
+def coming(divisions, bureau):
     """Three meetings after 2020/3/1: a quiet draft, an announced draft, published minutes."""
 
     def make(title, held_on, **fields):

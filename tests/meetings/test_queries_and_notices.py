@@ -36,7 +36,7 @@ def make_meetings(count, items_each, divisions, bureau):
 
 @pytest.mark.parametrize("size", [(2, 2), (8, 20)])
 def test_query_counts_do_not_grow_with_the_data(size, login, coordinator, divisions, bureau,
-                                                 django_assert_max_num_queries, tracking_calls):  # fmt: skip
+                                                 django_assert_max_num_queries):  # fmt: skip
     meetings = make_meetings(*size, divisions, bureau)
     client = login(coordinator)
     client.get(reverse("meetings:list"))  # the first visit warms the session
@@ -51,7 +51,7 @@ def test_query_counts_do_not_grow_with_the_data(size, login, coordinator, divisi
 
 
 def test_publishing_e_mails_opted_in_coordinators_once(divisions, bureau, coordinator, other_coordinator,
-                                                       mailoutbox, tracking_calls, django_capture_on_commit_callbacks):  # fmt: skip
+                                                       mailoutbox, django_capture_on_commit_callbacks):  # fmt: skip
     other_coordinator.notify_on_minutes = False
     other_coordinator.save()
     no_email = factories.coordinator_of(
@@ -70,8 +70,7 @@ def test_publishing_e_mails_opted_in_coordinators_once(divisions, bureau, coordi
 
 
 def test_conveners_are_told_too_and_nobody_twice(divisions, bureau, coordinator, convener,
-                                                 beixin_school, jiangcui_school, mailoutbox,
-                                                 tracking_calls):  # fmt: skip
+                                                 beixin_school, jiangcui_school, mailoutbox):  # fmt: skip
     from portal.models import Membership, Role
 
     # one person with every hat: coordinator of two schools and convener of a district
@@ -113,7 +112,7 @@ def test_drafts_send_nothing(divisions, bureau, coordinator, mailoutbox):
     assert ReportItem.objects.count() == 0 and mailoutbox == []
 
 
-def test_the_demo_loads_the_seed_once(db, tracking_calls):
+def test_the_demo_loads_the_seed_once(db):
     from meetings import demo
     from portal import demo as portal_demo
 

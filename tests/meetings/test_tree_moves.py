@@ -16,7 +16,7 @@ def outline(meeting):
 
 
 @pytest.fixture
-def tree(divisions, bureau, tracking_calls):
+def tree(divisions, bureau):
     """(一)甲 › 1、甲一 ›(1)甲一之一 (2)甲一之二; 2、甲二; 3、甲三; (二)乙 – and 系統平臺組's (一)丙."""
     meeting = services.meeting_create(user=bureau, title="測試會議", held_on=date(2020, 1, 7))
     promo, platform = divisions[0], divisions[1]

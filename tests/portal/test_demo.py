@@ -34,7 +34,15 @@ def test_load_demo_twice_changes_nothing(db):
 def test_load_demo_links_the_seed_report_item_to_the_winter_camp_survey(db):
     from meetings.models import Attachment
 
-    call_command("load_demo", stdout=StringIO())
-    link = Attachment.objects.select_related("report_item", "survey").get(survey__isnull=False)
+    call_command("load_demo", stdout=StringIO())  # once, on an empty database
+    link = Attachment.objects.select_related("report_item").get(linked_id__isnull=False)
     assert "寒假青少年休閒育樂活動" in link.report_item.text
-    assert "寒假" in link.survey.title
+    assert "寒假" in link.linked.title
+
+
+def test_load_demo_runs_every_apps_demo_foundation_first():
+    from portal.demo import app_demos
+
+    assert [label for label, _load in app_demos()] == [
+        "portal", "meetings", "tracking", "signups", "vmquota",
+    ]  # fmt: skip

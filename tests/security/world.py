@@ -5,14 +5,10 @@ a background job, a what-if run).
 Shared by tests/security/test_access_matrix.py and tests/e2e/test_accessibility.py.
 """
 
-import importlib
 from dataclasses import dataclass, field
 from datetime import date
 
 from tests import factories
-
-# every app that ships a demo loader, in the order manage.py load_demo runs them
-DEMO_APPS = ["portal", "meetings", "tracking", "signups", "vmquota"]
 
 ROLES = ["anonymous", "coordinator", "other_coordinator", "convener", "bureau", "sysadmin"]
 
@@ -33,13 +29,11 @@ class World:
 
 
 def load_demos():
+    from portal.demo import app_demos  # every app's demo loader, as manage.py load_demo runs them
+
     loaded = []
-    for app in DEMO_APPS:
-        try:
-            module = importlib.import_module(f"{app}.demo")
-        except ModuleNotFoundError:
-            continue
-        module.load()
+    for app, load in app_demos():
+        load()
         loaded.append(app)
     return loaded
 

@@ -81,3 +81,27 @@ def test_the_demo_tolerates_a_missing_meeting(db):
     portal_load()
     survey = demo.load()
     assert survey.meeting is None or survey.meeting.held_on.year == 2019
+
+
+def test_the_demo_links_the_survey_from_the_seed_item_that_announced_it_once(db):
+    from meetings import demo as meetings_demo
+    from meetings import rendering, selectors
+    from meetings.models import Attachment, Correction
+    from portal.demo import load as portal_load
+
+    portal_load()
+    meeting = meetings_demo.load()
+    assert Attachment.objects.count() == 0  # meetings' demo knows no survey
+    survey = demo.load()
+    demo.load()  # load_demo again: still one link, no correction recorded
+    link = Attachment.objects.get()
+    assert (link.linked, link.meeting, Correction.objects.count()) == (survey, meeting, 0)
+    document = selectors.meeting_document(meeting)
+    reports = next(s for s in document.sections if s.key == "reports")
+    entry = next(
+        e for e in rendering.walk_entries(reports.entries) if e.item_pk == link.report_item_id
+    )
+    assert entry.label == "(五)" and "寒假青少年休閒育樂活動" in entry.text
+    assert [(a.title, a.href, a.note) for a in entry.attachments] == [
+        (survey.title, survey.get_absolute_url(), "線上調查表")
+    ]

@@ -1,0 +1,130 @@
+"""`parse(text)`: each line goes to the section it is in; the checks of the whole document at
+the end."""
+
+from . import adjourn, header, motions, reports, tables
+from .result import ImportRejected, ParseResult
+from .sections import SECTION_ORDER, split_label
+from .text import DEBRIS_BULLET, SEPARATOR_ROW, TERMINAL, joins, lines
+from .upload import MAX_BYTES
+
+
+def parse(text, *, division_names=reports.DEFAULT_DIVISIONS):
+    """Parse minutes text into a ParseResult. Raises ImportRejected only when the text is not
+    minutes at all; everything else becomes a value, a kept note or a warning."""
+    if text is None or not str(text).strip():
+        raise ImportRejected("內容是空的，請貼上或上傳會議紀錄的內容。")
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        raise ImportRejected(
+            f"內容太長；會議紀錄文字不會超過 {MAX_BYTES // 1024 // 1024} MB，請確認貼上的是會議紀錄。"
+        )
+    if "\x00" in text:
+        raise ImportRejected("內容含有二進位資料，不是會議紀錄文字。")
+    reading = Reading(division_names)
+    for line in lines(text):
+        reading.feed(line)
+    return reading.finish()
+
+
+class Reading:
+    """One document being read: the result so far, the open section and its reader, and the
+    free text being continued (shared by all sections, see `free`)."""
+
+    def __init__(self, division_names):
+        self.r = ParseResult()
+        self.section = None  # SectionSpec
+        self.preamble = []  # lines before the first heading
+        self.last_line = None
+        self.note_target = None  # (section key, "continuing") after a line went to `free`
+        self.readers = {
+            "time": header.Time(self),
+            "place": header.Place(self),
+            "chair": header.Chair(self),
+            "attendance": header.Attendance(self),
+            "remarks": header.Remarks(self),
+            "tracked": tables.TrackedTable(self, "tracked"),
+            "new_tracked": tables.TrackedTable(self, "new_tracked"),
+            "reports": reports.BusinessReport(self, division_names),
+            "proposals": motions.Motions(self, "proposal"),
+            "extempore": motions.Motions(self, "extempore"),
+            "adjourn": adjourn.Adjourn(self),
+        }
+
+    def feed(self, line):
+        if not line.text:
+            return
+        if SEPARATOR_ROW.match(line.raw) or DEBRIS_BULLET.match(line.raw):
+            return  # "--\t--\t--" rows and empty bullets are extraction debris
+        self.last_line = line
+        heading = split_label(line.text)
+        if heading is not None and self._accepts(heading[0]):
+            self._open(heading, line)
+            return
+        if self.section is None:
+            self.preamble.append(line)
+            return
+        self.readers[self.section.key].feed(line)
+
+    def _accepts(self, spec):
+        if self.section is None:
+            return True
+        return SECTION_ORDER[spec.key] > SECTION_ORDER[self.section.key]
+
+    def _open(self, heading, line):
+        spec, written, value, _numbered = heading
+        self._close_section()
+        self.section = spec
+        self.note_target = None
+        self.r.top_sections.append((spec.key, written, line.number))
+        self.readers[spec.key].open(value, line)
+
+    def _close_section(self):
+        if self.section is None:
+            lines_, self.preamble = self.preamble, []
+            header.read_preamble(self.r, lines_)
+            return
+        self.readers[self.section.key].close()
+
+    def free(self, line):
+        """Text the current section has no place for: kept in the section, with a warning."""
+        key = self.section.key if self.section else "header"
+        notes = self.r.notes.get(key)
+        if notes and self.note_target == (key, "continuing") and joins(notes[-1], line.text):
+            notes[-1] += line.text
+        else:
+            self.r.keep(key, line.raw.strip() if "\t" in line.raw else line.text)
+            self.r.warn(
+                line.number,
+                f"無法歸類的文字，已保留在「{self.section.labels[0] if self.section else '會議資訊'}」段落。",
+            )
+        self.note_target = (key, "continuing")
+
+    def finish(self):
+        self._close_section()
+        r = self.r
+        if not r.top_sections and not r.title:
+            raise ImportRejected(
+                "看不出這是會議紀錄：找不到會議名稱，也找不到「會議時間」、「業務報告」、"
+                "「臨時動議」等段落。請貼上完整的會議紀錄。"
+            )
+        found = {key for key, _w, _l in r.top_sections}
+        if r.title is None:
+            r.warn(None, "找不到會議名稱（例如「108 年度 9 月份聯席會議紀錄」），請於草稿中補上。")
+        if r.held_on is None:
+            r.warn(None, "找不到會議日期（「會議時間：108 年 9 月 10 日…」），請於草稿中補上。")
+        if "adjourn" not in found:
+            r.warn(
+                self.last_line.number if self.last_line else None,
+                "找不到「散會」：文件可能不完整（被截斷），請核對最後的內容。",
+            )
+        for motion in r.motions:
+            if not motion.subject:
+                r.warn(motion.line, "這一案沒有案由。")
+            if not motion.resolution:
+                r.warn(motion.line, f"案由「{motion.subject[:20]}」沒有決議，請核對。")
+        if self.last_line is not None and not self.last_line.text.endswith(TERMINAL):
+            if self.section is not None and self.section.key != "adjourn":
+                r.warn(
+                    self.last_line.number,
+                    "最後一行沒有結束的標點，文件可能被截斷，請核對原稿。",
+                )
+        return r
