@@ -149,7 +149,7 @@ def bench_evaluate(args, vm_ids):
 
     from vmquota import tasks
     from vmquota.models import UsageSample
-    from vmquota.services import evaluate_cycle
+    from vmquota.evaluation_runner import evaluate_cycle
 
     # 2. one evaluation cycle for the latest minute of every VM
     UsageSample.objects.all().delete()
@@ -271,7 +271,7 @@ def bench_small_batches(client, token, names, base, requests=200, size=100, prof
     from django.utils import timezone
 
     from vmquota import ingest, tasks
-    from vmquota.services import evaluate_cycle
+    from vmquota.evaluation_runner import evaluate_cycle
 
     queued = []
     tasks.evaluate.delay = lambda *a, **k: queued.append(k)
