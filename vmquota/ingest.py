@@ -172,8 +172,8 @@ def resolve_vms(parsed):
     keys = {row[1] for row in parsed}
     columns = ("pk", "hypervisor_id", "school_id")
     if connection.vendor == "postgresql" and keys:
-        # the names as one array: compiling an IN list of a room's 2 000 names cost the ORM
-        # more than all the batch's other checks (and put ingest under half of COPY)
+        # the names as one array: the ORM's IN list of a room's thousands of names cost more
+        # than all the batch's other checks together
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT name, id, hypervisor_id, school_id FROM vmquota_virtualmachine "
