@@ -84,7 +84,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "portal.machine_api.MachineAPIMiddleware",  # token-authenticated API views skip the rest
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.badinput.BadInputMiddleware",  # a NUL byte never reaches a query; pages for 405s
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -35,15 +35,12 @@ def missing_service(what):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache(monkeypatch):
-    """allauth's rate limits live in the cache; each test starts with none – and with no
-    evaluation nudge remembered in this process either (vmquota/ingest.py)."""
+def _fresh_cache():
+    """allauth's rate limits and vmquota's evaluation nudge live in the cache; each test starts
+    with none."""
     from django.core.cache import cache
 
-    from vmquota import ingest
-
     cache.clear()
-    monkeypatch.setattr(ingest, "_nudge_covers_until", 0.0)
     yield
 
 

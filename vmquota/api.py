@@ -1,8 +1,8 @@
-"""The collector API: POST /api/vmquota/samples, authenticated by a per-collector token.
-
-CSRF does not apply: the request carries no cookie credentials, only `Authorization: Bearer`.
-Both views are `@machine_api`: served ahead of the site's browser middleware (portal/machine_api.py).
-"""
+"""The collector API: POST /api/vmquota/samples with a collector's token, and its OpenAPI
+description. Plain views that go through the site's whole middleware stack, like every page; the
+decorators say what a machine's request needs instead: every answer JSON (`json_api`), the
+collector's token as its credential (`token_required`) and so no CSRF check (no cookie is one),
+never cached."""
 
 import json
 import logging
@@ -11,25 +11,20 @@ from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
-from django.db import InterfaceError, OperationalError, connection
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 from django.http import JsonResponse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from portal.machine_api import machine_api
-
-from .ingest import ingest_for_token, ingest_rows
+from .ingest import ingest_rows
 from .models import CollectorToken, token_digest
 
 log = logging.getLogger("vmquota")
-COLLECTOR_LOOKUP_SQL = (
-    "SELECT id, name, last_used_at, school_id FROM vmquota_collectortoken "
-    "WHERE digest = %s AND revoked_at IS NULL LIMIT 1"
-)
 MAX_BODY_BYTES = 4 * 1024 * 1024
+UNAUTHORIZED = "缺少或無效的收集器權杖（Authorization: Bearer …）"
 
 
 def _error(status, message, errors=None):
@@ -39,24 +34,20 @@ def _error(status, message, errors=None):
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
-def _content_length(request):
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
-
-
-def _declared_json(request):
-    """Whether a body is declared JSON. An empty body declares nothing: it is the 400 of a body
-    that is not JSON (the length from the header: reading the body could be refused as too
-    large)."""
-    return request.content_type == "application/json" or not _content_length(request)
+def _database_away():
+    # the database went away mid-request (restart, failover): nothing of the batch was
+    # committed; the collector resends it (duplicates are ignored), and Django drops the
+    # broken connection at the end of this request, so the next one reconnects
+    log.warning("vmquota API: database unavailable", exc_info=True)
+    response = _error(503, "資料庫暫時無法使用，整批未儲存，請稍後重送")
+    response["Retry-After"] = "30"
+    return response
 
 
 def json_api(*methods):
     """Every answer of the view is JSON, also when the request is wrong: another method is a 405
-    naming the allowed ones (and the Allow header), an error of the view itself a 500 with a JSON
-    body (logged)."""
+    naming the allowed ones (and the Allow header), the database away a 503, any other error of
+    the view a 500 (logged with its traceback)."""
 
     def decorator(view):
         @wraps(view)
@@ -67,6 +58,8 @@ def json_api(*methods):
                 return response
             try:
                 return view(request, *args, **kwargs)
+            except (OperationalError, InterfaceError):
+                return _database_away()
             except Exception:  # noqa: BLE001 – answered as JSON; logged with its traceback
                 log.exception("vmquota API: %s %s failed", request.method, request.path)
                 return _error(500, "伺服器內部錯誤，請稍後重送")
@@ -76,16 +69,16 @@ def json_api(*methods):
     return decorator
 
 
-# `last_used_at` says when a collector was last heard from, to the minute: writing it on every
-# request made each one an UPDATE and a commit of the same row (collectors post every minute or
-# more often, several at once with one token)
+# `last_used_at` says when a collector was last heard from, to the minute: written on every
+# request it would make each one an UPDATE of the same row (collectors post every minute or more
+# often, several at once with one token)
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
 def record_use(token, now=None):
-    """Set the token's `last_used_at` unless it was set less than a minute ago. The row read
-    says whether to write at all; the UPDATE's own condition keeps concurrent requests from
-    writing it twice. Returns whether this call wrote it."""
+    """Set the token's `last_used_at` unless it was set less than a minute ago; the UPDATE's own
+    condition keeps concurrent requests from writing it twice. Returns whether this call wrote
+    it."""
     now = now or timezone.now()
     stale = now - LAST_USED_RESOLUTION
     if token.last_used_at is not None and token.last_used_at >= stale:
@@ -107,48 +100,45 @@ def bearer_digest(request):
     return token_digest(raw.strip())
 
 
-def authenticate(digest):
-    """The live token with this digest (its use recorded), or None."""
-    # a ready-made statement: building the ORM query cost more than running it (every request)
-    token = next(iter(CollectorToken.objects.raw(COLLECTOR_LOOKUP_SQL, [digest])), None)
-    if token is not None:
+def token_required(view):
+    """The view runs only for a live collector token (`request.collector_token`, its use
+    recorded); anything else is a 401 that says nothing about the request's body."""
+
+    @wraps(view)
+    def authorized(request, *args, **kwargs):
+        digest = bearer_digest(request)
+        token = (
+            CollectorToken.objects.filter(digest=digest, revoked_at__isnull=True).first()
+            if digest is not None
+            else None
+        )
+        if token is None:
+            return _error(401, UNAUTHORIZED)
         record_use(token)
-    return token
+        request.collector_token = token
+        return view(request, *args, **kwargs)
+
+    return authorized
 
 
-def _count_in_window(key, timeout):
-    """Add one to a counter that expires `timeout` seconds after it was made. On Redis one round
-    trip (SET NX EX and INCR pipelined, through Django's own connection pool), where Django's
-    add() and incr() take three; other caches (a folder under `make run`) use those."""
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        full_key = backend.make_and_validate_key(key)
-        client = backend._cache.get_client(full_key, write=True)
-        with client.pipeline(transaction=False) as pipe:
-            pipe.set(full_key, 0, ex=timeout, nx=True)
-            pipe.incr(full_key)
-            return pipe.execute()[1]
-    backend.add(key, 0, timeout=timeout)
-    return backend.incr(key)
-
-
-def _within_rate(digest):
-    """A fixed one-minute window per token (by its digest, so it can be counted before the token
-    is read), in the cache (Redis in production), so one runaway collector cannot starve the
-    others."""
-    window = int(time.time() // 60)
-    key = f"vmquota:token-rate:{digest}:{window}"
+def within_rate(token):
+    """Whether the token has posted at most VMQUOTA_TOKEN_RATE_PER_MINUTE times in this minute,
+    so that one runaway collector cannot starve the others: a counter per token and minute in
+    the cache (Redis in production). Without a cache the request is served, unlimited, and the
+    warning logged: a collector's samples matter more than the limit."""
+    key = f"vmquota:token-rate:{token.pk}:{int(time.time() // 60)}"
     try:
-        count = _count_in_window(key, 120)
-    except ValueError:  # the key expired between add and incr
+        cache.add(key, 0, timeout=120)
+        count = cache.incr(key)
+    except ValueError:  # the key expired between add and incr: the first of a new window
         count = 1
-    except Exception:  # noqa: BLE001 – no cache (Redis down): store the samples, unlimited
+    except Exception:  # noqa: BLE001 – whatever the cache's error is
         log.warning("vmquota API: the rate-limit cache is unavailable", exc_info=True)
         return True
+    if count is None:  # a cache that swallows its errors (django-redis' IGNORE_EXCEPTIONS)
+        log.warning("vmquota API: the rate-limit cache is unavailable")
+        return True
     return count <= settings.VMQUOTA_TOKEN_RATE_PER_MINUTE
-
-
-UNAUTHORIZED = "缺少或無效的收集器權杖（Authorization: Bearer …）"
 
 
 def _too_often():
@@ -160,31 +150,23 @@ def _too_often():
     return response
 
 
-def _database_away():
-    # the database went away mid-request (restart, failover): nothing of the batch was
-    # committed; the collector resends it (duplicates are ignored), and Django drops the
-    # broken connection at the end of this request, so the next one reconnects
-    log.warning("vmquota API: database unavailable", exc_info=True)
-    response = _error(503, "資料庫暫時無法使用，整批未儲存，請稍後重送")
-    response["Retry-After"] = "30"
-    return response
+def _content_length(request):
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
-def _answer(result):
-    if result.out_of_scope:
-        names = "、".join(result.out_of_scope[:20])
-        return _error(403, f"此權杖不可送出這些虛擬機的樣本，整批未儲存：{names}",
-                      [e.as_dict() for e in result.errors])  # fmt: skip
-    if result.errors:
-        return _error(400, "有無效的樣本，整批未儲存", [e.as_dict() for e in result.errors])
-    return JsonResponse(
-        {"received": result.received, "stored": result.stored, "duplicates": result.duplicates}
-    )
+def _declared_json(request):
+    """Whether a body is declared JSON. An empty body declares nothing: it is the 400 of a body
+    that is not JSON (the length from the header: reading the body could be refused as too
+    large)."""
+    return request.content_type == "application/json" or not _content_length(request)
 
 
 def _read_batch(request):
     """(the batch's rows, None) when the body is {"samples": [...]} within the count limit, else
-    (None, the answer that says what is wrong, given only after the token and the rate)."""
+    (None, the answer that says what is wrong)."""
     try:
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[…]]]] bombs
@@ -201,57 +183,44 @@ def _read_batch(request):
     return rows, None
 
 
-@machine_api  # no cookie, session or page: served ahead of the site's middleware
-@csrf_exempt  # token authentication only (and the view is reachable without the shortcut too)
+def _answer(result):
+    if result.out_of_scope:
+        names = "、".join(result.out_of_scope[:20])
+        return _error(403, f"此權杖不可送出這些虛擬機的樣本，整批未儲存：{names}",
+                      [e.as_dict() for e in result.errors])  # fmt: skip
+    if result.errors:
+        return _error(400, "有無效的樣本，整批未儲存", [e.as_dict() for e in result.errors])
+    return JsonResponse(
+        {"received": result.received, "stored": result.stored, "duplicates": result.duplicates}
+    )
+
+
+@csrf_exempt
+@never_cache
 @json_api("POST")
+@token_required
 def samples(request):
-    digest = bearer_digest(request)
-    if digest is None:
-        return _error(401, UNAUTHORIZED)
+    # in this order, each after the token: a stranger learns nothing about the body
     if not _declared_json(request):
-        # after the token, as every word about the body is: a stranger learns nothing of it
-        if authenticate(digest) is None:
-            return _error(401, UNAUTHORIZED)
         return _error(415, "內容類型必須是 application/json（Content-Type: application/json）")
-    too_large = int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES
-    rows, refusal = (None, None) if too_large else _read_batch(request)
-    if rows is not None and connection.vendor == "postgresql":
-        # a well-formed batch: the token is read in the round trip that starts the transaction
-        if not _within_rate(digest):
-            return _too_often()
-        try:
-            token, result = ingest_for_token(digest, rows)
-        except (OperationalError, InterfaceError):
-            return _database_away()
-        if token is None:
-            return _error(401, UNAUTHORIZED)
-        record_use(token)
-        return _answer(result)
-    # otherwise, in order: the token, the body's size, the rate, what is wrong with the body
-    token = authenticate(digest)
-    if token is None:
-        return _error(401, UNAUTHORIZED)
-    if too_large:
+    if _content_length(request) > MAX_BODY_BYTES:
         return _error(413, f"請求過大（上限 {MAX_BODY_BYTES} 位元組）")
-    if not _within_rate(digest):
+    if not within_rate(request.collector_token):
         return _too_often()
+    rows, refusal = _read_batch(request)
     if refusal is not None:
         return refusal
-    try:
-        result = ingest_rows(rows, token=token)
-    except (OperationalError, InterfaceError):
-        return _database_away()
-    return _answer(result)
+    return _answer(ingest_rows(rows, token=request.collector_token))
 
 
-@machine_api
+@never_cache
 @json_api("GET")
 def openapi(request):
     return JsonResponse(OPENAPI, json_dumps_params={"ensure_ascii": False, "indent": 2})
 
 
-@machine_api
 @csrf_exempt
+@never_cache
 @json_api("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 def not_found(request, rest=""):
     """Any other path under /api/vmquota/: a JSON 404, as every answer of the API is JSON."""

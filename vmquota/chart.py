@@ -210,8 +210,7 @@ def one_decimal(value):
 def table_rows(rows):
     """The charts' text alternative as text: [(bucket start, max cpu, max net)] → [(the start in
     Taipei time as roc_datetime_short shows it, one_decimal(cpu), one_decimal(net))]. Formatted
-    here, not by the template's filters: 289 rows × 3 filters took 50 ms to render on the load
-    benchmark's machine, half of the VM page's whole build."""
+    here rather than by three template filters a row, which were half of the page's build."""
     zone = timezone.get_current_timezone()  # once, not per row as timezone.localtime() does
     return [
         (format_short_datetime(start.astimezone(zone)), one_decimal(cpu), one_decimal(net))

@@ -182,21 +182,31 @@ def describe_rule(metric, threshold, duration, action):
     return f"{format_threshold(metric, threshold)} 連續 {minutes} 分鐘 → {verb}"
 
 
-# Evaluation is split into shards by vm_id modulo this number (vmquota/services.py). The sample
-# table's shard index is built on the same expression, so changing it needs a migration too.
+# Evaluation is split into shards by vm_id modulo this number (vmquota/evaluation_runner.py). The
+# sample table's shard index is built on the same expression, so changing it needs a migration too.
 EVALUATION_SHARDS = 16
+
+# The samples lock: the key of a PostgreSQL advisory lock (see UsageSample). Migration 0005's
+# trigger has the number written into it; tests/vmquota/test_ingest.py holds the two equal.
+SAMPLES_LOCK = 0x766D71  # "vmq"
 
 
 class UsageSample(models.Model):
     """One minute of a VM's usage. `cpu_percent` is the share of all its vCPUs (0–100);
     `net_kbps` is received + transmitted KB/s (1 KB = 1024 bytes).
 
-    Volume: 2 000 VMs × 1 440 a day. The unique (vm, ts) index serves per-VM reads and makes
-    resending harmless; a BRIN index on ts (PostgreSQL only, see the migration) serves the purge.
-    The foreign key has no index of its own: the unique index's leading column serves every
-    lookup by vm_id (cascading deletes included), so each sample pays one B-tree insert less.
-    The shard index ((vm_id % 16), id) lets each evaluation shard read only its own new rows;
-    without it every shard read every new row and threw away fifteen in sixteen."""
+    The unique (vm, ts) index serves every read by VM and makes resending harmless; the foreign
+    key has no index of its own, since that one's leading column serves every lookup by vm_id.
+    A BRIN index on ts (PostgreSQL) serves the purge, and the shard index ((vm_id % 16), id) lets
+    each evaluation shard read only its own new rows.
+
+    The evaluator walks the table by id (EvaluationCursor), and ids are drawn before their rows
+    are committed: a cursor moved past a row still being inserted would never read it. So on
+    PostgreSQL every statement that inserts samples takes the advisory lock SAMPLES_LOCK, shared,
+    until its transaction ends – a statement-level trigger (migration 0005), which covers the
+    ORM, COPY and raw SQL alike – and `evaluation_runner.committed_horizon` takes it exclusively
+    for an instant to learn an id below which every sample is committed. SQLite serialises its
+    writers and needs none of this."""
 
     vm = models.ForeignKey(
         VirtualMachine, on_delete=models.CASCADE, related_name="samples", db_index=False
@@ -218,7 +228,7 @@ class UsageSample(models.Model):
 
 
 class EvaluationCursor(models.Model):
-    """The live evaluator's position in the sample table (one row, id=1)."""
+    """A shard's position in the sample table: one row per evaluation shard (pk = shard + 1)."""
 
     last_sample_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(null=True, blank=True)

@@ -37,7 +37,7 @@ log = logging.getLogger("vmquota")
 CHARTS_CACHE_SECONDS = 120
 # The room's state, which the home block (portal/navigation.py) and the VM page's read-only
 # sections depend on: moved when an incident, action, VM, state change, policy version or
-# exemption is saved (apps.ready) and by the evaluator's bulk writes (services).
+# exemption is saved (apps.ready) and by the evaluator's bulk writes (evaluation_runner).
 ROOM_COUNTER = "vmquota:room"
 
 
@@ -201,7 +201,7 @@ EVALUATION_FAILING_CYCLES = 2
 
 def evaluation_health(now=None):
     """None, or what keeps failing in the evaluation (portal/health.py; the audit records each
-    failure: services.evaluation_failed)."""
+    failure: evaluation_runner.evaluation_failed)."""
     from portal.models import AuditEvent
 
     since = (now or timezone.now()) - EVALUATION_FAILURE_WINDOW

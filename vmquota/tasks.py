@@ -10,14 +10,14 @@ log = logging.getLogger("vmquota")
 
 @shared_task(name="vmquota.evaluate")
 def evaluate():
-    from .services import evaluate_cycle
+    from .evaluation_runner import evaluate_cycle
 
     return evaluate_cycle()
 
 
 @shared_task(name="vmquota.evaluate_shard")
 def evaluate_shard(shard):
-    from .services import evaluate_cycle
+    from .evaluation_runner import evaluate_cycle
 
     return evaluate_cycle(shards=[shard])
 
@@ -25,7 +25,7 @@ def evaluate_shard(shard):
 @shared_task(name="vmquota.evaluate_fanout")
 def evaluate_fanout():
     """One task per shard: with several worker processes, they evaluate a cycle in parallel."""
-    from .services import EVALUATION_SHARDS
+    from .models import EVALUATION_SHARDS
 
     for shard in range(EVALUATION_SHARDS):
         evaluate_shard.delay(shard)
@@ -33,7 +33,7 @@ def evaluate_fanout():
 
 @shared_task(name="vmquota.act", bind=True, max_retries=None)
 def act(self, action_id):
-    from .services import ActionRetry, action_perform
+    from .actions import ActionRetry, action_perform
 
     try:
         return action_perform(action_id=action_id)
@@ -44,14 +44,14 @@ def act(self, action_id):
 
 @shared_task(name="vmquota.requeue_actions")
 def requeue_actions():
-    from .services import actions_requeue
+    from .actions import actions_requeue
 
     return actions_requeue()
 
 
 @shared_task(name="vmquota.send_reminders")
 def send_reminders():
-    from .services import reminders_queue
+    from .actions import reminders_queue
 
     return reminders_queue()
 
@@ -66,8 +66,8 @@ def collect_all():
 
 @shared_task(name="vmquota.collect", soft_time_limit=50)
 def collect(hypervisor_id):
+    from .collection import usage_collect
     from .models import Hypervisor
-    from .services import usage_collect
 
     return usage_collect(hypervisor=Hypervisor.objects.get(pk=hypervisor_id))
 
@@ -82,22 +82,22 @@ def sync_all():
 
 @shared_task(name="vmquota.sync_inventory", soft_time_limit=120)
 def sync_inventory(hypervisor_id):
+    from .collection import inventory_sync
     from .models import Hypervisor
-    from .services import inventory_sync
 
     return inventory_sync(hypervisor=Hypervisor.objects.get(pk=hypervisor_id))
 
 
 @shared_task(name="vmquota.purge_samples")
 def purge_samples():
-    from .services import samples_purge
+    from .collection import samples_purge
 
     return samples_purge(older_than_days=settings.VMQUOTA_SAMPLE_RETENTION_DAYS)
 
 
 @shared_task(name="vmquota.notify_policy")
 def notify_policy(version_id):
-    from .services import policy_notify
+    from .policy import policy_notify
 
     return policy_notify(version_id=version_id)
 

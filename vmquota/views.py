@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +12,8 @@ from portal import access
 from portal.models import School
 
 from . import selectors, services
+from .actions import vm_resume_request
+from .exemptions import exemption_grant
 from .forms import (
     AssignForm,
     ExemptionForm,
@@ -24,6 +25,7 @@ from .forms import (
 )
 from .ingest import ingest_rows, read_csv
 from .models import CollectorToken, Exemption, PolicyVersion, VirtualMachine, WhatIfRun
+from .policy import active_version, policy_version_create
 
 
 def _load_vm(request, pk):
@@ -74,7 +76,7 @@ def vm_detail(request, pk):
 @access.staff_required("只有教育局人員可以恢復執行虛擬機。")
 def vm_resume(request, pk):
     vm = _load_vm(request, pk)
-    services.vm_resume_request(vm=vm, actor=request.user, reason=request.POST.get("reason", ""))
+    vm_resume_request(vm=vm, actor=request.user, reason=request.POST.get("reason", ""))
     messages.success(request, f"已送出恢復執行「{vm.name}」的要求，完成後會通知學校。")
     return redirect("vmquota:vm", pk=vm.pk)
 
@@ -99,14 +101,14 @@ def board(request):
 def policy(request):
     versions = PolicyVersion.objects.filter(published_at__isnull=False).select_related(
         "changed_by").prefetch_related("rules")  # fmt: skip
-    active = services.active_version()
+    active = active_version()
     return render(request, "vmquota/policy.html", {
         "versions": versions, "active": active, "is_staff": access.is_staff(request.user),
     })  # fmt: skip
 
 
 def _rule_initial():
-    active = services.active_version()
+    active = active_version()
     if active is None:
         from .evaluation import SEED_RULES
 
@@ -127,7 +129,7 @@ def policy_new(request):
             if effective < timezone.now() - timedelta(minutes=1):
                 form.add_error("effective_from", "生效時間不可早於現在（不溯及既往）")
             else:
-                services.policy_version_create(
+                policy_version_create(
                     actor=request.user, effective_from=effective,
                     announcement=form.cleaned_data["announcement"],
                     max_gap=timedelta(minutes=form.cleaned_data["max_gap_minutes"]),
@@ -147,12 +149,9 @@ def whatif(request):
     if request.method == "POST":
         rules = RuleFormSet(request.POST, prefix="rules")
         if rules.is_valid():
-            run = WhatIfRun.objects.create(created_by=request.user, params={"rules": [
-                {k: f.cleaned_data[k] for k in ("metric", "threshold", "minutes", "action")}
-                for f in rules]})  # fmt: skip
-            from .tasks import whatif as whatif_task
-
-            transaction.on_commit(lambda: whatif_task.delay(run.pk))
+            run = services.whatif_run_create(
+                actor=request.user, rules=[f.cleaned_data for f in rules]
+            )
             return redirect("vmquota:whatif_result", pk=run.pk)
     else:
         rules = RuleFormSet(prefix="rules", initial=_rule_initial())
@@ -170,8 +169,8 @@ def exemptions(request):
     form = ExemptionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        services.exemption_grant(actor=request.user, vm=d["vm"], school=d["school"],
-                                 starts_at=d["starts_at"], ends_at=d["ends_at"], reason=d["reason"])  # fmt: skip
+        exemption_grant(actor=request.user, vm=d["vm"], school=d["school"],
+                        starts_at=d["starts_at"], ends_at=d["ends_at"], reason=d["reason"])  # fmt: skip
         messages.success(request, "已新增豁免。")
         return redirect("vmquota:exemptions")
     rows = Exemption.objects.select_related("vm", "school", "granted_by")[:100]

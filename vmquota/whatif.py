@@ -49,7 +49,7 @@ def compare(current_specs, draft, max_gap, since, until=None):
 
 
 def whatif_compute(*, run_id):
-    from .services import active_version, rule_specs
+    from .policy import active_version, rule_specs
 
     run = WhatIfRun.objects.get(pk=run_id)
     if run.status == "done":

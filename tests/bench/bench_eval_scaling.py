@@ -98,7 +98,7 @@ def reset(t0):
 def cycle_worker(_):
     """A worker: run vmquota's evaluate_cycle until a pass finds nothing new (a pass skips the
     shards another worker holds, so the last pass of each worker comes back empty)."""
-    from vmquota.services import evaluate_cycle
+    from vmquota.evaluation_runner import evaluate_cycle
 
     samples = 0
     while True:
@@ -124,7 +124,7 @@ def timed(worker, arg, processes):
 
 
 def run(args):
-    from vmquota.services import EVALUATION_SHARDS
+    from vmquota.models import EVALUATION_SHARDS
 
     t0, total = build(args)
     print(f"evaluation scaling on PostgreSQL, {os.cpu_count()} cores: backlog of {args.vms:,} VMs × "

@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_vmquota \\
         .venv/bin/python -m tests.bench.bench_vmquota [--vms 10000] [--replay-vms 1000]
 
-1. API ingest (JSON → validation → INSERT … unnest … ON CONFLICT DO NOTHING), samples/s, against
+1. API ingest (JSON → validation → store), samples/s, against
    a raw COPY of the same rows into the same table, in the same run;
 2. one evaluation cycle for the latest minute of N VMs;
 3. replay speed (pure evaluation) for M VMs × 3 hours of one-minute samples;
@@ -148,8 +148,8 @@ def bench_evaluate(args, vm_ids):
     from django.utils import timezone
 
     from vmquota import tasks
+    from vmquota.evaluation_runner import evaluate_cycle
     from vmquota.models import UsageSample
-    from vmquota.services import evaluate_cycle
 
     # 2. one evaluation cycle for the latest minute of every VM
     UsageSample.objects.all().delete()
@@ -270,8 +270,8 @@ def bench_small_batches(client, token, names, base, requests=200, size=100, prof
     from django.test.utils import override_settings
     from django.utils import timezone
 
-    from vmquota import ingest, tasks
-    from vmquota.services import evaluate_cycle
+    from vmquota import tasks
+    from vmquota.evaluation_runner import evaluate_cycle
 
     queued = []
     tasks.evaluate.delay = lambda *a, **k: queued.append(k)
@@ -297,8 +297,7 @@ def bench_small_batches(client, token, names, base, requests=200, size=100, prof
         post(bodies[0])
         evaluate_cycle()
         queued.clear()
-        cache.clear()  # no throttle key left from the first request,
-        ingest._nudge_covers_until = 0.0  # nor this process's memory of it
+        cache.clear()  # no throttle key left from the first request
         if profile:
             import cProfile
 

@@ -15,10 +15,9 @@ in turn:
   that size costs the server, whatever sends it;
 - **the same without the foreign key's checks** (`SET LOCAL session_replication_role = replica`,
   superusers only; skipped otherwise): how much of that is the check on `vm_id`;
-- **the collector's batch**: `json.loads` of the request body and `vmquota.ingest.ingest_for_token`,
-  the collector API's own code on PostgreSQL (the token and the VMs' ids, the samples lock and
-  the savepoint in one prepared statement, the COPY, the commit), without HTTP, the rate limit
-  or the evaluation nudge.
+- **the collector's batch**: `json.loads` of the request body and `vmquota.ingest.ingest_rows`
+  with the token, the collector API's own code (the VMs and the token's scope read, the COPY),
+  without HTTP, the token's lookup, the rate limit or the evaluation nudge.
 
 It then prints the ceiling these put on the load benchmark's ratio with two cores: a batch's
 server and Python CPU against the bulk COPY's, before HTTP, the server process and the load tool
@@ -85,7 +84,6 @@ def main(argv=None):
     load.vacuum_if_earlier_runs_left_dead_rows()
     ingest.nudge_evaluation = lambda: None  # nothing queued: no worker reads the bench broker
     token, raw = CollectorToken.issue(name="ingest_cost", hypervisors=Hypervisor.objects.all())
-    digest = token.digest
     first_sample_id = load.max_sample_id()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -134,15 +132,15 @@ def main(argv=None):
 
     def collector(n):
         rows = json.loads(bodies[n])["samples"]
-        found, result = ingest.ingest_for_token(digest, rows)
-        assert found is not None and result.stored == size, result and result.errors[:3]
+        result = ingest.ingest_rows(rows, token=token)
+        assert result.stored == size, result.errors[:3]
 
     figures = {
         key: Measured(label)
         for key, label in (
             ("small", f"COPY of {size} rows, its own transaction"),
             ("nofk", "the same without the foreign key's checks"),
-            ("collector", f"the collector's batch of {size} (`ingest_for_token`, JSON decoded)"),
+            ("collector", f"the collector's batch of {size} (`ingest_rows`, JSON decoded)"),
         )
     }
     bulk_ms, bulk_nofk_ms = [], []

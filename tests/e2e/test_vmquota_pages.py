@@ -13,8 +13,8 @@ from django.utils import timezone
 from tests.conftest import browser_login
 from tests.factories import bureau_staff, coordinator_of
 from tests.vmquota import factories
+from vmquota.evaluation_runner import evaluate_cycle
 from vmquota.ingest import store
-from vmquota.services import evaluate_cycle
 
 pytestmark = pytest.mark.browser
 WIDTHS = (375, 1280)

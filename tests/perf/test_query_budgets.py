@@ -32,7 +32,7 @@ from tests import factories
 from tracking.models import Change, Review, StatusUpdate, TrackedItem
 from vmquota.ingest import store
 from vmquota.models import Action, CollectorToken, Exemption, Incident, WhatIfRun
-from vmquota.services import policy_version_create
+from vmquota.policy import policy_version_create
 
 SMALL, GROWTH = 2, 12  # rows of each kind first, then added (N+1 shows as ≥ 12 more queries)
 

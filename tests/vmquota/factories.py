@@ -6,7 +6,7 @@ from datetime import timedelta
 from tests.vmquota.traces import at
 from vmquota.evaluation import SEED_RULES
 from vmquota.models import Hypervisor, VirtualMachine
-from vmquota.services import policy_version_create
+from vmquota.policy import policy_version_create
 
 
 def hypervisor(uri="test:///default", name="機房主機 1"):

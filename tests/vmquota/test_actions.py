@@ -7,10 +7,11 @@ import pytest
 
 from tests.vmquota import factories
 from tests.vmquota.traces import at
+from vmquota.actions import action_perform, reminders_queue, vm_resume_request
+from vmquota.evaluation_runner import evaluate_cycle
 from vmquota.hypervisors import HypervisorError
 from vmquota.ingest import store
 from vmquota.models import Action, Exemption, Incident, VmStateChange
-from vmquota.services import action_perform, evaluate_cycle, reminders_queue, vm_resume_request
 
 libvirt = pytest.importorskip("libvirt")
 pytestmark = pytest.mark.django_db
@@ -100,7 +101,7 @@ def test_a_transient_failure_is_retried_then_the_operator_is_alerted(
     with django_capture_on_commit_callbacks(execute=False):
         evaluate_cycle(now=at(31))
     suspend = Action.objects.get(kind="suspend")
-    from vmquota.services import ActionRetry
+    from vmquota.actions import ActionRetry
 
     with pytest.raises(ActionRetry):
         action_perform(action_id=suspend.pk)
@@ -184,7 +185,7 @@ def test_a_suspension_whose_worker_died_and_whose_streak_ended_meanwhile_still_t
 ):
     from django.utils import timezone
 
-    from vmquota.services import action_claim, actions_requeue
+    from vmquota.actions import action_claim, actions_requeue
 
     with django_capture_on_commit_callbacks(execute=False):  # the worker never finishes …
         evaluate_cycle(now=at(31))
@@ -217,7 +218,7 @@ def test_an_alert_whose_worker_died_is_sent_once_even_after_its_streak_ended(
 ):
     from django.utils import timezone
 
-    from vmquota.services import action_claim, actions_requeue
+    from vmquota.actions import action_claim, actions_requeue
 
     factories.seed_policy()
     vm = factories.vm("xd-web", xindian_school)

@@ -7,9 +7,9 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.vmquota import factories
 from tests.vmquota.traces import at
+from vmquota.evaluation_runner import evaluate_cycle
 from vmquota.ingest import store
 from vmquota.models import Action, Exemption, Incident, StreakState
-from vmquota.services import evaluate_cycle
 
 pytestmark = pytest.mark.django_db
 

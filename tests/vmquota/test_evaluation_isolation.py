@@ -13,9 +13,9 @@ from portal.tasks import record_heartbeat
 from tests.vmquota import factories
 from tests.vmquota.test_shards import vm_in_shard
 from tests.vmquota.traces import at
+from vmquota.evaluation_runner import evaluate_cycle
 from vmquota.ingest import store
 from vmquota.models import Action, Incident, VirtualMachine
-from vmquota.services import evaluate_cycle
 
 pytestmark = pytest.mark.django_db
 

@@ -32,9 +32,10 @@ from portal.models import AuditEvent
 from tests.conftest import WorkerProcess, _database_url_for_children, use_broker, wait_for
 from tests.factories import coordinator_of
 from tests.vmquota import factories
-from vmquota.ingest import SAMPLES_LOCK, store
-from vmquota.models import Action, CollectorToken, Incident, VmStateChange
-from vmquota.services import actions_requeue, evaluate_cycle
+from vmquota.actions import actions_requeue
+from vmquota.evaluation_runner import evaluate_cycle
+from vmquota.ingest import store
+from vmquota.models import SAMPLES_LOCK, Action, CollectorToken, Incident, VmStateChange
 
 libvirt = pytest.importorskip("libvirt")
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker]

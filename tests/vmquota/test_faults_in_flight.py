@@ -20,9 +20,10 @@ from tests.factories import coordinator_of
 from tests.vmquota import factories
 from tests.vmquota import test_faults as faults
 from tests.vmquota.test_faults import TEST_DOMAIN, children_of, pegged
-from vmquota.ingest import SAMPLES_LOCK, store
-from vmquota.models import Action, Incident, VmStateChange
-from vmquota.services import actions_requeue, evaluate_cycle
+from vmquota.actions import actions_requeue
+from vmquota.evaluation_runner import evaluate_cycle
+from vmquota.ingest import store
+from vmquota.models import SAMPLES_LOCK, Action, Incident, VmStateChange
 
 libvirt = pytest.importorskip("libvirt")
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker]

@@ -1,6 +1,5 @@
-"""Storing samples: all or nothing, duplicates skipped with the first received winning – on both
-paths PostgreSQL takes (COPY straight in; a batch repeating stored rows via the staging table),
-inside a caller's transaction and outside any; and the samples lock every insert takes."""
+"""Storing samples: all or nothing, duplicates skipped with the first received winning, inside a
+caller's transaction and outside any; and the samples lock every insert takes (PostgreSQL)."""
 
 import json
 import threading
@@ -13,8 +12,9 @@ from django.utils import timezone
 
 from tests.conftest import wait_for
 from tests.vmquota import factories
-from vmquota.ingest import SAMPLES_LOCK, committed_horizon, ingest_rows, store
-from vmquota.models import CollectorToken, UsageSample
+from vmquota.evaluation_runner import committed_horizon
+from vmquota.ingest import ingest_rows, store
+from vmquota.models import SAMPLES_LOCK, CollectorToken, UsageSample
 
 pytestmark = pytest.mark.django_db
 URL = "/api/vmquota/samples"
@@ -61,17 +61,20 @@ def test_duplicates_inside_one_batch_the_first_received_wins(web):
     assert values(web) == [7.0, 8.0]
 
 
-def test_storing_twice_in_one_transaction_leaves_no_staged_rows_behind(web, db_vm, postgres):
-    """The staging table is emptied by the commit; inside a caller's transaction (here the
-    test's) it is emptied by hand, so staged rows never pile up in a long transaction."""
+def test_storing_inside_a_callers_transaction_counts_only_what_it_stored(web, db_vm):
     with transaction.atomic():
-        store([(web.pk, minute(0), 1.0, 1.0)])
-        assert store([(web.pk, minute(0), 1.0, 1.0), (web.pk, minute(1), 2.0, 1.0)]) == 1
+        assert store([(web.pk, minute(0), 1.0, 1.0)]) == 1
+        assert store([(web.pk, minute(0), 9.0, 1.0), (web.pk, minute(1), 2.0, 1.0)]) == 1
         assert store([(db_vm.pk, minute(0), 3.0, 1.0), (db_vm.pk, minute(0), 4.0, 1.0)]) == 1
-        with postgres.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM vmquota_ingest_staging")
-            assert cursor.fetchone()[0] == 0
     assert values(web) == [1.0, 2.0] and values(db_vm) == [3.0]
+
+
+def test_a_batch_whose_every_sample_is_stored_already_stores_nothing(web):
+    rows = [(web.pk, minute(i), 1.0, 1.0) for i in range(4)]
+    assert store(rows) == 4
+    assert store(rows) == 0
+    assert store([]) == 0
+    assert UsageSample.objects.count() == 4
 
 
 def test_one_bad_row_among_many_stores_nothing(web):
@@ -96,7 +99,7 @@ def test_one_bad_row_among_many_stores_nothing(web):
         ({"vm": 5}, "vm"),
     ],
 )
-def test_the_fast_check_lets_no_bad_value_through(web, bad, field):
+def test_the_row_check_lets_no_bad_value_through(web, bad, field):
     result = ingest_rows([row(0), {**row(1), **bad}])
     assert [(e.index, e.field) for e in result.errors] == [(1, field)]
     assert not UsageSample.objects.exists()
@@ -105,6 +108,12 @@ def test_the_fast_check_lets_no_bad_value_through(web, bad, field):
 def test_a_vm_named_by_uuid_or_name_in_one_batch(web, db_vm):
     result = ingest_rows([row(0), {**row(1), "vm": str(db_vm.uuid).replace("-", "")}])
     assert result.stored == 2 and result.vm_ids == {web.pk, db_vm.pk}
+
+
+def test_a_key_that_is_one_vms_name_and_anothers_uuid_means_the_uuids_vm(web, xindian_school):
+    target = factories.vm("xd-target", xindian_school)
+    factories.vm(str(target.uuid), xindian_school)  # a VM named like another's UUID
+    assert ingest_rows([{**row(0), "vm": str(target.uuid)}]).vm_ids == {target.pk}
 
 
 def test_timestamps_with_z_and_other_offsets_are_stored_as_the_same_instant(web):
@@ -121,31 +130,18 @@ def test_the_api_answers_with_the_counts(client, web):
     assert response.json() == {"received": 3, "stored": 2, "duplicates": 1}
 
 
-def test_the_copy_text_gives_each_row_its_own_instant_with_times_formatted_once():
-    """_copy_text_of formats each distinct time once; every row must still carry its own
-    instant – equal instants in other offsets may share a text, other instants may not."""
-    from datetime import datetime
-    from datetime import timezone as dt_timezone
+def test_one_instant_written_with_two_offsets_is_one_sample_the_first_received(web):
+    ts = minute(0)
+    taipei = ts.astimezone(timezone.get_fixed_timezone(8 * 60)).isoformat()
+    result = ingest_rows([row(0, cpu=7.0), {**row(0, cpu=9.0), "ts": taipei}, row(1, cpu=8.0)])
+    assert (result.stored, result.duplicates) == (2, 1)
+    assert values(web) == [7.0, 8.0]
 
-    from vmquota.ingest import _copy_text_of
 
-    taipei = dt_timezone(timedelta(hours=8))
-    ten = datetime(2019, 9, 10, 10, 0, tzinfo=taipei)
-    times = [ten, ten.astimezone(UTC), ten + timedelta(minutes=1), ten, ten + timedelta(seconds=1)]
-    parsed = [(i, f"vm-{i}", t, 12.5, 300.0) for i, t in enumerate(times)]
-    text = _copy_text_of(parsed, {f"vm-{i}": 100 + i for i in range(len(times))})
-    rows = [line.split("\t") for line in text.splitlines()]
-    assert [int(r[0]) for r in rows] == [100, 101, 102, 103, 104]
-    assert [datetime.fromisoformat(r[1]) for r in rows] == times
-    # in UTC: PostgreSQL refuses an offset with a fraction of a second, which Python reads
-    assert {r[1] for r in rows} == {
-        (t + delta).astimezone(UTC).isoformat()
-        for t, delta in (
-            (ten, timedelta()),
-            (ten, timedelta(minutes=1)),
-            (ten, timedelta(seconds=1)),
-        )
-    }
+def test_instants_a_second_apart_are_two_samples(web):
+    ts = minute(0)
+    rows = [{**row(0), "ts": (ts + timedelta(seconds=s)).isoformat()} for s in (0, 1, 59)]
+    assert ingest_rows(rows).stored == 3
 
 
 # --- outside a transaction (as under gunicorn), and the samples lock ----------------------------
@@ -178,16 +174,25 @@ def _in_a_thread(work, done):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_every_batch_commits_by_itself_repeats_included(web, postgres):
-    """No caller's transaction: a new batch is one COPY, a batch that repeats stored rows goes
-    through the staging table in a transaction of its own; the staging table is left empty."""
+def test_outside_a_transaction_a_batch_is_stored_whole_repeats_included(web):
+    """No caller's transaction, as under gunicorn: each batch commits by itself, with its own
+    count of what it stored."""
     assert ingest_rows([row(i, cpu=1.0) for i in range(3)]).stored == 3
     result = ingest_rows([row(i, cpu=2.0) for i in range(6)] + [row(5, cpu=3.0)])
     assert (result.stored, result.duplicates) == (3, 4)
     assert values(web) == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM vmquota_ingest_staging")
-        assert cursor.fetchone()[0] == 0
+
+
+def test_the_lock_trigger_takes_the_lock_the_evaluator_takes(postgres):
+    """Migration 0005 wrote the lock's number into its trigger; the evaluator's horizon takes
+    SAMPLES_LOCK. Were they ever two numbers, the horizon would wait for nobody."""
+    with postgres.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgrelid = 'vmquota_usagesample'::regclass AND NOT t.tgisinternal"
+        )
+        (source,) = cursor.fetchone()
+    assert f"pg_advisory_xact_lock_shared({SAMPLES_LOCK})" in source
 
 
 @pytest.mark.django_db(transaction=True)
@@ -243,7 +248,7 @@ def test_the_horizon_waits_for_samples_not_yet_committed(web, postgres):
 def test_the_libvirt_collector_checks_its_samples_as_the_api_does(web, xindian_school, monkeypatch):
     """A host whose clock is years off: its sample is skipped and noted on the hypervisor (the
     same value check as the API's); another VM's sample from the same poll is stored."""
-    from vmquota import services
+    from vmquota import collection
     from vmquota.hypervisors.base import DomainStats
 
     other = factories.vm("xd-db", xindian_school, hv=web.hypervisor)
@@ -259,8 +264,8 @@ def test_the_libvirt_collector_checks_its_samples_as_the_api_does(web, xindian_s
                 DomainStats(str(other.uuid), 1, 30 * 10**9, 0, then),
             ]
 
-    monkeypatch.setattr(services, "get_adapter", lambda hypervisor: Host())
-    assert services.usage_collect(hypervisor=web.hypervisor) == 1
+    monkeypatch.setattr(collection, "get_adapter", lambda hypervisor: Host())
+    assert collection.usage_collect(hypervisor=web.hypervisor) == 1
     assert list(UsageSample.objects.values_list("vm__name", flat=True)) == ["xd-db"]
     web.hypervisor.refresh_from_db()
     assert "xd-web" in web.hypervisor.last_error and "ts" not in web.hypervisor.last_error

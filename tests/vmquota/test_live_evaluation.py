@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 from tests.vmquota import factories
 from tests.vmquota.traces import at
 from vmquota import evaluation
+from vmquota.evaluation_runner import evaluate_cycle
 from vmquota.ingest import store
 from vmquota.models import Action, Incident, StreakState, UsageSample, VirtualMachine
-from vmquota.services import evaluate_cycle, rule_specs
+from vmquota.policy import rule_specs
 
 pytestmark = pytest.mark.django_db
 

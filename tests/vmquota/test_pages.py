@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from tests.vmquota import factories
+from vmquota.evaluation_runner import evaluate_cycle
 from vmquota.ingest import store
 from vmquota.models import Incident, PolicyVersion, WhatIfRun
-from vmquota.services import evaluate_cycle
 
 pytestmark = pytest.mark.django_db
 
@@ -189,7 +189,7 @@ def test_the_vm_pages_sections_are_built_once_a_minute_for_every_reader(
 
 
 def test_the_vm_page_shows_an_exemption_at_once(login, coordinator, bureau, busy_vm):
-    from vmquota.services import exemption_grant
+    from vmquota.exemptions import exemption_grant
 
     client = login(coordinator)
     assert "豁免測試（頁面）" not in client.get(f"/vmquota/vms/{busy_vm.pk}/").content.decode()

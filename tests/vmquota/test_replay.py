@@ -114,7 +114,7 @@ def test_uses_the_active_policy_version_when_there_is_one(tmp_path, bureau):
     from datetime import timedelta
 
     from tests.vmquota.traces import at
-    from vmquota.services import policy_version_create
+    from vmquota.policy import policy_version_create
 
     version = policy_version_create(
         actor=bureau, effective_from=at(-60), announcement="", max_gap=timedelta(minutes=5),

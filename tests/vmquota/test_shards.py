@@ -14,9 +14,15 @@ from django.db import connection
 from tests.conftest import _database_url_for_children
 from tests.vmquota import factories
 from tests.vmquota.traces import at
+from vmquota.evaluation_runner import evaluate_cycle
 from vmquota.ingest import store
-from vmquota.models import EvaluationCursor, Incident, StreakState, VirtualMachine
-from vmquota.services import EVALUATION_SHARDS, evaluate_cycle
+from vmquota.models import (
+    EVALUATION_SHARDS,
+    EvaluationCursor,
+    Incident,
+    StreakState,
+    VirtualMachine,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -29,9 +29,9 @@ from hypothesis import strategies as st
 from portal.models import AuditEvent
 from tests.vmquota import factories
 from tests.vmquota.test_shards import vm_in_shard
+from vmquota.evaluation_runner import evaluate_cycle
 from vmquota.ingest import MAX_NET_KBPS
 from vmquota.models import CollectorToken, UsageSample
-from vmquota.services import evaluate_cycle
 
 pytestmark = pytest.mark.django_db
 URL = "/api/vmquota/samples"

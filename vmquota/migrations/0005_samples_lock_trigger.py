@@ -1,14 +1,13 @@
 """Every statement that inserts samples takes the samples lock (shared, until its transaction
-ends) by itself: a statement-level trigger, so `COPY`, `INSERT` and the ORM are all covered, and
-a collector's batch can be one COPY in its own transaction instead of BEGIN, a statement that
-took the lock and a savepoint, the COPY and COMMIT. The evaluator takes the lock exclusively for
-an instant to learn an id below which every sample is committed (vmquota.ingest.committed_horizon).
+ends) by itself: a statement-level trigger, so COPY, INSERT and the ORM are all covered, whoever
+writes them. The evaluator takes the lock exclusively for an instant to learn an id below which
+every sample is committed (vmquota.evaluation_runner.committed_horizon; UsageSample says why).
 The trigger fires before the statement draws any id. SQLite: nothing (its writers are serialised).
 """
 
 from django.db import migrations
 
-SAMPLES_LOCK = 0x766D71  # vmquota.ingest.SAMPLES_LOCK, as it was when this migration was written
+SAMPLES_LOCK = 0x766D71  # vmquota.models.SAMPLES_LOCK (a test holds the two equal)
 
 CREATE = f"""
 CREATE FUNCTION vmquota_usagesample_lock() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -12,7 +12,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from vmquota.services import EVALUATION_SHARDS, evaluate_cycle
+from vmquota.evaluation_runner import evaluate_cycle
+from vmquota.models import EVALUATION_SHARDS
 
 
 class Command(BaseCommand):

@@ -53,7 +53,7 @@ class Command(BaseCommand):
         from django.db import DatabaseError
 
         from vmquota.models import PolicyVersion
-        from vmquota.services import active_version, rule_specs
+        from vmquota.policy import active_version, rule_specs
 
         try:
             if version_id is not None:
