@@ -227,9 +227,8 @@ def _copied(samples):
     """PostgreSQL: COPY the samples in, the cheapest way into the table, for the common case – a
     collector sending its newest minute. False, having stored nothing, when the unique index
     refused the COPY (the batch repeats a stored sample)."""
-    # each distinct time formatted once (a collector's batch is mostly one minute for many
-    # VMs), in UTC: Python reads an offset with a fraction of a second, PostgreSQL refuses it
-    utc = {ts: ts.astimezone(UTC).isoformat() for ts in {ts for _, ts in samples}}
+    # each distinct time formatted once (a collector's batch is mostly one minute for many VMs)
+    utc = {ts: ts.isoformat() for ts in {ts for _, ts in samples}}
     text = "".join(
         f"{vm_id}\t{utc[ts]}\t{cpu!r}\t{net!r}\n" for (vm_id, ts), (cpu, net) in samples.items()
     )
@@ -264,7 +263,8 @@ def store(rows):
     (UsageSample)."""
     samples = {}
     for vm_id, ts, cpu, net in rows:
-        samples.setdefault((vm_id, ts), (float(cpu), float(net)))
+        # in UTC: Python takes offsets PostgreSQL refuses (beyond ±15:59, or with seconds)
+        samples.setdefault((vm_id, ts.astimezone(UTC)), (float(cpu), float(net)))
     if not samples:
         return 0
     if connection.vendor == "postgresql" and _copied(samples):

@@ -138,6 +138,23 @@ def test_one_instant_written_with_two_offsets_is_one_sample_the_first_received(w
     assert values(web) == [7.0, 8.0]
 
 
+@pytest.mark.parametrize("offset", ["-23:59", "+16:00", "+05:30:15"])
+def test_an_offset_postgresql_cannot_take_is_stored_as_its_instant_on_both_paths(web, offset):
+    """Python reads offsets up to ±23:59:59 (with seconds), PostgreSQL only to ±15:59: the
+    samples go in as UTC, by COPY and by the insert that takes a batch repeating a stored one."""
+    hours, minutes, *seconds = (int(p) for p in offset[1:].split(":"))
+    shift = timedelta(hours=hours, minutes=minutes, seconds=seconds[0] if seconds else 0)
+    zone = timezone.get_fixed_timezone(shift if offset[0] == "+" else -shift)
+    at = [minute(i).astimezone(zone).isoformat() for i in range(2)]
+    assert ingest_rows([{**row(0), "ts": at[0]}]).stored == 1  # COPY on PostgreSQL
+    repeat = ingest_rows([{**row(0), "ts": at[0]}, {**row(1), "ts": at[1]}])  # the insert
+    assert (repeat.stored, repeat.duplicates) == (1, 1)
+    assert list(UsageSample.objects.order_by("ts").values_list("ts", flat=True)) == [
+        minute(0),
+        minute(1),
+    ]
+
+
 def test_instants_a_second_apart_are_two_samples(web):
     ts = minute(0)
     rows = [{**row(0), "ts": (ts + timedelta(seconds=s)).isoformat()} for s in (0, 1, 59)]
