@@ -89,6 +89,12 @@ class Chair(SectionReader):
         self.reading.free(line)
 
 
+class Recorder(SectionReader):
+    def open(self, value, line):
+        if value:
+            self.r.recorder = value
+
+
 class Attendance(SectionReader):
     def open(self, value, line):
         self.r.attendance_note = value or None

@@ -39,6 +39,7 @@ class Reading:
             "time": header.Time(self),
             "place": header.Place(self),
             "chair": header.Chair(self),
+            "recorder": header.Recorder(self),
             "attendance": header.Attendance(self),
             "remarks": header.Remarks(self),
             "tracked": tables.TrackedTable(self, "tracked"),
@@ -67,6 +68,8 @@ class Reading:
     def _accepts(self, spec):
         if self.section is None:
             return True
+        if spec.header and self.section.header:
+            return spec.key != self.section.key  # the header's fields come in any order
         return SECTION_ORDER[spec.key] > SECTION_ORDER[self.section.key]
 
     def _open(self, heading, line):
@@ -74,7 +77,8 @@ class Reading:
         self._close_section()
         self.section = spec
         self.note_target = None
-        self.r.top_sections.append((spec.key, written, line.number))
+        if spec.key != "recorder":  # a field of 主持人's line, never a heading of its own
+            self.r.top_sections.append((spec.key, written, line.number))
         self.readers[spec.key].open(value, line)
 
     def _close_section(self):

@@ -37,6 +37,7 @@ class ParsedMotion:
     explanation: str = ""
     resolution: str = ""
     proposer: str = ""
+    numbered: bool = False  # the subject is a numbered item's line, not a 案由 label
 
 
 @dataclass

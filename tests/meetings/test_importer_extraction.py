@@ -1,0 +1,128 @@
+"""What extraction and publishing do to minutes text, one class at a time: each test is a
+small made-up document showing the class, never a file of the corpus."""
+
+from datetime import date, time
+
+from meetings import importer
+from meetings.importer.text import collapse_repeats, split_run_on
+
+
+def parse(text):
+    return importer.parse(text)
+
+
+def test_markdown_and_html_markup_is_read_as_its_text():
+    r = parse(
+        '---\nlayout: page\ntitle: "113年11月 第一次會議紀錄"\n---\n'
+        "**時間：** 113/11/12 19:00~20:45<br>\n"
+        "**地點：** 社區管理中心辦公室<br />\n"
+        "**主席：** 郭子仁<br>**記錄：** 洪麗雪<br>\n"
+        "---\n### 貳、議題討論：\n"
+        "**議題 1. 建立區權人 Line 社群.** <br>\n**決議：** 通過&nbsp;議案.<br>\n"
+        "### 參、散會\n"
+    )
+
+    assert r.title == "113年11月 第一次會議"
+    assert (r.held_on, r.start_time) == (date(2024, 11, 12), time(19, 0))
+    assert (r.place, r.chair, r.recorder) == ("社區管理中心辦公室", "郭子仁", "洪麗雪")
+    assert [(m.subject, m.resolution) for m in r.motions] == [
+        ("建立區權人 Line 社群.", "通過 議案.")
+    ]
+
+
+def test_bold_drawn_several_times_is_read_once():
+    assert collapse_repeats("會會會議議議紀紀紀錄錄錄") == "會議紀錄"
+    assert collapse_repeats("紀紀紀紀錄錄錄錄：王小明") == "紀錄：王小明"
+    # ordinary doubled words stay
+    assert collapse_repeats("謝謝大家，人人有獎") == "謝謝大家，人人有獎"
+
+
+def test_a_document_on_one_line_is_cut_before_its_headings_and_labels():
+    one_line = (
+        "某某國小校務會議紀錄 一、時間：112年3月15日下午2時 二、地點：會議室 "
+        "三、主席：王校長 紀錄：李組長 四、提案討論 案由：校慶日期，請討論。 "
+        "決議：照案通過。 五、臨時動議：無 六、散會"
+    )
+    assert len(split_run_on(one_line)) >= 8
+
+    r = parse(one_line)
+
+    assert (r.held_on, r.start_time) == (date(2023, 3, 15), time(14, 0))
+    assert (r.place, r.chair, r.recorder) == ("會議室", "王校長", "李組長")
+    assert [(m.subject, m.resolution) for m in r.motions] == [("校慶日期，請討論。", "照案通過。")]
+
+
+def test_header_fields_come_in_any_order_under_other_label_words():
+    r = parse(
+        "某委員會會議記錄\n日 期：中華民國 104 年 1 月 13 日上午 10 時 6 分\n"
+        "出 席：議員林武忠等 62 人\n列 席：市政府\n主 席：康議長裕成\n記 錄：曾雅慧、吳麗珍\n"
+        "開會地點：本會議事廳\n"
+    )
+
+    assert (r.held_on, r.start_time) == (date(2015, 1, 13), time(10, 6))
+    assert (r.chair, r.recorder, r.place) == ("康議長裕成", "曾雅慧、吳麗珍", "本會議事廳")
+
+
+def test_other_chair_and_recorder_labels():
+    r = parse("某會會議記錄\n時間:2003.01.04 上午9:30~13:30\n會議主席:曾尹彥\n會議記錄:莊其蓁\n")
+    assert (r.chair, r.recorder) == ("曾尹彥", "莊其蓁")
+    r = parse("某會會議記錄\n時間:2003.01.04\n主持人兼司儀:吳信增\n紀錄人：古奕元\n")
+    assert (r.chair, r.recorder) == ("吳信增", "古奕元")
+
+
+def motions_of(body):
+    r = parse("某會會議紀錄\n時間：112年3月15日\n" + body)
+    return [(m.kind, m.subject, m.resolution) for m in r.motions]
+
+
+def test_motions_as_numbered_items_without_labels():
+    assert motions_of(
+        "討論事項:\n一、宿舍裝設新監視器案\n1. 全體投票贊成裝設\n2. 經費不足時以長走廊優先\n"
+        "二、後門門禁案\n1. 實施門禁管制。\n"
+    ) == [
+        ("proposal", "宿舍裝設新監視器案", "1. 全體投票贊成裝設\n2. 經費不足時以長走廊優先"),
+        ("proposal", "後門門禁案", "1. 實施門禁管制。"),
+    ]
+
+
+def test_a_numbered_subject_wrapped_over_lines_then_its_resolution():
+    assert motions_of(
+        "乙、討 論 事 項\n一、討論就今年元旦期間礁溪大塞車引發民怨，而可能影響春節期間交通運\n"
+        "輸問題，縣政府如何因應。\n大會決議：下午繼續討論。\n"
+    ) == [
+        (
+            "proposal",
+            "討論就今年元旦期間礁溪大塞車引發民怨，而可能影響春節期間交通運輸問題，縣政府如何因應。",
+            "下午繼續討論。",
+        )
+    ]
+
+
+def test_motion_records_starting_with_the_mover():
+    assert motions_of(
+        "乙、臨 時 動 議\n動 議 人：陳鴻禧 編號：臨動字第 01 號\n附 議 人：林東成\n"
+        "案 由：建請縣政府增設路口監視器案。\n辦 法：請縣政府編列預算。\n大會決議：照案通過。\n"
+        "動 議 人：林東成\n案 由：爭取龜山島管理權案。\n大會決議：照案通過。\n"
+    ) == [
+        ("extempore", "建請縣政府增設路口監視器案。", "照案通過。"),
+        ("extempore", "爭取龜山島管理權案。", "照案通過。"),
+    ]
+
+
+def test_motions_named_by_number_words():
+    assert motions_of(
+        "提案討論\n提案一：校慶日期，請討論。\n說明：如附件。\n決議：照案通過。\n"
+        "第二案：運動會日期。\n決定：延期。\n議題 3. 換電梯.\n表決：8 票通過。\n"
+        "臨時動議：無\n散會\n"
+    ) == [
+        ("proposal", "校慶日期，請討論。", "照案通過。"),
+        ("proposal", "運動會日期。", "延期。"),
+        ("proposal", "換電梯.", "8 票通過。"),
+    ]
+
+
+def test_a_topic_and_its_agreement_on_one_line():
+    assert motions_of("討論事項：\n1. 關於社團定位:小狼團不屬於學校社團。\n")[0][1:] == (
+        "關於社團定位",
+        "小狼團不屬於學校社團。",
+    )
