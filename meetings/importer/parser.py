@@ -1,7 +1,7 @@
 """`parse(text)`: each line goes to the section it is in; the checks of the whole document at
 the end."""
 
-from . import adjourn, header, motions, reports, tables
+from . import adjourn, dates, header, motions, reports, tables
 from .result import ImportRejected, ParseResult
 from .sections import SECTION_ORDER, split_label
 from .text import DEBRIS_BULLET, SEPARATOR_ROW, TERMINAL, joins, lines
@@ -35,6 +35,10 @@ class Reading:
         self.preamble = []  # lines before the first heading
         self.last_line = None
         self.note_target = None  # (section key, "continuing") after a line went to `free`
+        # the date (and time) a title or the lines above the first heading give, and a year
+        # written there: for a 時間 line without a year, or minutes without a 時間 line
+        self.preamble_when = (None, None)
+        self.year_hint = None
         self.readers = {
             "time": header.Time(self),
             "place": header.Place(self),
@@ -84,9 +88,22 @@ class Reading:
     def _close_section(self):
         if self.section is None:
             lines_, self.preamble = self.preamble, []
+            self._read_hints(lines_)
             header.read_preamble(self.r, lines_)
             return
         self.readers[self.section.key].close()
+
+    def _read_hints(self, lines_):
+        for line in lines_[:15]:
+            held, start = dates.find_when(line.text)
+            if held is None:
+                continue
+            if self.preamble_when[0] is None:
+                self.preamble_when = (held, start)
+            elif held == self.preamble_when[0] and self.preamble_when[1] is None:
+                self.preamble_when = (held, start)
+        for line in lines_[:15]:
+            self.year_hint = self.year_hint or dates.find_year(line.text)
 
     def free(self, line):
         """Text the current section has no place for: kept in the section, with a warning."""
@@ -111,6 +128,8 @@ class Reading:
                 "「臨時動議」等段落。請貼上完整的會議紀錄。"
             )
         found = {key for key, _w, _l in r.top_sections}
+        if r.held_on is None and self.preamble_when[0] is not None:
+            r.held_on, r.start_time = self.preamble_when  # from the title: 20250812 會議記錄
         if r.title is None:
             r.warn(None, "找不到會議名稱（例如「108 年度 9 月份聯席會議紀錄」），請於草稿中補上。")
         if r.held_on is None:

@@ -34,7 +34,17 @@ SECTIONS = (
     ),
     SectionSpec(
         "recorder",
-        ("會議紀錄人", "會議記錄人", "會議紀錄", "會議記錄", "紀錄人", "記錄人", "紀錄", "記錄"),
+        (
+            "會議紀錄人",
+            "會議記錄人",
+            "會議紀錄",
+            "會議記錄",
+            "紀錄人",
+            "記錄人",
+            "總紀錄",
+            "紀錄",
+            "記錄",
+        ),
         header=True,
         needs_colon=True,
     ),
@@ -91,8 +101,8 @@ def split_label(text):
         if not key.startswith(label):
             continue
         rest_key = key[len(label) :]
-        if spec.needs_colon and rest_key[:1] not in (":", "(") and not numbered:
-            continue
+        if spec.needs_colon and not re.match(r"^(?:\([^()]{0,12}\))?:", rest_key):
+            continue  # 主持人（群）養成… is a sentence; 主席（代理）：… is the field
         if rest_key and rest_key[0] not in ":(" and not (numbered and not spec.header):
             # '時間表…' is not the 時間 heading; but '柒、新追蹤列管事項' needs no colon
             continue
@@ -103,7 +113,7 @@ def split_label(text):
                 consumed += len(unicodedata.normalize("NFKC", body[i]))
             i += 1
         written = body[:i].strip()
-        value = body[i:].strip()
+        value = re.sub(r"^[(（][^()（）]{0,12}[)）]\s*(?=[:：])", "", body[i:].strip())
         if value[:1] in (":", "："):
             value = value[1:].strip()
         return spec, written, value, numbered

@@ -23,6 +23,11 @@ _LINE_BREAK_TAG = re.compile(r"<\s*(?:br|/p|p|/div|div|/li|li|/tr|/h\d)\b[^>]*>"
 _TAG = re.compile(r"</?\s*[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _MD_EMPHASIS = re.compile(r"\*\*(?=\S)|(?<=\S)\*\*")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*")
+_NAME_TAG = re.compile(r"\[name=[^\]]*\]")
+_STRIKE = re.compile(r"~~")
+_FORMAL_HEADING = re.compile(
+    r"^(?:[壹貳參叁肆伍陸柒捌玖拾]+\s*[、．.]|[甲乙丙丁戊己庚辛壬癸]\s*、\s*[^\d:：]{1,12}$)"
+)
 _MD_RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,})\s*$")
 _FENCE = re.compile(r"^\s*(?::::+|```+)\s*\S*\s*$")
 _FRONT_KEY = re.compile(r"^\s*(?:[A-Za-z_][\w-]*\s*:|-\s)")
@@ -52,6 +57,9 @@ class Line:
     number: int
     raw: str  # as written, minus trailing spaces (markup removed)
     text: str  # debris removed, stripped
+    heading: bool = False  # a markdown heading (### …) or a 壹、/甲、 heading of no known section
+    bullet: bool = False  # the line started with a bullet (- • *)
+    indent: int = 0  # spaces before the text or its bullet
 
 
 def collapse_repeats(text):
@@ -114,6 +122,9 @@ def _unmark(raw):
     """One source line without its markup: [pieces of text] (a <br> inside it ends a piece)."""
     raw = _AUTOLINK.sub(r"\1", raw)
     raw = _MD_LINK.sub(r"\1", raw)
+    raw = _NAME_TAG.sub("", _STRIKE.sub("", raw))
+    if raw.lstrip().startswith("![]("):
+        return [""]  # an image
     pieces = _LINE_BREAK_TAG.split(raw)
     out = []
     for piece in pieces:
@@ -122,11 +133,12 @@ def _unmark(raw):
             piece = html.unescape(piece).replace("\xa0", " ")
         if _MD_RULE.match(piece) or _FENCE.match(piece):
             piece = ""
+        heading = bool(_MD_HEADING.match(piece)) and piece.lstrip().startswith("#")
         piece = _MD_HEADING.sub("", piece)
         piece = _MD_EMPHASIS.sub("", piece)
         piece = collapse_repeats(piece).rstrip()
-        out.append(piece)
-    return [p for p in out if p.strip()] or [""]
+        out.append((piece, heading))
+    return [p for p in out if p[0].strip()] or [("", False)]
 
 
 def lines(text):
@@ -137,11 +149,14 @@ def lines(text):
             if title and raw.lstrip().startswith("title"):
                 yield Line(number, title, title)
             continue
-        for piece in _unmark(raw.rstrip()):
+        for piece, heading in _unmark(raw.rstrip()):
             for part in split_run_on(piece) if "\t" not in piece else [piece]:
                 clean = _BULLET.sub("", part) if "\t" not in part else part
+                bullet = clean != part
+                indent = len(part) - len(part.lstrip(" \u3000"))
                 clean = clean.strip(" \u3000")
-                yield Line(number, part.rstrip(), clean)
+                heading = heading or bool(_FORMAL_HEADING.match(clean))
+                yield Line(number, part.rstrip(), clean, heading, bullet, indent)
 
 
 def joins(previous, following):

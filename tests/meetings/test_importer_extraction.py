@@ -126,3 +126,42 @@ def test_a_topic_and_its_agreement_on_one_line():
         "關於社團定位",
         "小狼團不屬於學校社團。",
     )
+
+
+def test_dates_and_times_as_minutes_write_them():
+    from meetings.importer.dates import find_when
+
+    cases = {
+        "中華民國九十五年三月八日下午二時": (date(2006, 3, 8), time(14, 0)),
+        "民國1120315(星期三)下午2": (date(2023, 3, 15), time(14, 0)),  # 年月日時 dropped
+        "106.5.12(三)PM1:30": (date(2017, 5, 12), time(13, 30)),
+        "2016-10-22 2pm-5pm": (date(2016, 10, 22), time(14, 0)),
+        "中華民國 104 年 1 月 21 日上午 10 時 40 分（中午 12": (date(2015, 1, 21), time(10, 40)),
+        "中華民國110年7月29日(星期四)上午10時。": (date(2021, 7, 29), time(10, 0)),
+        "民國九十六年三月二日星期五": (date(2007, 3, 2), None),
+        "二0二五年八月十二日 晚上七點半": (date(2025, 8, 12), time(19, 30)),
+        "20250812 會議記錄": (date(2025, 8, 12), None),
+    }
+    for text, expected in cases.items():
+        assert find_when(text) == expected, text
+
+
+def test_a_date_without_a_year_is_placed_by_the_title():
+    r = parse("# g0v Summit 2018 第四次工作會議\n## 活動資訊\n時間：4/28 (Sat) 14:00-17:00\n")
+    assert (r.held_on, r.start_time) == (date(2018, 4, 28), time(14, 0))
+
+    r = parse("# 20240213 會議紀錄\n時間：1/30 22:00\n")
+    assert (r.held_on, r.start_time) == (date(2024, 2, 13), time(22, 0))
+    assert any("沒有年份" in w.message for w in r.warnings)
+
+
+def test_a_date_only_in_the_title():
+    r = parse("# 20250812 會議記錄\n線上出席：nonumpa\n")
+    assert r.held_on == date(2025, 8, 12)
+
+
+def test_a_label_word_inside_a_sentence_is_not_a_field():
+    r = parse("某會會議紀錄\n時間：2016-10-22\n1.  主持人（群）養成的部分，先請國威主持。\n")
+    assert r.chair is None
+    r = parse("某會會議紀錄\n時間：2016-10-22\n總紀錄：王銓興\n主席（代理）：吳議長碧珠\n")
+    assert (r.chair, r.recorder) == ("吳議長碧珠", "王銓興")
