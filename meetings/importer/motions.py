@@ -26,6 +26,8 @@ FIELDS = (
     (re.compile(r"^(?:大會決議|決議事項|決議|決定|表決結果|表決|結論)[:：]"), "resolution"),
     (re.compile(r"^(?:動議人|提案人|提案單位|提案學校|提案者)[:：]"), "proposer"),
     (re.compile(r"^(?:附議人|連署人|附議)[:：]"), "seconder"),
+    (re.compile(r"^(?:編號|案號)[:：]"), "record"),  # a council record: 編號 / 類別 / 案由 / 決議
+    (re.compile(r"^類別[:：]"), "seconder"),
 )
 _EMPTY = ("無", "略", "無。", "略。", "(無)", "（無）")
 
@@ -39,6 +41,11 @@ MARKERS = (
     re.compile(r"^[(（]\s*([a-zA-Z])\s*[)）]\s*"),
 )
 _TOPIC_COLON = re.compile(r"^([^:：。，,]{2,15})[:：]\s*(.+)$")
+# 許一成顧問：校服再利用… – a speaker, not a topic
+_SPEAKER = re.compile(
+    r"(?:顧問|校長|主任|老師|教師|會長|委員|議員|組長|家長|代表|主席|先生|女士|小姐|同學|董事|理事|幹事)$"
+)
+_ENDS_SENTENCE = ("。", "？", "?", "！", "!")
 
 
 def _value_after(text, key_end):
@@ -70,11 +77,21 @@ class Motions(SectionReader):
         self.field = None  # the field the last line went to
         self.level = None  # the numbering style of this section's motions
         self.labelled = False  # the section writes 案由 / 決議 labels
+        self.suspended = False  # under a heading of no known section: text, not motions
 
     def open(self, value, line):
         self.reset()
-        if value and value not in _EMPTY:
+        if not value:
+            return
+        if value in _EMPTY:
+            self.suspended = True  # 臨時動議：無 – what follows is not a motion
+            return
+        structured = any(p.match(key_of(value)) for p, _n in FIELDS) or _marker_of(value)[0]
+        if structured is not None and structured is not False:
             self.feed(Line(line.number, value, value))
+        else:
+            # 提案：針對既有的投稿… – the heading's label is the motion's 案由
+            self._field("subject", value, line)
 
     def _new(self, line):
         self.motion = ParsedMotion(kind=self.kind, line=line.number)
@@ -87,11 +104,22 @@ class Motions(SectionReader):
         for pattern, name in FIELDS:
             m = pattern.match(key)
             if m:
+                self.suspended = False
                 self._field(name, _value_after(text, m.end()), line)
                 return
+        if line.heading:
+            # 肆、自由發言 or ### 審稿: a part of its own; its text is kept, not read as motions
+            self.motion, self.suspended = None, True
+            self.reading.free(line)
+            return
+        if self.suspended:
+            self.reading.free(line)
+            return
         style, m = _marker_of(text)
+        if style is None and line.bullet:
+            style, m = ("bullet", line.indent), None
         if style is not None and self._starts_motion(style):
-            self._numbered(text[m.end() :].strip(), line)
+            self._numbered(text[m.end() :].strip() if m else text, line, bullet=m is None)
             return
         if self.motion is not None:
             self._continue(line, sub=style is not None)
@@ -110,6 +138,10 @@ class Motions(SectionReader):
             if not reuse:
                 motion = self._new(line)
             motion.subject, motion.numbered = value, False
+        elif name == "record":
+            if motion is None or motion.resolution:
+                motion = self._new(line)
+            name = "seconder"
         elif name in ("proposer", "seconder"):
             if name == "proposer" and (motion is None or motion.resolution or motion.proposer):
                 motion = self._new(line)
@@ -122,6 +154,10 @@ class Motions(SectionReader):
                 motion = self._new(line)
             motion.resolution = append(motion.resolution, "附帶決議：" + value)
             name = "resolution"
+        elif name == "resolution" and motion is not None and motion.resolution:
+            # a second 決議 line of the same motion (its points written as bullets)
+            motion.resolution = motion.resolution + "\n" + value
+            self.r.warn(line.number, "同一案有第二個「決議」，已併入前一個決議，請核對。")
         else:
             if motion is None or getattr(motion, name):
                 self.r.warn(line.number, "「說明／決議」之前沒有案由，已另立一案，請核對。")
@@ -139,20 +175,31 @@ class Motions(SectionReader):
             return True
         return style == self.level
 
-    def _numbered(self, text, line):
+    def _numbered(self, text, line, *, bullet=False):
         motion = self._new(line)
-        motion.numbered = True
+        motion.numbered, motion.bullet = True, bullet
         m = _TOPIC_COLON.match(text)
-        if m:
+        if m and _SPEAKER.search(m[1].strip()):
+            motion.proposer, text = m[1].strip(), m[2].strip()  # 許一成顧問：校服再利用…
+        elif m and not bullet:
             motion.subject, motion.resolution = m[1].strip(), m[2].strip()
             self.field = "resolution"
             return
         motion.subject = text.rstrip(":：")
+        motion.open_colon = text.endswith((":", "："))
         self.field = "subject"
 
     def _continue(self, line, *, sub):
         motion = self.motion
-        if self.field == "subject" and motion.numbered:
+        if self.field == "subject" and (motion.bullet or not motion.numbered):
+            if motion.bullet or motion.subject.endswith(_ENDS_SENTENCE):
+                self.field = "explanation"  # the subject is whole; what follows explains it
+        elif self.field == "subject" and motion.numbered and motion.open_colon and not sub:
+            # 請審議市政府提案第 33 號案：「…」 – the subject goes on after its colon
+            motion.subject += "：" + line.text
+            motion.open_colon = False
+            return
+        elif self.field == "subject" and motion.numbered:
             if sub or motion.subject.endswith(("案", "問題")) and not motion.resolution:
                 self.field = "resolution"  # the points under a numbered item
             elif motion.subject.endswith(TERMINAL[:2]) and not sub:

@@ -117,7 +117,8 @@ class Reading:
                 line.number,
                 f"無法歸類的文字，已保留在「{self.section.labels[0] if self.section else '會議資訊'}」段落。",
             )
-        self.note_target = (key, "continuing")
+        # a heading kept as text stands alone: the text under it is not its continuation
+        self.note_target = None if line.heading else (key, "continuing")
 
     def finish(self):
         self._close_section()

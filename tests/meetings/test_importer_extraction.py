@@ -165,3 +165,56 @@ def test_a_label_word_inside_a_sentence_is_not_a_field():
     assert r.chair is None
     r = parse("某會會議紀錄\n時間：2016-10-22\n總紀錄：王銓興\n主席（代理）：吳議長碧珠\n")
     assert (r.chair, r.recorder) == ("吳議長碧珠", "王銓興")
+
+
+def test_a_heading_of_no_known_section_ends_the_motions_and_is_kept():
+    r = parse(
+        "某會會議紀錄\n時間：113/11/12\n### 貳、議題討論\n議題 1. 換電梯.\n決議：通過.\n"
+        "### 肆、自由發言\n住戶甲建議加裝監視器。\n### 伍、散會\n"
+    )
+    assert [(m.subject, m.resolution) for m in r.motions] == [("換電梯.", "通過.")]
+    assert "住戶甲建議加裝監視器。" in r.notes["proposals"]
+    assert any(w.line == 7 for w in r.warnings)
+
+
+def test_bullets_as_motions_and_agreements():
+    assert motions_of(
+        "### 共識：\n* 以合作六月大松為方向。\n* 國際講者由 COSCUP 安排\n## 臨時動議\n"
+        "- 總統盃黑客松借場宣傳 [name=Justina]\n  [Slack 討論串](https://example.org/x)\n"
+    ) == [
+        ("proposal", "以合作六月大松為方向。", ""),
+        ("proposal", "國際講者由 COSCUP 安排", ""),
+        ("extempore", "總統盃黑客松借場宣傳", ""),
+    ]
+
+
+def test_the_heading_label_as_the_subject_and_what_explains_it():
+    assert motions_of("- 提案：針對既有的投稿，是否要寄信？\n    - 也可以順便詢問宣傳。\n") == [
+        ("proposal", "針對既有的投稿，是否要寄信？", "")
+    ]
+
+
+def test_an_empty_extempore_section_takes_no_motion_from_what_follows():
+    assert motions_of("討論提案：無\n臨時動議：無\n主席結論:\n感謝各位董事顧問支持本會\n") == []
+
+
+def test_a_speaker_before_the_subject_and_a_second_resolution_line():
+    assert motions_of(
+        "五、臨時動議:\n1.許一成顧問:校服再利用,可捐給需要的學生。\n- 決議:清潔費用由家長會支出。\n"
+        "- 決議:換校服先做問卷。\n"
+    ) == [
+        ("extempore", "校服再利用,可捐給需要的學生。", "清潔費用由家長會支出。\n換校服先做問卷。")
+    ]
+
+
+def test_a_numbered_subject_ending_with_a_colon_goes_on_over_the_next_lines():
+    assert motions_of(
+        "乙、宣讀議案交付審查\n一、請審議市政府提案第 33 號案：\n「請審議 104 年度總預\n算案。」\n"
+        "決議：交付各有關委員會審查。\n"
+    ) == [
+        (
+            "proposal",
+            "請審議市政府提案第 33 號案：「請審議 104 年度總預算案。」",
+            "交付各有關委員會審查。",
+        )
+    ]
