@@ -48,6 +48,7 @@ class Reading:
             "remarks": header.Remarks(self),
             "tracked": tables.TrackedTable(self, "tracked"),
             "new_tracked": tables.TrackedTable(self, "new_tracked"),
+            "todo": tables.TrackedTable(self, "todo", target="new_tracked"),
             "reports": reports.BusinessReport(self, division_names),
             "proposals": motions.Motions(self, "proposal"),
             "extempore": motions.Motions(self, "extempore"),

@@ -88,6 +88,8 @@ SECTIONS = (
         ),
     ),
     SectionSpec("extempore", ("臨時動議", "臨時提案")),
+    # 待辦 after the discussion (community notes): new tracked items, as a list
+    SectionSpec("todo", ("待辦事項", "會後待辦", "後續待辦", "待辦", "工作分配")),
     SectionSpec("adjourn", ("散會",)),
 )
 SECTION_ORDER = {spec.key: i for i, spec in enumerate(SECTIONS)}

@@ -218,3 +218,57 @@ def test_a_numbered_subject_ending_with_a_colon_goes_on_over_the_next_lines():
             "交付各有關委員會審查。",
         )
     ]
+
+
+def test_a_tracking_table_with_pipes_under_another_title_and_other_columns():
+    r = parse(
+        "某校行政會議紀錄\n時間：112年3月15日\n"
+        "二、歷次會議決議事項辦理情形：\n"
+        "| 序號 | 決議事項 | 執行單位 | 執行情形 | 預定完成日期 | 列管建議 |\n"
+        "|---|---|---|---|---|---|\n"
+        "| 1 | 更新校園網站 | 資訊組 | 已完成招標 | 112/6/30 | 解除列管 |\n"
+        "| 2 | 汰換投影機 | 總務處 | 採購中 | 112/8/31 | 繼續列管 |\n"
+        "三、提案討論\n案由：校慶日期。\n決議：照案通過。\n"
+    )
+
+    assert r.tracked_items == [
+        {
+            "case_no": "1",
+            "subject": "更新校園網站",
+            "previous_status": "",
+            "current_status": "已完成招標",
+            "resolution": "解除列管",
+        },
+        {
+            "case_no": "2",
+            "subject": "汰換投影機",
+            "previous_status": "",
+            "current_status": "採購中",
+            "resolution": "繼續列管",
+        },
+    ]
+    assert [m.subject for m in r.motions] == ["校慶日期。"]
+
+
+def test_tracked_items_as_a_list_with_their_status_under_each():
+    r = parse(
+        "# 20250812 會議記錄\n## 本次會議待追蹤項目 (由 2025/08/05 會議記錄結案)\n"
+        "*   **[Johnson]** 資訊安全權限設定\n    * Not yet\n*   **小聚籌備**:\n"
+        "## url-resolver update\n- 跑實驗\n"
+    )
+    assert [(i["subject"], i["resolution"]) for i in r.tracked_items] == [
+        ("[Johnson] 資訊安全權限設定", "Not yet"),
+        ("小聚籌備", ""),
+    ]
+    assert "跑實驗" in r.notes["tracked"]
+
+
+def test_to_dos_after_the_discussion_are_new_tracked_items():
+    r = parse(
+        "# 2022.4.19 會議記錄\n### 共識：\n* 合作六月大松。\n### 待辦：\n"
+        "給 Peter 六月大松時程表\n下週二 (4/26) 前獲得回覆\n"
+    )
+    assert [i["subject"] for i in r.new_tracked_items] == [
+        "給 Peter 六月大松時程表",
+        "下週二 (4/26) 前獲得回覆",
+    ]
