@@ -3,8 +3,7 @@
 
 import re
 
-from portal import rocdate
-
+from . import dates
 from .sections import SectionReader
 from .text import append, key_of
 
@@ -41,28 +40,24 @@ class Time(SectionReader):
         if not value:
             r.warn(line.number, "會議時間是空的。")
             return
-        try:
-            flat = rocdate.normalise(value)
-        except rocdate.ROCDateError:
-            flat = ""
-        m = re.match(r"^(\d{2,4})[年/.\-](\d{1,2})[月/.\-](\d{1,2})日?(.*)$", flat)
-        if not m:
+        held, start = dates.find_when(value)
+        hint = self.reading.preamble_when
+        if held is None and dates.has_month_day(value):
+            if hint[0] is not None:
+                # 時間：1/30 with no year, and a full date in the title: the title's date
+                held = hint[0]
+                r.warn(
+                    line.number,
+                    f"會議時間「{value}」沒有年份，已採用會議名稱的日期，請核對。",
+                )
+            else:
+                held, _rest = dates.find_date(value, year=self.reading.year_hint)
+            start = dates.find_time(value)
+        if held is None:
             r.warn(line.number, f"無法辨識會議日期「{value}」，請於草稿中補上。")
             r.keep("time", value)
             return
-        try:
-            r.held_on = rocdate.parse_date(f"{m[1]}/{m[2]}/{m[3]}")
-        except rocdate.ROCDateError as exc:
-            r.warn(line.number, str(exc))
-            r.keep("time", value)
-            return
-        rest = re.split(r"[~～〜至到]|(?<=\d)-(?=\d|上|下)", m[4])[0]
-        if rest:
-            try:
-                r.start_time = rocdate.parse_time(rest)
-            except rocdate.ROCDateError:
-                r.warn(line.number, f"無法辨識開始時間「{m[4]}」，請於草稿中補上。")
-                r.keep("time", value)
+        r.held_on, r.start_time = held, start
 
 
 class Place(SectionReader):
@@ -87,6 +82,12 @@ class Chair(SectionReader):
             self.r.recorder = m[1].strip() or None
             return
         self.reading.free(line)
+
+
+class Recorder(SectionReader):
+    def open(self, value, line):
+        if value:
+            self.r.recorder = value
 
 
 class Attendance(SectionReader):

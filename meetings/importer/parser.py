@@ -1,7 +1,7 @@
 """`parse(text)`: each line goes to the section it is in; the checks of the whole document at
 the end."""
 
-from . import adjourn, header, motions, reports, tables
+from . import adjourn, dates, header, motions, reports, tables
 from .result import ImportRejected, ParseResult
 from .sections import SECTION_ORDER, split_label
 from .text import DEBRIS_BULLET, SEPARATOR_ROW, TERMINAL, joins, lines
@@ -35,14 +35,20 @@ class Reading:
         self.preamble = []  # lines before the first heading
         self.last_line = None
         self.note_target = None  # (section key, "continuing") after a line went to `free`
+        # the date (and time) a title or the lines above the first heading give, and a year
+        # written there: for a 時間 line without a year, or minutes without a 時間 line
+        self.preamble_when = (None, None)
+        self.year_hint = None
         self.readers = {
             "time": header.Time(self),
             "place": header.Place(self),
             "chair": header.Chair(self),
+            "recorder": header.Recorder(self),
             "attendance": header.Attendance(self),
             "remarks": header.Remarks(self),
             "tracked": tables.TrackedTable(self, "tracked"),
             "new_tracked": tables.TrackedTable(self, "new_tracked"),
+            "todo": tables.TrackedTable(self, "todo", target="new_tracked"),
             "reports": reports.BusinessReport(self, division_names),
             "proposals": motions.Motions(self, "proposal"),
             "extempore": motions.Motions(self, "extempore"),
@@ -67,6 +73,8 @@ class Reading:
     def _accepts(self, spec):
         if self.section is None:
             return True
+        if spec.header and self.section.header:
+            return spec.key != self.section.key  # the header's fields come in any order
         return SECTION_ORDER[spec.key] > SECTION_ORDER[self.section.key]
 
     def _open(self, heading, line):
@@ -74,15 +82,29 @@ class Reading:
         self._close_section()
         self.section = spec
         self.note_target = None
-        self.r.top_sections.append((spec.key, written, line.number))
+        if spec.key != "recorder":  # a field of 主持人's line, never a heading of its own
+            self.r.top_sections.append((spec.key, written, line.number))
         self.readers[spec.key].open(value, line)
 
     def _close_section(self):
         if self.section is None:
             lines_, self.preamble = self.preamble, []
+            self._read_hints(lines_)
             header.read_preamble(self.r, lines_)
             return
         self.readers[self.section.key].close()
+
+    def _read_hints(self, lines_):
+        for line in lines_[:15]:
+            held, start = dates.find_when(line.text)
+            if held is None:
+                continue
+            if self.preamble_when[0] is None:
+                self.preamble_when = (held, start)
+            elif held == self.preamble_when[0] and self.preamble_when[1] is None:
+                self.preamble_when = (held, start)
+        for line in lines_[:15]:
+            self.year_hint = self.year_hint or dates.find_year(line.text)
 
     def free(self, line):
         """Text the current section has no place for: kept in the section, with a warning."""
@@ -96,7 +118,8 @@ class Reading:
                 line.number,
                 f"無法歸類的文字，已保留在「{self.section.labels[0] if self.section else '會議資訊'}」段落。",
             )
-        self.note_target = (key, "continuing")
+        # a heading kept as text stands alone: the text under it is not its continuation
+        self.note_target = None if line.heading else (key, "continuing")
 
     def finish(self):
         self._close_section()
@@ -107,6 +130,8 @@ class Reading:
                 "「臨時動議」等段落。請貼上完整的會議紀錄。"
             )
         found = {key for key, _w, _l in r.top_sections}
+        if r.held_on is None and self.preamble_when[0] is not None:
+            r.held_on, r.start_time = self.preamble_when  # from the title: 20250812 會議記錄
         if r.title is None:
             r.warn(None, "找不到會議名稱（例如「108 年度 9 月份聯席會議紀錄」），請於草稿中補上。")
         if r.held_on is None:

@@ -37,6 +37,9 @@ class ParsedMotion:
     explanation: str = ""
     resolution: str = ""
     proposer: str = ""
+    numbered: bool = False  # the subject is a numbered item's line, not a 案由 label
+    bullet: bool = False  # … a bullet's line (- 總統盃黑客松借場宣傳)
+    open_colon: bool = False  # the numbered line ended with a colon: its subject goes on
 
 
 @dataclass
