@@ -42,8 +42,9 @@ DISTRICTS = [
 
 DEMO_USERS = [
     # username, password, full name, e-mail, (role, school name, district name, division name)
-    ("bureau", "bureau-demo-108", "教育局資訊科承辦人", "bureau@ntpc.edu.tw",
-     (Role.BUREAU, None, None, "資訊推廣組")),
+    # 系統平臺組 follows up the seed's open items, so the demo clerk can file their 辦理情形
+    ("bureau", "bureau-demo-108", "教育局資訊科系統平臺組承辦人", "bureau@ntpc.edu.tw",
+     (Role.BUREAU, None, None, "系統平臺組")),
     ("coordinator", "coordinator-demo-108", "新店國小資訊組長", "it@xdes.ntpc.edu.tw",
      (Role.COORDINATOR, "新店國小", None, None)),
     ("convener", "convener-demo-108", "文山分區召集學校代表", "it@psps.ntpc.edu.tw",
@@ -89,13 +90,17 @@ def load(stdout=None):
             user.set_password(password)
             user.save(update_fields=["password"])
             created.append(username)
-        Membership.objects.get_or_create(
+        division = Division.objects.get(name=division) if division else None
+        membership, _ = Membership.objects.get_or_create(
             user=user,
             role=role,
             school=School.objects.get(name=school) if school else None,
             district=District.objects.get(name=district) if district else None,
-            defaults={"division": Division.objects.get(name=division) if division else None},
+            defaults={"division": division},
         )
+        if membership.division != division:  # a demo loaded before the clerk changed division
+            membership.division = division
+            membership.save(update_fields=["division"])
         # allauth looks e-mail addresses up in its own table for e-mail login and password reset
         from allauth.account.models import EmailAddress
 

@@ -130,10 +130,11 @@ def load(stdout=None):
             if division is not None:
                 services.item_assign(item=item, division=division, reason="示範資料")
     first_new = TrackedItem.objects.filter(origin_meeting=meeting).order_by("case_no").first()
-    # posted as the demo admin: the demo bureau clerk belongs to 資訊推廣組, not this item's 承辦
-    admin = get_user_model().objects.filter(username="admin").first()
-    if first_new is not None and admin is not None and not StatusUpdate.objects.exists():
-        services.status_update_post(item=first_new, user=admin, text=DEMO_UPDATE)
+    # posted by the demo bureau clerk, of 系統平臺組 like both open items; the second is left
+    # without one, for the clerk's own week
+    clerk = get_user_model().objects.filter(username="bureau").first()
+    if first_new is not None and clerk is not None and not StatusUpdate.objects.exists():
+        services.status_update_post(item=first_new, user=clerk, text=DEMO_UPDATE)
     if stdout is not None:
         opened = TrackedItem.objects.filter(state=TrackedItem.State.OPEN).count()
         stdout.write(
