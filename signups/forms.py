@@ -86,21 +86,39 @@ class OfferForm(forms.Form):
 
 
 def initial_of(offer, school_year):
+    return initial_of_values(offer.as_values(), school_year)
+
+
+def initial_of_values(values, school_year):
+    """One row's values as the school would type them (how a kept edit is shown back)."""
     short = rules.format_range_in_year
     return {
-        "category": offer.category,
-        "course_name": offer.course_name,
-        "activity": short(offer.activity_starts_on, offer.activity_ends_on, school_year),
-        "venue": offer.venue,
-        "fee": "免費" if not offer.fee else str(offer.fee),
-        "registration": short(
-            offer.registration_starts_on, offer.registration_ends_on, school_year
-        ),
-        "grade_from": str(offer.grade_from),
-        "grade_to": str(offer.grade_to),
-        "gender": offer.gender,
-        "capacity": str(offer.capacity),
+        "category": values.category,
+        "course_name": values.course_name,
+        "activity": short(*values.activity, school_year),
+        "venue": values.venue,
+        "fee": "免費" if not values.fee else str(values.fee),
+        "registration": short(*values.registration, school_year),
+        "grade_from": str(values.grades[0]),
+        "grade_to": str(values.grades[1]),
+        "gender": values.gender,
+        "capacity": str(values.capacity),
     }
+
+
+def formset_data(rows, extra=0):
+    """The filing formset's POST body for `rows` (dicts of TEXT_FIELDS), so a kept draft is
+    judged again – and its errors shown – exactly as when it was typed."""
+    total = len(rows) + extra
+    data = {"rows-TOTAL_FORMS": str(total), "rows-INITIAL_FORMS": "0",
+            "rows-MIN_NUM_FORMS": "0", "rows-MAX_NUM_FORMS": "1000"}  # fmt: skip
+    for i, row in enumerate(rows):
+        for name in TEXT_FIELDS:
+            data[f"rows-{i}-{name}"] = str(row.get(name, ""))
+        data[f"rows-{i}-ORDER"] = str(i + 1)
+    for i in range(len(rows), total):
+        data[f"rows-{i}-gender"] = "open"
+    return data
 
 
 class BaseOfferFormSet(forms.BaseFormSet):
@@ -115,6 +133,21 @@ class BaseOfferFormSet(forms.BaseFormSet):
     def rows(self):
         """The kept rows' values in the order the school arranged them."""
         return [f.values for f in self.ordered_forms if f.values is not None]
+
+    def typed_rows(self):
+        """The kept rows as typed (valid or not), in the school's order, for a draft kept with
+        its errors. Blank rows and rows marked 刪除 are left out."""
+        forms_ = [f for f in self.forms if f.has_changed() and not self._should_delete_form(f)]
+
+        def order(item):
+            i, f = item
+            try:
+                return (0, int(f["ORDER"].value()), i)
+            except (TypeError, ValueError):
+                return (1, 0, i)
+
+        forms_ = [f for _, f in sorted(enumerate(forms_), key=order)]
+        return [{name: str(f[name].value() or "") for name in TEXT_FIELDS} for f in forms_]
 
 
 def offer_formset(survey_rules, *, data=None, offers=(), extra=1):

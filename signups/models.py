@@ -150,6 +150,11 @@ class Response(models.Model):
     return_comment = models.TextField("退回原因", blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField("最後送出時間", null=True, blank=True)
+    # The table as the school last typed it when that is not the rows the bureau sees: edits to
+    # an answer already sent (kept apart until resubmitted) or a draft with errors. A list of
+    # rows, each {field: text as typed}; None when the rows are all there is.
+    draft_rows = models.JSONField("未送出的修改", null=True, blank=True, default=None)
+    draft_complete = models.BooleanField("修改內容完整", default=True)
 
     class Meta:
         verbose_name = "學校填報"
@@ -160,6 +165,11 @@ class Response(models.Model):
 
     def __str__(self):
         return f"{self.survey} – {self.school}"
+
+    @property
+    def has_pending_edits(self):
+        """Edits kept apart from the rows the bureau sees (saved, not yet sent)."""
+        return self.draft_rows is not None
 
     def is_editable(self, now=None):
         now = now or timezone.now()

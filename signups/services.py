@@ -11,7 +11,9 @@ from portal import audit, rocdate
 from portal.jobs import job_start
 from portal.models import Membership, Role, School
 
+from . import rules
 from .models import (
+    ANSWERED,
     Blackout,
     ImportRun,
     Offer,
@@ -55,40 +57,81 @@ def _require_editable(response, now=None):
         raise SignupError("本調查已截止，無法再修改；如需更正請洽教育局承辦人重新開放。")
 
 
+def _replace_offers(response, rows):
+    response.offers.all().delete()
+    Offer.objects.bulk_create(
+        [
+            Offer(
+                response=response,
+                position=i,
+                category=v.category,
+                course_name=v.course_name,
+                activity_starts_on=v.activity[0],
+                activity_ends_on=v.activity[1],
+                venue=v.venue,
+                fee=v.fee,
+                registration_starts_on=v.registration[0],
+                registration_ends_on=v.registration[1],
+                grade_from=v.grades[0],
+                grade_to=v.grades[1],
+                gender=v.gender,
+                capacity=v.capacity,
+            )
+            for i, v in enumerate(rows, start=1)
+        ]
+    )
+
+
+def _last_version_number(response):
+    return response.submissions.order_by("-number").values_list("number", flat=True).first() or 0
+
+
+def _keep_apart(response, *, typed_rows, complete, event, by):
+    """An answer already sent stays as sent: the edit is kept beside it until resubmitted."""
+    response.draft_rows, response.draft_complete = typed_rows, complete
+    response.save(update_fields=["draft_rows", "draft_complete", "updated_at"])
+    number = _last_version_number(response)
+    note = f"修改尚未送出，教育局看到的仍是第 {number} 版" + ("" if complete else "（未完成）")
+    return _change(response, new=response.status, event=event, by=by, note=note)
+
+
 def offers_save(*, response, rows, by, event=StatusChange.Event.SAVED):
-    """Replace the school's rows with `rows` (OfferValues, in order). A response already sent
-    becomes a draft again until it is resubmitted, so the bureau never consolidates rows the
-    school has not confirmed."""
+    """Save the school's table `rows` (OfferValues, in order). Before the school has answered they
+    are its rows (草稿). Once it has sent (or declined) they are kept apart as an edit: the answer
+    stays 已送出 with the version the bureau consolidates until the school sends the new one."""
+    from .forms import initial_of_values
+
     with transaction.atomic():
         response = Response.objects.select_for_update().select_related("survey").get(pk=response.pk)
         _require_editable(response)
-        response.offers.all().delete()
-        Offer.objects.bulk_create(
-            [
-                Offer(
-                    response=response,
-                    position=i,
-                    category=v.category,
-                    course_name=v.course_name,
-                    activity_starts_on=v.activity[0],
-                    activity_ends_on=v.activity[1],
-                    venue=v.venue,
-                    fee=v.fee,
-                    registration_starts_on=v.registration[0],
-                    registration_ends_on=v.registration[1],
-                    grade_from=v.grades[0],
-                    grade_to=v.grades[1],
-                    gender=v.gender,
-                    capacity=v.capacity,
-                )
-                for i, v in enumerate(rows, start=1)
-            ]
-        )
+        if response.status in ANSWERED:
+            year = response.survey.school_year
+            _keep_apart(response, typed_rows=[initial_of_values(v, year) for v in rows],
+                        complete=True, event=event, by=by)  # fmt: skip
+            return response
+        _replace_offers(response, rows)
+        response.draft_rows, response.draft_complete = None, True
         if response.status != Status.DRAFT or event == StatusChange.Event.IMPORTED:
+            response.save(update_fields=["draft_rows", "draft_complete", "updated_at"])
             _change(response, new=Status.DRAFT, event=event, by=by)
         else:
-            response.save(update_fields=["updated_at"])
+            response.save(update_fields=["draft_rows", "draft_complete", "updated_at"])
         return response
+
+
+def draft_save_unfinished(*, response, typed_rows, by):
+    """「儲存草稿」 with errors: the rows are kept as typed (marked 未完成) so nothing typed is
+    lost; the rows the bureau sees are not touched. An answer already sent stays sent."""
+    with transaction.atomic():
+        response = Response.objects.select_for_update().select_related("survey").get(pk=response.pk)
+        _require_editable(response)
+        if response.status in ANSWERED:
+            return _keep_apart(response, typed_rows=typed_rows, complete=False,
+                               event=StatusChange.Event.SAVED, by=by)  # fmt: skip
+        response.draft_rows, response.draft_complete = typed_rows, False
+        response.save(update_fields=["draft_rows", "draft_complete", "updated_at"])
+        return _change(response, new=Status.DRAFT, event=StatusChange.Event.SAVED, by=by,
+                       note="未完成")  # fmt: skip
 
 
 def snapshot_of(offers):
@@ -108,9 +151,7 @@ def snapshot_of(offers):
 
 
 def _new_version(response, *, by, declined):
-    number = (
-        response.submissions.order_by("-number").values_list("number", flat=True).first() or 0
-    ) + 1
+    number = _last_version_number(response) + 1
     return Submission.objects.create(
         response=response,
         number=number,
@@ -120,16 +161,35 @@ def _new_version(response, *, by, declined):
     )
 
 
-def response_submit(*, response, by, request=None):
+def _kept_rows(response):
+    """The kept edit's values, judged again by today's rules; refused while any row is wrong."""
+    survey_rules = response.survey.rules()
+    results = [rules.clean_row(row, survey_rules) for row in response.draft_rows]
+    if not response.draft_complete or any(r.errors for r in results):
+        raise SignupError("有尚未完成的修改，請先修正表格中標示的欄位再送出。")
+    return [r.values for r in results]
+
+
+def response_submit(*, response, by, rows=None, request=None):
+    """Send the school's rows (or `rows`, OfferValues, replacing them) as a new version. A kept
+    edit is resolved: what is sent now is the answer."""
     with transaction.atomic():
         response = Response.objects.select_for_update().select_related("survey").get(pk=response.pk)
         _require_editable(response)
+        if rows is None and response.draft_rows is not None:
+            rows = _kept_rows(response)
+        if rows is not None:
+            if not rows:
+                raise SignupError("尚未填寫任何課程；若貴校不辦理，請按「本校不辦理（無意願）」。")
+            _replace_offers(response, rows)
         if not response.offers.exists():
             raise SignupError("尚未填寫任何課程；若貴校不辦理，請按「本校不辦理（無意願）」。")
         version = _new_version(response, by=by, declined=False)
         response.submitted_at = version.at
         response.return_comment = ""
-        response.save(update_fields=["submitted_at", "return_comment", "updated_at"])
+        response.draft_rows, response.draft_complete = None, True
+        response.save(update_fields=["submitted_at", "return_comment", "draft_rows",
+                                     "draft_complete", "updated_at"])  # fmt: skip
         _change(response, new=Status.SUBMITTED, event=StatusChange.Event.SUBMITTED, by=by,
                 note=f"第 {version.number} 版")  # fmt: skip
         audit.record("signups.submitted", request=request, actor=by, target=response,
@@ -393,14 +453,15 @@ def import_run_process(*, run_id, progress=None):
         count = len(sheet.rows)
         progress(count, count, "儲存中")
         with transaction.atomic():
-            offers_save(response=response, rows=[v for _, v in sheet.rows], by=run.by,
-                        event=StatusChange.Event.IMPORTED)  # fmt: skip
+            saved = offers_save(response=response, rows=[v for _, v in sheet.rows], by=run.by,
+                                event=StatusChange.Event.IMPORTED)  # fmt: skip
             run.outcome, run.rows_saved = ImportRun.Outcome.SAVED, count
             run.data, run.finished_at = None, timezone.now()
             run.save(update_fields=["outcome", "rows_saved", "data", "finished_at"])
             audit.record("signups.imported", actor=run.by, target=response, rows=count,
                          import_run=run.pk)  # fmt: skip
-        progress(count, count, f"已匯入 {count} 列並存為草稿")
+        kept = "；已送出的版本不變，送出後才會取代" if saved.has_pending_edits else ""
+        progress(count, count, f"已匯入 {count} 列並存為草稿{kept}")
         return run
     except ImportRefused as exc:
         problems = exc.messages

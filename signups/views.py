@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -21,8 +20,8 @@ from portal.jobs import job_url
 from portal.models import School
 
 from . import resources, selectors, services
-from .forms import SurveyEditForm, SurveyForm, blackout_formset, offer_formset
-from .models import ImportRun, Response, Status, Survey
+from .forms import SurveyEditForm, SurveyForm, blackout_formset, formset_data, offer_formset
+from .models import ANSWERED, ImportRun, Response, Status, Survey
 from .rules import LABELS, format_fee, format_grades, format_range
 
 
@@ -175,6 +174,14 @@ def _row_display(offer, school):
     }
 
 
+def _saved_message(response):
+    if response.has_pending_edits:
+        number = response.submissions.order_by("-number").values_list("number", flat=True).first()
+        return (f"已儲存修改，尚未送出；教育局看到的仍是第 {number} 版。"
+                "修改完成後請按「送出」。")  # fmt: skip
+    return "已儲存草稿，尚未送出。"
+
+
 def _error_summary(formset):
     """「第 N 列，欄位 X：…」 for every error in the table, linking to the field."""
     if formset is None or not formset.is_bound:
@@ -216,30 +223,47 @@ def file(request, pk, school_pk):
                 return redirect("signups:file", survey.pk, school.pk)
             formset = offer_formset(survey_rules, data=request.POST, offers=offers)
             if formset.is_valid():
-                with transaction.atomic():
-                    services.offers_save(response=response, rows=formset.rows(), by=request.user)
-                    if action == "submit":
-                        version = services.response_submit(
-                            response=response, by=request.user, request=request
-                        )
                 if action == "submit":
+                    version = services.response_submit(
+                        response=response, by=request.user, rows=formset.rows(), request=request
+                    )
                     messages.success(
                         request, f"已送出（第 {version.number} 版）。截止前仍可修改後重新送出。"
                     )
                     return redirect("signups:file", survey.pk, school.pk)
-                messages.success(request, "已儲存草稿，尚未送出。")
+                response = services.offers_save(
+                    response=response, rows=formset.rows(), by=request.user
+                )
+                messages.success(request, _saved_message(response))
                 url = reverse("signups:file", args=[survey.pk, school.pk])
                 if action == "add":
                     url += "?extra=2"
                 return redirect(url)
-            messages.error(request, "有些欄位需要修正，請看表格中標示的說明。")
+            if action in ("save", "add"):
+                services.draft_save_unfinished(
+                    response=response, typed_rows=formset.typed_rows(), by=request.user
+                )
+                response.refresh_from_db()
+                messages.warning(
+                    request,
+                    f"已儲存草稿（未完成）：有 {formset.total_error_count()} 個問題，"
+                    "修正後才能送出。",
+                )
+            else:
+                messages.error(request, "有些欄位需要修正，請看表格中標示的說明。")
         except services.SignupError as exc:
             messages.error(request, str(exc))
             if formset is None or not formset.is_bound:
                 return redirect("signups:file", survey.pk, school.pk)
+    if formset is None and editable and response.draft_rows is not None:
+        # a kept edit is shown as typed and judged again, so its errors show until fixed
+        formset = offer_formset(
+            survey_rules, data=formset_data(response.draft_rows, extra=extra), offers=()
+        )
     if formset is None and editable:
         formset = offer_formset(survey_rules, offers=offers, extra=extra)
 
+    versions = list(response.submissions.select_related("by").order_by("-number"))
     context = {
         "survey": survey,
         "school": school,
@@ -253,7 +277,8 @@ def file(request, pk, school_pk):
         "error_summary": _error_summary(formset),
         "xlsx_mime": resources.XLSX_MIME,
         "is_staff": access.is_staff(request.user),
-        "versions": list(response.submissions.select_related("by").order_by("-number")),
+        "versions": versions,
+        "sent_version": versions[0] if versions and response.status in ANSWERED else None,
         "changes": list(response.changes.select_related("by").order_by("-at", "-id")),
         "imports": list(response.imports.order_by("-created_at", "-id")[:3]) if can_act else [],
         "blackouts": list(survey.blackouts.all()),
