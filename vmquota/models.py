@@ -508,6 +508,9 @@ class WhatIfRun(models.Model):
     status = models.CharField(max_length=10, default="pending")
     result = models.JSONField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # progress while it runs: VMs whose samples were compared, of all VMs
+    vms_done = models.PositiveIntegerField("已比對虛擬機", default=0)
+    vms_total = models.PositiveIntegerField("虛擬機總數", default=0)
 
     class Meta:
         ordering = ["-created_at"]

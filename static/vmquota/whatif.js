@@ -1,5 +1,5 @@
 // The what-if result page while the replay runs: ask the server every 2 seconds whether it has
-// finished, then offer the result. Replaces a timed <meta http-equiv="refresh">, which reloads
+// finished (showing its progress meanwhile), then offer the result. Replaces a timed <meta http-equiv="refresh">, which reloads
 // the page under a screen reader's cursor (WCAG 2.2.1). Without JavaScript the page says to
 // reload it.
 (() => {
@@ -18,6 +18,10 @@
         pending.append(link);
         return;
       }
+      // still running: show how far it got (VMs compared of all VMs)
+      const fresh = new DOMParser().parseFromString(html, "text/html");
+      const now = fresh.querySelector("[data-whatif-pending]");
+      if (response.ok && now) pending.replaceChildren(...now.childNodes);
     } catch (e) {
       // the network hiccuped: try again below
     }
