@@ -34,6 +34,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 test: export DJANGO_DEBUG ?= false
+test: PYTEST_ARGS ?= -n auto
 test: install lint
 	DJANGO_SECRET_KEY=check-only $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)

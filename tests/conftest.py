@@ -2,6 +2,10 @@
 
 A test that needs PostgreSQL, Redis, Chromium or a Celery worker skips on a laptop without it,
 but fails in CI, where `.ci/run` sets PORTAL_REQUIRE_SERVICES=1.
+
+The suite runs in parallel under pytest-xdist (`-n 2`): each xdist worker has its own test
+database (pytest-django appends the worker's name), its own Redis database (`REDIS_URL`) and its
+own ports for the redis-servers that fault tests stop and start (`own_redis_port`).
 """
 
 import os
@@ -21,7 +25,35 @@ from tests import factories
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES", "") == "1"
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# gw0, gw1, … under pytest-xdist; 0 in a plain run
+WORKER_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def _redis_url_of_this_worker(url):
+    """PORTAL_TEST_REDIS_URL names the first worker's Redis database; worker i uses the i-th
+    below it (15, 14, …), since `redis_url` flushes its database before every test."""
+    parsed = urlparse(url)
+    db = int(parsed.path.strip("/") or 0) - WORKER_INDEX
+    if db < 0:
+        raise RuntimeError(
+            f"PORTAL_TEST_REDIS_URL={url} leaves no Redis database for worker {WORKER_INDEX}"
+        )
+    return parsed._replace(path=f"/{db}").geturl()
+
+
+REDIS_URL = _redis_url_of_this_worker(
+    os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+)
+OWN_REDIS_PORT = int(os.environ.get("PORTAL_TEST_OWN_REDIS_PORT", "6390"))
+
+
+def own_redis_port(slot):
+    """The port of a redis-server a test starts itself (to stop and start again): two per xdist
+    worker from PORTAL_TEST_OWN_REDIS_PORT (6390 unless set), `slot` 0 or 1 within them."""
+    assert slot in (0, 1)
+    return OWN_REDIS_PORT + 2 * WORKER_INDEX + slot
+
+
 SCREENSHOTS = ROOT / "var" / "screenshots"
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API + live_server
