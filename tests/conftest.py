@@ -59,6 +59,12 @@ SCREENSHOTS = ROOT / "var" / "screenshots"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API + live_server
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow start first: under pytest-xdist a long test that starts last keeps
+    one worker busy while the others have finished."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def missing_service(what):
     """Skip on a laptop; fail in CI, where every service must be there."""
     if REQUIRE_SERVICES:
@@ -329,11 +335,21 @@ def browser_login(page, username, password=factories.PASSWORD):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup):
-    """pytest-django's, and then, before it drops the PostgreSQL test database, end any session
-    still connected to it, and say which. In some full runs one idle connection (last statement ROLLBACK, not
-    the main thread's) outlived its test, and PostgreSQL refused the DROP ("being accessed by
-    other users"), leaving the database behind; which test opens it depends on the order."""
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, with two additions on PostgreSQL.
+
+    Commits do not wait for the disk (synchronous_commit off for every connection to the test
+    database, the workers' and servers' too): no test survives a crash of the server, and the
+    transactional tests commit a lot.
+
+    Before the database is dropped, any session still connected to it is ended, and named: an
+    idle connection that outlives its test (which one depends on the order) would make
+    PostgreSQL refuse the DROP ("being accessed by other users") and leave the database behind."""
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")
+            cursor.execute("SET synchronous_commit = off")
     yield
     from django.db import connection as main
 
