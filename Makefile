@@ -40,7 +40,7 @@ test: install lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(PY) -m tests.bench.run_all
+	$(PY) -m bench.run_all
 
 lock:
 	$(PY) -m pip freeze --exclude-editable | grep -v -i '^libvirt-python' > requirements.lock
