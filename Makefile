@@ -34,12 +34,13 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 test: export DJANGO_DEBUG ?= false
+test: PYTEST_ARGS ?= -n auto
 test: install lint
 	DJANGO_SECRET_KEY=check-only $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(PY) -m tests.bench.run_all
+	$(PY) -m bench.run_all
 
 lock:
 	$(PY) -m pip freeze --exclude-editable | grep -v -i '^libvirt-python' > requirements.lock

@@ -2,6 +2,10 @@
 
 A test that needs PostgreSQL, Redis, Chromium or a Celery worker skips on a laptop without it,
 but fails in CI, where `.ci/run` sets PORTAL_REQUIRE_SERVICES=1.
+
+The suite runs in parallel under pytest-xdist (`-n 2`): each xdist worker has its own test
+database (pytest-django appends the worker's name), its own Redis database (`REDIS_URL`) and its
+own ports for the redis-servers that fault tests stop and start (`own_redis_port`).
 """
 
 import os
@@ -21,10 +25,44 @@ from tests import factories
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES", "") == "1"
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# gw0, gw1, … under pytest-xdist; 0 in a plain run
+WORKER_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def _redis_url_of_this_worker(url):
+    """PORTAL_TEST_REDIS_URL names the first worker's Redis database; worker i uses the i-th
+    below it (15, 14, …), since `redis_url` flushes its database before every test."""
+    parsed = urlparse(url)
+    db = int(parsed.path.strip("/") or 0) - WORKER_INDEX
+    if db < 0:
+        raise RuntimeError(
+            f"PORTAL_TEST_REDIS_URL={url} leaves no Redis database for worker {WORKER_INDEX}"
+        )
+    return parsed._replace(path=f"/{db}").geturl()
+
+
+REDIS_URL = _redis_url_of_this_worker(
+    os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+)
+OWN_REDIS_PORT = int(os.environ.get("PORTAL_TEST_OWN_REDIS_PORT", "6390"))
+
+
+def own_redis_port(slot):
+    """The port of a redis-server a test starts itself (to stop and start again): two per xdist
+    worker from PORTAL_TEST_OWN_REDIS_PORT (6390 unless set), `slot` 0 or 1 within them."""
+    assert slot in (0, 1)
+    return OWN_REDIS_PORT + 2 * WORKER_INDEX + slot
+
+
 SCREENSHOTS = ROOT / "var" / "screenshots"
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API + live_server
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow start first: under pytest-xdist a long test that starts last keeps
+    one worker busy while the others have finished."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def missing_service(what):
@@ -297,11 +335,21 @@ def browser_login(page, username, password=factories.PASSWORD):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup):
-    """pytest-django's, and then, before it drops the PostgreSQL test database, end any session
-    still connected to it, and say which. In some full runs one idle connection (last statement ROLLBACK, not
-    the main thread's) outlived its test, and PostgreSQL refused the DROP ("being accessed by
-    other users"), leaving the database behind; which test opens it depends on the order."""
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, with two additions on PostgreSQL.
+
+    Commits do not wait for the disk (synchronous_commit off for every connection to the test
+    database, the workers' and servers' too): no test survives a crash of the server, and the
+    transactional tests commit a lot.
+
+    Before the database is dropped, any session still connected to it is ended, and named: an
+    idle connection that outlives its test (which one depends on the order) would make
+    PostgreSQL refuse the DROP ("being accessed by other users") and leave the database behind."""
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")
+            cursor.execute("SET synchronous_commit = off")
     yield
     from django.db import connection as main
 

@@ -70,6 +70,7 @@ def html_pages(world, role):
     return pages
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_has_no_serious_accessibility_violation(
     transactional_db, page, screenshot, role, settings, tmp_path

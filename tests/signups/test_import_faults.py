@@ -1,4 +1,4 @@
-"""Issue 19, 5.: Redis stops while spreadsheet imports are in flight (PostgreSQL, a real worker).
+"""Redis stops while spreadsheet imports are in flight (PostgreSQL, a real worker).
 
 Three imports meet the outage: one is running in the worker (held inside its save by a row lock
 this test takes on a second connection), one waits in Redis's queue behind it (Redis keeps
@@ -20,14 +20,12 @@ from portal.jobs import jobs_requeue
 from portal.models import AuditEvent, BackgroundJob
 from signups import services
 from signups.models import ImportRun, StatusChange
-from tests.conftest import WorkerProcess, use_broker, wait_for
+from tests.conftest import WorkerProcess, own_redis_port, use_broker, wait_for
 from tests.factories import coordinator_of
 from tests.signups.test_excel import SEED_ROW, import_url, upload, xlsx
 from tests.vmquota.test_faults import RedisServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker]
-
-PORT = 6392  # this test's own redis-server, stopped and started again
 
 
 def rows_of(school):
@@ -36,7 +34,7 @@ def rows_of(school):
 
 @pytest.fixture
 def own_redis():
-    server = RedisServer(PORT).start()
+    server = RedisServer(own_redis_port(1)).start()  # its own: stopped and started again
     saved_url, saved_eager = app.conf.broker_url, app.conf.task_always_eager
     use_broker(app, server.url)
     app.conf.task_always_eager = False

@@ -1,7 +1,7 @@
 """Faults (issue 7 §7) on PostgreSQL + Redis + real worker processes.
 
 Each test starts what it needs: worker processes (tests.conftest.WorkerProcess), its own
-redis-server to stop and start again (port PORTAL_TEST_OWN_REDIS_PORT, 6390 unless set, so two
+redis-server to stop and start again (tests.conftest.own_redis_port, so parallel workers and two
 runs on one machine can each have their own), a tiny SMTP sink, a gunicorn server. Only
 outbound things are simulated – a hypervisor that hangs is a TCP port that accepts and never
 answers; a slow suspension is VMQUOTA_HYPERVISOR_TEST_DELAY_S in the adapter; a database restart
@@ -29,7 +29,13 @@ from django.db import connection
 from django.utils import timezone
 
 from portal.models import AuditEvent
-from tests.conftest import WorkerProcess, _database_url_for_children, use_broker, wait_for
+from tests.conftest import (
+    WorkerProcess,
+    _database_url_for_children,
+    own_redis_port,
+    use_broker,
+    wait_for,
+)
 from tests.factories import coordinator_of
 from tests.vmquota import factories
 from vmquota.actions import actions_requeue
@@ -43,7 +49,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker]
 ROOT = Path(__file__).resolve().parents[2]
 TEST_DOMAIN = "6695eb01-f6a4-8304-79aa-97f2502e193f"  # the `test` domain of test:///default
 FAST_RETRIES = {"VMQUOTA_ACTION_MAX_ATTEMPTS": "2", "VMQUOTA_ACTION_RETRY_BASE_S": "1"}
-OWN_REDIS_PORT = int(os.environ.get("PORTAL_TEST_OWN_REDIS_PORT", "6390"))
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -191,7 +196,7 @@ def _port_open(port):
 def own_redis():
     if not shutil.which("redis-server"):
         pytest.skip("redis-server is not installed")
-    server = RedisServer(OWN_REDIS_PORT).start()
+    server = RedisServer(own_redis_port(0)).start()
     yield server
     server.stop()
 
@@ -495,7 +500,11 @@ def test_the_database_dropping_mid_request_fails_cleanly_and_the_next_request_wo
             thread.start()
 
             def waiting_backend():
-                cur.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                cur.execute(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
+                )
                 row = cur.fetchone()
                 return row and row[0]
 

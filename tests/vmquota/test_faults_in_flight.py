@@ -1,7 +1,7 @@
-"""Faults with jobs in flight (issue 19): a worker killed during a suspension whose streak then
+"""Faults with jobs in flight: a worker killed during a suspension whose streak then
 ends, and Redis stopped while an evaluation cycle with alerts to send is running. PostgreSQL,
 Redis and real worker processes, with the helpers of test_faults.py (its own redis-server is on
-PORTAL_TEST_OWN_REDIS_PORT). What must hold: nothing lost, nothing doubled, no action stuck."""
+tests.conftest.own_redis_port(0)). What must hold: nothing lost, nothing doubled, no action stuck."""
 
 import email
 import os
@@ -139,7 +139,11 @@ def test_redis_stopping_while_a_cycle_with_alerts_runs_loses_and_doubles_nothing
             evaluate.delay()
 
             def cycle_waiting():
-                cur.execute("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                cur.execute(
+                    "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
+                )
                 return cur.fetchone()
 
             wait_for(cycle_waiting, timeout=30, message="the worker's cycle to wait in the DB")

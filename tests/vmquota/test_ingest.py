@@ -172,7 +172,8 @@ def _waiting_for_the_samples_lock():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-            "AND objid = %s",
+            "AND objid = %s AND database = (SELECT oid FROM pg_database "
+            "WHERE datname = current_database())",
             [SAMPLES_LOCK],
         )
         return cursor.fetchone()[0]

@@ -40,6 +40,7 @@ def replay_incidents(version, samples):
     )
 
 
+@pytest.mark.slow
 def test_pegged_vm_fires_once_and_creates_one_alert_folded_into_one_suspend(xindian_school):
     factories.seed_policy()
     vm = factories.vm("xd-web", xindian_school)
@@ -122,6 +123,7 @@ sample = st.tuples(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,

@@ -33,7 +33,7 @@ from vmquota.evaluation_runner import evaluate_cycle
 from vmquota.ingest import MAX_NET_KBPS
 from vmquota.models import CollectorToken, UsageSample
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 URL = "/api/vmquota/samples"
 EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES") or (2000 if os.environ.get("CI") else 150))
 KEEP_SAMPLES = 300

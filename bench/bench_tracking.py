@@ -2,8 +2,8 @@
 with 500 items (each with 3 updates) and one item with 200 updates. Prints figures, asserts
 nothing about time.
 
-    .venv/bin/python -m tests.bench.bench_tracking            # SQLite (a throw-away test database)
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_tracking .venv/bin/python -m tests.bench.bench_tracking
+    .venv/bin/python -m bench.bench_tracking            # SQLite (a throw-away test database)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_tracking .venv/bin/python -m bench.bench_tracking
 """
 
 import os
@@ -22,7 +22,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from tests.bench import throwaway_database  # noqa: E402
+from bench import throwaway_database  # noqa: E402
 
 ITEMS, UPDATES_PER_ITEM, BUSY_ITEM_UPDATES, RUNS = 500, 3, 200, 15
 

@@ -1,4 +1,7 @@
-"""python manage.py generate_load_data [--scale full|small] [--seed N] – the load benchmark's data.
+"""The load benchmark's data:
+
+    DATABASE_URL=postgres://…/portal_bench .venv/bin/python -m bench.generate_load_data [--scale full|small] [--seed N]
+
 
 What it makes (on top of `load_demo`, which it runs first so the demo accounts and policy exist):
 9 districts and 300 schools, 1 000 users with roles, 120 monthly published minutes (10 years)
@@ -14,20 +17,28 @@ A second run deletes exactly those rows first, so running it twice leaves one co
 needs PostgreSQL (a 12 GB sample table is no job for SQLite).
 """
 
+import os
 import random
+import sys
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
-from django.test.utils import override_settings
-from django.utils import timezone
+if __name__ == "__main__":  # run as a script: Django before the models
+    import django
 
-from portal.models import AuditEvent, District, Division, Membership, Role, School
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.core.management.base import BaseCommand, CommandError  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from portal.models import AuditEvent, District, Division, Membership, Role, School  # noqa: E402
 
 MARK = "負載資料"
 SCHOOL_PREFIX = "L"
@@ -646,3 +657,7 @@ def counts():
 
 def describe(out):
     out.write("；".join(f"{k} {v:,}" for k, v in counts().items()))
+
+
+if __name__ == "__main__":
+    Command().run_from_argv([sys.argv[0], "generate_load_data", *sys.argv[1:]])

@@ -3,8 +3,8 @@ wrk over loopback. Prints one Markdown table (requests/s, p50, p99, ratio to the
 and asserts nothing about time.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \\
-        .venv/bin/python manage.py generate_load_data          # once (about 20 minutes)
-    .venv/bin/python -m tests.bench.load [--duration 10] [--rounds 5] [--connections 16]
+        .venv/bin/python -m bench.generate_load_data          # once (about 20 minutes)
+    .venv/bin/python -m bench.load [--duration 10] [--rounds 5] [--connections 16]
 
 How it is fair: every page is measured by the same server in the same run as `/ping` (a view
 with no database and no template), so the ratio says what the page costs on this machine
@@ -34,7 +34,7 @@ from pathlib import Path
 from statistics import median
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/portal_bench"
 # Redis database 13: the tests flush database 15, and nothing else here uses 13.
@@ -218,7 +218,7 @@ def session_cookie(user):
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "portal.auth_backends.PortalAuthenticationBackend"
+    session[BACKEND_SESSION_KEY] = "allauth.account.auth_backends.AuthenticationBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session[SESSION_STARTED] = session[SESSION_SEEN] = int(time.time())
     session.set_expiry(4 * 60 * 60)
@@ -233,8 +233,8 @@ def prepare(workdir):
     """Sessions, a collector token and the request lists; returns (targets, cleanup data)."""
     from django.contrib.auth import get_user_model
 
+    from bench import generate_load_data as gen
     from meetings.models import Meeting
-    from portal.management.commands import generate_load_data as gen
     from portal.models import Membership, Role
     from signups.models import Survey
     from vmquota.models import CollectorToken, Hypervisor, VirtualMachine
@@ -336,7 +336,7 @@ def copy_rate(rows=200_000):
     foreign key), committed; the rows are deleted afterwards."""
     from django.db import connection, transaction
 
-    from portal.management.commands import generate_load_data as gen
+    from bench import generate_load_data as gen
     from vmquota.models import VirtualMachine
 
     ids = list(
@@ -465,7 +465,7 @@ def main(argv=None):
     from django.core.management import call_command
     from django.db import connection
 
-    from portal.management.commands import generate_load_data as gen
+    from bench import generate_load_data as gen
     from vmquota.models import Hypervisor
 
     if connection.vendor != "postgresql":
@@ -473,7 +473,7 @@ def main(argv=None):
     if not Hypervisor.objects.filter(name=gen.HYPERVISOR_NAME).exists():
         sys.exit(
             f"{database_url} 沒有負載資料：請先執行 DATABASE_URL={database_url} "
-            ".venv/bin/python manage.py generate_load_data"
+            ".venv/bin/python -m bench.generate_load_data"
         )
     call_command("migrate", interactive=False, verbosity=0)  # the apps keep adding columns
     call_command("collectstatic", interactive=False, verbosity=0)

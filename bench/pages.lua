@@ -1,7 +1,7 @@
--- wrk script for the load benchmark (tests/bench/load.py): cycle through the requests listed in
+-- wrk script for the load benchmark (bench/load.py): cycle through the requests listed in
 -- a file, one per line "path<TAB>cookie", so 16 connections act as many people with their own
 -- sessions rather than one session row that every request would update in turn.
---   wrk -s tests/bench/pages.lua http://127.0.0.1:PORT -- /tmp/requests.tsv
+--   wrk -s bench/pages.lua http://127.0.0.1:PORT -- /tmp/requests.tsv
 local requests = {}
 local next_index = 0
 
@@ -28,5 +28,5 @@ function request()
   return requests[next_index]
 end
 
--- done(): the per-mille latencies for tests/bench/load.py, in quantiles.lua beside this file
+-- done(): the per-mille latencies for bench/load.py, in quantiles.lua beside this file
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "quantiles.lua")

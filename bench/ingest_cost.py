@@ -1,9 +1,9 @@
 """Where a collector's 100-sample batch spends its CPU, against a raw COPY: one connection, one
 batch after another, the database server's CPU read from /proc (PostgreSQL must run on this
-machine) and this process's from `time.process_time`. The load benchmark (tests/bench/load.py)
+machine) and this process's from `time.process_time`. The load benchmark (bench/load.py)
 says how fast ingest is under load; this says why, in figures that move far less than wrk's.
 
-    .venv/bin/python -m tests.bench.ingest_cost [--batch 100] [--batches 1000] [--rounds 3]
+    .venv/bin/python -m bench.ingest_cost [--batch 100] [--batches 1000] [--rounds 3]
 
 On the load benchmark's database (BENCH_DATABASE_URL, default portal_bench: `generate_load_data`
 first), so the table and its indexes are the size the load benchmark meets. Each round measures,
@@ -33,7 +33,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from statistics import median
 
-from tests.bench import cpu_seconds, load
+from bench import cpu_seconds, load
 
 BULK_ROWS = 200_000
 
@@ -68,7 +68,7 @@ def main(argv=None):
     django.setup()
     from django.db import connection, transaction
 
-    from portal.management.commands import generate_load_data as gen
+    from bench import generate_load_data as gen
     from vmquota import ingest
     from vmquota.models import CollectorToken, Hypervisor, VirtualMachine
 
@@ -78,9 +78,7 @@ def main(argv=None):
         .values_list("pk", "name")
     )
     if not vms:
-        sys.exit(
-            f"{database_url} 沒有負載資料：請先執行 generate_load_data（見 tests/bench/load.py）"
-        )
+        sys.exit(f"{database_url} 沒有負載資料：請先執行 generate_load_data（見 bench/load.py）")
     load.vacuum_if_earlier_runs_left_dead_rows()
     ingest.nudge_evaluation = lambda: None  # nothing queued: no worker reads the bench broker
     token, raw = CollectorToken.issue(name="ingest_cost", hypervisors=Hypervisor.objects.all())

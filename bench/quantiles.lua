@@ -1,5 +1,5 @@
 -- Shared by pages.lua and ingest.lua (loaded with dofile): with WRK_QUANTILES set, write the
--- 1 000 per-mille latencies (µs) of this run to that file, so that tests/bench/load.py can put
+-- 1 000 per-mille latencies (µs) of this run to that file, so that bench/load.py can put
 -- the latency distributions of several short runs together.
 function done(summary, latency, requests)
   local out = os.getenv("WRK_QUANTILES")

@@ -1,7 +1,7 @@
 """vmquota benchmarks (print figures, assert nothing). On PostgreSQL:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_vmquota \\
-        .venv/bin/python -m tests.bench.bench_vmquota [--vms 10000] [--replay-vms 1000]
+        .venv/bin/python -m bench.bench_vmquota [--vms 10000] [--replay-vms 1000]
 
 1. API ingest (JSON → validation → store), samples/s, against
    a raw COPY of the same rows into the same table, in the same run;
@@ -44,7 +44,7 @@ def main():
     import django
 
     django.setup()
-    from tests.bench import throwaway_database
+    from bench import throwaway_database
 
     with throwaway_database(postgresql_only=True):
         run(args)
@@ -207,7 +207,7 @@ def evaluate_in_processes(n):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "DJANGO_SECRET_KEY": "bench",
            "DATABASE_URL": _database_url_for_children(), "VMQUOTA_HYPERVISOR_ADAPTER": "dryrun",
            "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}  # fmt: skip
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[1]
     t = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "manage.py", "vmquota_evaluate"], cwd=root, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

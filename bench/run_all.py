@@ -1,10 +1,10 @@
 """Every benchmark in one command (`make bench`): the load benchmark on the generated data and
-the breakdown of ingest's cost (tests/bench/ingest_cost.py) on the same database, then each
-app's tests/bench/bench_*.py module, each in its own process. Prints everything, with the
+the breakdown of ingest's cost (bench/ingest_cost.py) on the same database, then each
+app's bench/bench_*.py module, each in its own process. Prints everything, with the
 command, the commit and the machine. Figures only: nothing here asserts a timing, and none of it
 runs under `make test`.
 
-    .venv/bin/python -m tests.bench.run_all [--duration 10] [--skip-load] [--only bench_vmquota]
+    .venv/bin/python -m bench.run_all [--duration 10] [--skip-load] [--only bench_vmquota]
 
 PostgreSQL: the load benchmark uses BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/portal_bench, filled by `manage.py generate_load_data`);
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/portal_bench"
 # Arguments that keep each app's benchmark to a minute or two here; their own defaults may be
@@ -56,7 +56,7 @@ def main(argv=None):
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
                             capture_output=True).stdout.strip()  # fmt: skip
     print("# Benchmarks of the portal\n")
-    print(f"Command: `{' '.join(['python', '-m', 'tests.bench.run_all', *(argv or sys.argv[1:])])}`"
+    print(f"Command: `{' '.join(['python', '-m', 'bench.run_all', *(argv or sys.argv[1:])])}`"
           f" (what `make bench` runs); commit {commit}; {time.strftime('%Y-%m-%d %H:%M %Z')}; "
           f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"load database {database_url}.")  # fmt: skip
@@ -65,13 +65,13 @@ def main(argv=None):
     if not args.skip_load:
         env = {**os.environ, "BENCH_DATABASE_URL": database_url}
         results["load"] = run(
-            "Load benchmark (tests/bench/load.py)",
-            [python, "-m", "tests.bench.load", "--duration", str(args.duration)],
+            "Load benchmark (bench/load.py)",
+            [python, "-m", "bench.load", "--duration", str(args.duration)],
             env, timeout=30 * 60,
         )  # fmt: skip
         results["ingest_cost"] = run(
-            "Ingest's cost, server and Python CPU a batch (tests/bench/ingest_cost.py)",
-            [python, "-m", "tests.bench.ingest_cost"], env, timeout=args.module_timeout,
+            "Ingest's cost, server and Python CPU a batch (bench/ingest_cost.py)",
+            [python, "-m", "bench.ingest_cost"], env, timeout=args.module_timeout,
         )  # fmt: skip
     modules = sorted(p.stem for p in BENCH.glob("bench_*.py"))
     if args.only:
@@ -80,8 +80,8 @@ def main(argv=None):
     env.pop("DJANGO_SETTINGS_MODULE", None)  # each module chooses its own (the test settings)
     for module in modules:
         results[module] = run(
-            f"{module} (tests/bench/{module}.py)",
-            [python, "-m", f"tests.bench.{module}", *MODULE_ARGS.get(module, [])],
+            f"{module} (bench/{module}.py)",
+            [python, "-m", f"bench.{module}", *MODULE_ARGS.get(module, [])],
             env, timeout=args.module_timeout,
         )  # fmt: skip
     print(f"\n## Summary ({time.monotonic() - started:.0f} s in all)\n")

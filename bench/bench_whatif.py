@@ -3,7 +3,7 @@ figures, asserts nothing). Reads the generated data (`manage.py generate_load_da
 nothing:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \\
-        .venv/bin/python -m tests.bench.bench_whatif [--days 30] [--orm] [--sql]
+        .venv/bin/python -m bench.bench_whatif [--days 30] [--orm] [--sql]
 
 1. the limit: `psql -c "\\copy (SELECT vm_id, ts, cpu_percent, net_kbps FROM … WHERE ts >= since
    ORDER BY vm_id, ts) TO '/dev/null'"` – PostgreSQL reading the rows in (vm, ts) order and

@@ -1,7 +1,7 @@
 """Does evaluation throughput grow with the number of worker processes? (1 vs 2 on this machine)
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \\
-        .venv/bin/python -m tests.bench.bench_eval_scaling [--vms 10000] [--minutes 30]
+        .venv/bin/python -m bench.bench_eval_scaling [--vms 10000] [--minutes 30]
 
 A throw-away test database gets N VMs and M new minutes of samples each: what the evaluator finds
 when it is M minutes behind (a restart, a burst of late collectors). The same backlog is then
@@ -35,7 +35,7 @@ def main():
     import django
 
     django.setup()
-    from tests.bench import throwaway_database
+    from bench import throwaway_database
 
     with throwaway_database(postgresql_only=True):
         run(args)

@@ -1,7 +1,7 @@
 """Benchmark: the bureau grid and the export for 300 schools. Prints figures, asserts nothing.
 
-.venv/bin/python -m tests.bench.bench_signups            # SQLite (in memory)
-DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_signups .venv/bin/python -m tests.bench.bench_signups
+.venv/bin/python -m bench.bench_signups            # SQLite (in memory)
+DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_signups .venv/bin/python -m bench.bench_signups
 """
 
 import os
@@ -18,7 +18,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from tests.bench import throwaway_database  # noqa: E402
+from bench import throwaway_database  # noqa: E402
 
 SCHOOLS = 300
 ROWS_PER_SUBMITTED_SCHOOL = 3

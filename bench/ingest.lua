@@ -1,6 +1,6 @@
--- wrk script for the load benchmark's sample ingest (tests/bench/load.py): POST batches of
+-- wrk script for the load benchmark's sample ingest (bench/load.py): POST batches of
 -- samples to /api/vmquota/samples as a collector does, with its token.
---   wrk -s tests/bench/ingest.lua http://127.0.0.1:PORT -- VM_NAMES_FILE TOKEN BATCH EPOCH
+--   wrk -s bench/ingest.lua http://127.0.0.1:PORT -- VM_NAMES_FILE TOKEN BATCH EPOCH
 -- Every request carries one timestamp for its whole batch; the timestamps are EPOCH plus a
 -- number of microseconds unique to the thread and request, so no sample is a duplicate of a
 -- stored one (the generated samples fall on whole minutes).
@@ -44,5 +44,5 @@ function request()
   return wrk.format("POST", "/api/vmquota/samples", headers, body)
 end
 
--- done(): the per-mille latencies for tests/bench/load.py, in quantiles.lua beside this file
+-- done(): the per-mille latencies for bench/load.py, in quantiles.lua beside this file
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "quantiles.lua")

@@ -1,11 +1,11 @@
 """Sample ingest, this checkout against another commit, side by side: what a change to the
 collector's path gives, measured in a way this machine's swings move less than a single run.
 
-    .venv/bin/python -m tests.bench.compare_ingest 18e1fce [--rounds 6] [--seconds 5] [--batch 100]
+    .venv/bin/python -m bench.compare_ingest 18e1fce [--rounds 6] [--seconds 5] [--batch 100]
 
 Two gunicorn servers (3 sync workers each, production settings) on the load benchmark's database
-(tests/bench/load.py; `generate_load_data` first), one serving a `git worktree` of the other
-commit, one this checkout. The same wrk script (tests/bench/ingest.lua) loads them in turn,
+(bench/load.py; `generate_load_data` first), one serving a `git worktree` of the other
+commit, one this checkout. The same wrk script (bench/ingest.lua) loads them in turn,
 `--seconds` each, `--rounds` times; every run posts at a second of its own, so no run repeats
 another's samples (a repeat takes the slower ON CONFLICT path). For each run: requests a second,
 the CPU the server's workers used (utime + stime from /proc) per request answered, and the CPU
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from statistics import median
 
-from tests.bench import cpu_seconds, load
+from bench import cpu_seconds, load
 
 
 def _total(pids):
@@ -73,13 +73,11 @@ def main(argv=None):
     import django
 
     django.setup()
-    from portal.management.commands import generate_load_data as gen
+    from bench import generate_load_data as gen
     from vmquota.models import CollectorToken, Hypervisor, VirtualMachine
 
     if not Hypervisor.objects.filter(name=gen.HYPERVISOR_NAME).exists():
-        sys.exit(
-            f"{database_url} 沒有負載資料：請先執行 generate_load_data（見 tests/bench/load.py）"
-        )
+        sys.exit(f"{database_url} 沒有負載資料：請先執行 generate_load_data（見 bench/load.py）")
     load.vacuum_if_earlier_runs_left_dead_rows()
     names = VirtualMachine.objects.filter(hypervisor__name=gen.HYPERVISOR_NAME).order_by("pk")
     workdir = Path(tempfile.mkdtemp(prefix="portal-compare-"))

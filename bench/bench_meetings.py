@@ -1,7 +1,7 @@
 """Benchmarks of the minutes (prints figures, asserts nothing about time).
 
-    .venv/bin/python -m tests.bench.bench_meetings
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_meetings .venv/bin/python -m tests.bench.bench_meetings
+    .venv/bin/python -m bench.bench_meetings
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_meetings .venv/bin/python -m bench.bench_meetings
 
 Creates a throw-away test database (test_<name>), then measures:
 1. the meeting page's SQL query count for a small and a large meeting (must be equal);
@@ -24,9 +24,9 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from tests.bench import throwaway_database  # noqa: E402
+from bench import throwaway_database  # noqa: E402
 
-SEED = Path(__file__).resolve().parents[2] / "meetings" / "seed" / "108-09.txt"
+SEED = Path(__file__).resolve().parents[1] / "meetings" / "seed" / "108-09.txt"
 
 
 def count_queries(client, url, params=None):
