@@ -23,6 +23,7 @@ from .services import (
     invitation_create,
     invitation_usable,
 )
+from .todo import todos_for
 
 
 def home(request):
@@ -33,7 +34,11 @@ def home(request):
     return render(
         request,
         "portal/home.html",
-        {"blocks": home_blocks(request), "today": timezone.localdate()},
+        {
+            "todos": todos_for(request),
+            "blocks": home_blocks(request),
+            "today": timezone.localdate(),
+        },
     )
 
 
