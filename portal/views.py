@@ -225,6 +225,8 @@ def job_status(request, pk):
             "message": job.message,
             "error": job.error,
             "result_url": job.result_url,
+            "go": job.goes_to_result,
+            "back_url": job.back_url,
         }
     )
 
