@@ -28,7 +28,10 @@ def preview_work(job, progress):
     progress(0, 2, "正在讀取會議紀錄…")
     preview = services.meeting_import_preview(text=job.params["text"])
     progress(1, 2, "已讀完，正在整理預覽…")
-    return {**preview, "url": reverse("meetings:import_preview", args=[job.pk])}
+    problems = len(preview.get("problems") or [])
+    message = f"預覽已備妥，發現 {problems} 個問題，請看預覽。" if problems else "預覽已備妥。"
+    url = reverse("meetings:import_preview", args=[job.pk])
+    return {**preview, "url": url, "go": True, "message": message}
 
 
 def save_work(job, progress):
@@ -39,6 +42,8 @@ def save_work(job, progress):
         "meeting_id": meeting.pk,
         "title": meeting.title,
         "url": reverse("meetings:edit", args=[meeting.pk]),
+        "go": True,  # the import page promised to take the person to the draft
+        "message": f"已儲存「{meeting.title}」為草稿。",
     }
 
 

@@ -191,6 +191,7 @@ def meeting_import(request):
         job = job_start(
             kind=IMPORT_PREVIEW, title="匯入會議紀錄：讀取與預覽", user=request.user,
             task=tasks.import_preview, params={"text": form.cleaned_data["text"]},
+            back_url=reverse("meetings:import"),
         )  # fmt: skip
         return redirect(job_url(job))
     return render(request, "meetings/import.html", {"form": form})
@@ -240,6 +241,7 @@ def import_save(request, job_pk):
     job = job_start(
         kind=IMPORT_SAVE, title=f"匯入會議紀錄：儲存「{title}」", user=request.user,
         task=tasks.import_save, params={"text": preview.params["text"], "preview_job": preview.pk},
+        back_url=reverse("meetings:import_preview", args=[preview.pk]),
     )  # fmt: skip
     return redirect(job_url(job))
 

@@ -66,14 +66,21 @@ def generations(*names):
 
 def fragment(parts, names, render, *, timeout=KEEP_S):
     """The HTML that `render()` returns, from the cache while `names`' counters stand still."""
+    html = kept(parts, names, lambda: str(render()), timeout=timeout)
+    return mark_safe(html)  # noqa: S308 – rendered (and escaped) by the template engine
+
+
+def kept(parts, names, build, *, timeout=KEEP_S):
+    """What `build()` returns (anything the cache can pickle), from the cache while `names`'
+    counters stand still; `fragment` for values that are not HTML."""
     key = _key(parts, names)
     built_from = generations(*names)
-    kept = cache.get(key)
-    if kept is not None and kept[0] == built_from:
-        return mark_safe(kept[1])  # noqa: S308 – rendered (and escaped) by the template engine
-    html = str(render())
-    cache.set(key, (built_from, html), timeout)
-    return mark_safe(html)  # noqa: S308 – as above
+    found = cache.get(key)
+    if found is not None and found[0] == built_from:
+        return found[1]
+    value = build()
+    cache.set(key, (built_from, value), timeout)
+    return value
 
 
 def _key(parts, names):

@@ -9,7 +9,10 @@
         run_job(job_id, lambda job, progress: do_the_work(job.params, progress))
 
 `progress(done, total, message="")` updates the row; the callable returns the result dict, which
-may hold "url" (where the person goes when it is done). Claiming the job (queued → running) is a
+may hold "url" (the result's page, linked when it is done), "go" (true: the job page goes there
+by itself, as it promised) and "message" (the last word, replacing the progress message: a
+finished job never still says 「正在…」). `job_start(back_url=…)` is where to start over when the
+job fails with a reason (the form it came from). Claiming the job (queued → running) is a
 conditional UPDATE, so a task delivered twice runs the work once – unless the first claim is
 older than STALE_AFTER with no finish (its worker died; acks_late redelivered the task), when the
 job is claimed again. The work must therefore be all-or-nothing, as every import here is.
@@ -46,8 +49,9 @@ NOT_SENT = (
 )
 
 
-def job_start(*, kind, title, user, task, params=None):
-    job = BackgroundJob.objects.create(kind=kind, title=title, created_by=user, params=params or {},
+def job_start(*, kind, title, user, task, params=None, back_url=""):
+    params = {**(params or {}), **({"back_url": back_url} if back_url else {})}
+    job = BackgroundJob.objects.create(kind=kind, title=title, created_by=user, params=params,
                                        task=task.name, queued_at=timezone.now())  # fmt: skip
     transaction.on_commit(lambda: job_send(job))
     return job
@@ -139,10 +143,12 @@ def run_job(job_id, work):
             status=BackgroundJob.Status.FAILED, error=message, finished_at=timezone.now()
         )
         return None
+    finished = {"message": str(result["message"])[:300]} if result.get("message") else {}
     BackgroundJob.objects.filter(pk=job_id).update(
         status=BackgroundJob.Status.DONE,
         result=result,
         result_url=result.get("url", ""),
         finished_at=timezone.now(),
+        **finished,
     )
     return result

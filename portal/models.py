@@ -304,6 +304,16 @@ class BackgroundJob(models.Model):
         return self.status == self.Status.FAILED and self.claimed_at is None and bool(self.task)
 
     @property
+    def goes_to_result(self):
+        """Done, and the page promised to take the person to the result."""
+        return self.status == self.Status.DONE and bool(self.result_url and self.result.get("go"))
+
+    @property
+    def back_url(self):
+        """Where to start over after a failure with a reason (the form the job came from)."""
+        return self.params.get("back_url", "") if self.status == self.Status.FAILED else ""
+
+    @property
     def percent(self):
         if self.status == self.Status.DONE:
             return 100

@@ -23,6 +23,7 @@ from .services import (
     invitation_create,
     invitation_usable,
 )
+from .todo import todos_for
 
 
 def home(request):
@@ -33,7 +34,11 @@ def home(request):
     return render(
         request,
         "portal/home.html",
-        {"blocks": home_blocks(request), "today": timezone.localdate()},
+        {
+            "todos": todos_for(request),
+            "blocks": home_blocks(request),
+            "today": timezone.localdate(),
+        },
     )
 
 
@@ -220,6 +225,8 @@ def job_status(request, pk):
             "message": job.message,
             "error": job.error,
             "result_url": job.result_url,
+            "go": job.goes_to_result,
+            "back_url": job.back_url,
         }
     )
 

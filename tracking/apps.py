@@ -11,8 +11,9 @@ class TrackingConfig(AppConfig):
         from meetings import hooks
         from portal import access, fragments
         from portal.navigation import register_home_block, register_nav, vary_by_roles_and_day
+        from portal.todo import register_todo, vary_by_person_and_day
 
-        from . import selectors, services
+        from . import selectors, services, todo
         from .selectors import LIST_COUNTER
         from .views import home_block
 
@@ -31,6 +32,12 @@ class TrackingConfig(AppConfig):
         )
 
         register_nav("列管事項", "tracking:list", visible=access.has_role, order=30)
+        # a clerk's items lacking 辦理情形 and the news of followed items: the reader's own
+        fragments.changed_on_save(todo.TODO_COUNTER, self.get_model("Subscription"))
+        register_todo(
+            todo.todos, order=30, counters=(LIST_COUNTER, todo.TODO_COUNTER),
+            vary=vary_by_person_and_day,
+        )  # fmt: skip
         register_home_block(
             home_block, order=30, counters=(LIST_COUNTER,), vary=vary_by_roles_and_day
         )

@@ -135,6 +135,10 @@ def load(stdout=None):
     clerk = get_user_model().objects.filter(username="bureau").first()
     if first_new is not None and clerk is not None and not StatusUpdate.objects.exists():
         services.status_update_post(item=first_new, user=clerk, text=DEMO_UPDATE)
+    # the demo coordinator and convener follow it: their 本週待辦 shows its new 辦理情形
+    if first_new is not None:
+        for follower in get_user_model().objects.filter(username__in=["coordinator", "convener"]):
+            services.subscription_set(item=first_new, user=follower, subscribed=True)
     if stdout is not None:
         opened = TrackedItem.objects.filter(state=TrackedItem.State.OPEN).count()
         stdout.write(

@@ -1,5 +1,6 @@
-// Poll a background job's status once a second and update the progress bar; go to the result
-// when it is done. The page works without it (reload to refresh).
+// Poll a background job's status once a second and update the progress bar; when it is done,
+// show the result's link, or go there if the job promised to. The page works without it
+// (reload to refresh).
 (() => {
   const box = document.getElementById("job");
   if (!box) return;
@@ -10,6 +11,7 @@
   const error = document.getElementById("job-error");
   const done = document.getElementById("job-done");
   const link = document.getElementById("job-result");
+  const tones = { failed: "badge-bad", done: "badge-ok" };
   const tick = async () => {
     let data;
     try {
@@ -22,19 +24,24 @@
     bar.value = data.percent;
     bar.textContent = `${data.percent}%`;
     status.textContent = data.status_label;
-    status.classList.toggle("badge-bad", data.status === "failed");
+    status.className = `badge ${tones[data.status] || "badge-info"}`;
+    box.className = `card job job-${data.status}`;
     message.textContent = (data.total ? `${data.done} / ${data.total} ` : "") + (data.message || "");
     if (data.status === "failed") {
       error.hidden = false;
       error.querySelector("p").textContent = `這項工作沒有完成：${data.error}`;
       document.getElementById("job-retry").hidden = !data.retryable;
       document.getElementById("job-error-help").hidden = data.retryable;
+      const back = document.getElementById("job-back");
+      back.hidden = data.retryable || !data.back_url;
+      if (data.back_url) document.getElementById("job-back-link").href = data.back_url;
       return;
     }
     if (data.status === "done") {
       if (data.result_url) {
         link.href = data.result_url;
         done.hidden = false;
+        if (data.go) window.location.assign(data.result_url);
       }
       return;
     }

@@ -1,5 +1,7 @@
 """Browser: each demo role can do its week on the demo data (`manage.py load_demo`)."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 
@@ -46,3 +48,29 @@ def test_a_coordinator_sees_who_may_update_an_item_and_no_form(page, demo):
     page.goto("/tracking/108-09-02/")
     assert "系統平臺組的教育局人員" in page.locator("dl.facts").inner_text()
     assert page.get_by_role("heading", name="填報辦理情形").count() == 0
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "expected"),
+    [
+        ("coordinator", "coordinator-demo-108", "您訂閱的 108-09-01 有新的辦理情形"),
+        ("convener", "convener-demo-108", "您訂閱的 108-09-01 有新的辦理情形"),
+        ("bureau", "bureau-demo-108", "填報 108-09-02 的現辦理情形"),
+    ],
+)
+def test_each_roles_home_leads_with_this_weeks_todos(
+    page, demo, screenshot, username, password, expected
+):
+    browser_login(page, username, password)
+    page.wait_for_url("**/")
+    todo = page.get_by_role("region", name="本週待辦")
+    assert expected in todo.inner_text()
+    # it comes first, above the apps' blocks
+    first_h2 = page.locator("main h2").first.inner_text()
+    assert first_h2 == "本週待辦"
+    screenshot(page, f"home-{username}")
+    assert serious_violations(page) == []
+    page.set_viewport_size({"width": 375, "height": 800})
+    screenshot(page, f"home-{username}")
+    todo.get_by_role("link", name=expected).click()
+    page.wait_for_url(re.compile(r"/tracking/108-09-0[12]/"))

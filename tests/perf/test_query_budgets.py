@@ -241,7 +241,7 @@ def client_for(client):
 def portal_pages(w):
     return {
         "home (coordinator, every app's block)": (w.coordinator, "/", 16),
-        "home (convener)": (w.convener, "/", 12),
+        "home (convener)": (w.convener, "/", 14),  # + 本週待辦: next meeting, news, district
         "home (bureau)": (w.bureau, "/", 16),
         "people": (w.bureau, reverse("people"), 11),
         "audit log": (w.bureau, reverse("audit_log"), 7),

@@ -123,7 +123,8 @@ def test_the_job_page_shows_the_failure_in_red_with_a_retry_button(login, bureau
     job = BackgroundJob.objects.create(kind="t", title="匯入", created_by=bureau,
                                        task=count_to_three.name, status="failed", error=NOT_SENT)  # fmt: skip
     page = login(bureau).get(reverse("job_detail", args=[job.pk])).content.decode()
-    assert '<strong id="job-status" class="badge-bad">失敗</strong>' in page
+    assert '<strong id="job-status" class="badge badge-bad">失敗</strong>' in page
+    assert 'class="card job job-failed"' in page  # the bar turns red (static/css/portal.css)
     assert f"這項工作沒有完成：{NOT_SENT}" in page
     assert f'action="{reverse("job_retry", args=[job.pk])}"' in page and ">重試</button>" in page
     assert login(bureau).get(reverse("job_status", args=[job.pk])).json()["retryable"] is True
@@ -217,3 +218,25 @@ def test_imports_have_their_own_queue_apart_from_vm_evaluation():
 
     assert {queue(t) for t in (import_workbook, import_preview, import_save)} == {"imports"}
     assert {queue(t) for t in (evaluate, evaluate_shard)} == {"celery"}
+
+
+def test_a_finished_job_says_its_last_word_not_the_last_step(login, bureau):
+    job = BackgroundJob.objects.create(kind="t", title="預覽", created_by=bureau)
+
+    def work(job, progress):
+        progress(1, 2, "已讀完，正在整理預覽…")
+        return {"url": "/preview/", "go": True, "message": "預覽已備妥。"}
+
+    run_job(job.pk, work)
+    status = login(bureau).get(reverse("job_status", args=[job.pk])).json()
+    assert (status["status_label"], status["message"]) == ("完成", "預覽已備妥。")
+    assert status["go"] is True and status["percent"] == 100
+
+
+def test_a_job_refused_with_a_reason_offers_to_start_over_where_it_came_from(login, bureau):
+    job = job_start(kind="t", title="匯入", user=bureau, task=count_to_three, back_url="/again/")
+    run_job(job.pk, lambda job, progress: (_ for _ in ()).throw(ValueError("第 3 行：缺少日期")))
+    page = login(bureau).get(reverse("job_detail", args=[job.pk])).content.decode()
+    assert "這項工作沒有完成：第 3 行：缺少日期" in page
+    assert '<p id="job-back"><a class="btn btn-primary" id="job-back-link" href="/again/">' in page
+    assert login(bureau).get(reverse("job_status", args=[job.pk])).json()["back_url"] == "/again/"
