@@ -4,6 +4,8 @@ The school a row belongs to comes from the URL and `portal.access`, never from P
 status is never a form field. Forged fields are therefore simply ignored.
 """
 
+from urllib.parse import quote
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -42,8 +44,12 @@ def _survey_and_school(request, pk, school_pk):
 
 
 def _xlsx(data, filename):
+    """A download named in Chinese (RFC 5987), with a plain fallback for very old clients."""
     response = HttpResponse(data, content_type=resources.XLSX_MIME)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    name = "".join(c for c in filename if c not in '\\/:*?"<>|\r\n\t')
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"survey.xlsx\"; filename*=UTF-8''{quote(name)}"
+    )
     return response
 
 
@@ -336,7 +342,7 @@ def import_result(request, pk, school_pk, run_pk):
 @login_required
 def template_download(request, pk, school_pk):
     survey, school = _survey_and_school(request, pk, school_pk)
-    return _xlsx(resources.template_xlsx(survey, school), f"survey-{survey.pk}-{school.code}.xlsx")
+    return _xlsx(resources.template_xlsx(survey, school), f"{survey.title}（{school.name}）.xlsx")
 
 
 @login_required
@@ -373,7 +379,7 @@ def export(request, pk):
     _staff_only(request)
     survey = get_object_or_404(Survey, pk=pk)
     audit.record("signups.exported", request=request, target=survey)
-    return _xlsx(resources.export_xlsx(survey), f"survey-{survey.pk}.xlsx")
+    return _xlsx(resources.export_xlsx(survey), f"{survey.title}.xlsx")
 
 
 @login_required

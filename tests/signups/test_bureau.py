@@ -169,8 +169,8 @@ def test_the_bureau_creates_the_next_survey_of_the_same_kind_without_code(login,
     page = client.get(reverse("signups:create") + f"?copy={survey.pk}").content.decode()
     assert "109" in page  # next school year prefilled
     r = client.post(reverse("signups:create"), {
-        "title": "110年度寒假青少年休閒育樂活動開辦調查表", "opens_at": "2020-09-01T08:00",
-        "closes_at": "2020-09-30T17:00", "school_year": "109", "categories": "技能研習",
+        "title": "110年度寒假青少年休閒育樂活動開辦調查表", "opens_at": "109/9/1 08:00",
+        "closes_at": "109/9/30 17:00", "school_year": "109", "categories": "技能研習",
         "window_label": "寒假", "activity_starts_on": "110/1/20", "activity_ends_on": "110/2/15",
         "blackouts_text": "110/2/10~2/16 除夕及春假", "registration_before_activity": "on",
         "reminder_days_before": "3",
@@ -249,3 +249,14 @@ def test_reminders_say_who_was_reached_and_list_the_schools_no_one_can_be_reache
     assert "已寄出提醒給 1 所尚未回覆的學校。" in page
     assert "1 所學校沒有可收信的資訊組長，未寄出：新店國小。" in page
     assert [m.to for m in mail.outbox][1] == ["it@jcjh.ntpc.edu.tw"]
+
+
+def test_downloads_are_named_in_chinese(login, bureau, xindian_school, survey):
+    from urllib.parse import quote
+
+    client = login(bureau)
+    r = client.get(reverse("signups:export", args=[survey.pk]))
+    assert f"filename*=UTF-8''{quote(survey.title + '.xlsx')}" in r["Content-Disposition"]
+    r = client.get(reverse("signups:template", args=[survey.pk, xindian_school.pk]))
+    name = quote(f"{survey.title}（新店國小）.xlsx")
+    assert f"filename*=UTF-8''{name}" in r["Content-Disposition"]
