@@ -51,7 +51,10 @@ def load(stdout=None):
     closes_at = (
         seed_deadline
         if now < seed_deadline
-        else (now + timedelta(days=60)).replace(hour=17, minute=0, second=0, microsecond=0)
+        # 17:00 in Taipei: replacing the hour of a UTC time would close at 上午 1 時
+        else timezone.localtime(now + timedelta(days=60)).replace(
+            hour=17, minute=0, second=0, microsecond=0
+        )
     )
     survey, created = Survey.objects.get_or_create(
         title=TITLE,

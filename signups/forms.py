@@ -1,16 +1,17 @@
 """Forms: one row of the filing table (judged by rules.clean_row), the table as a formset, and
 the bureau's survey form. The school and the status are never form fields: the view sets them."""
 
+from datetime import time
+
 from django import forms
-from django.utils import timezone
 
 from portal import rocdate
-from portal.forms_fields import ROCDateField
+from portal.forms_fields import ROCDateField, ROCDateTimeField
 
 from . import rules
 from .models import Blackout, Survey
 
-GRADE_CHOICES = [("", "—")] + [(str(g), str(g)) for g in range(1, 13)]
+GRADE_CHOICES = [("", "請選擇")] + [(str(g), str(g)) for g in range(1, 13)]
 GENDER_CHOICES = list(rules.GENDERS.items())
 TEXT_FIELDS = ("category", "course_name", "activity", "venue", "fee", "registration",
                "grade_from", "grade_to", "gender", "capacity")  # fmt: skip
@@ -161,18 +162,6 @@ def offer_formset(survey_rules, *, data=None, offers=(), extra=1):
     )
 
 
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def format_value(self, value):
-        if hasattr(value, "hour"):
-            # DateTimeField.prepare_value has already made it naive local time
-            if timezone.is_aware(value):
-                value = timezone.localtime(value)
-            return value.strftime("%Y-%m-%dT%H:%M")
-        return value
-
-
 SURVEY_FIELDS = ["title", "instructions", "meeting", "report_item", "opens_at", "closes_at",
                  "contact", "school_year", "categories", "window_label", "activity_starts_on",
                  "activity_ends_on", "registration_before_activity", "reminder_days_before"]  # fmt: skip
@@ -181,6 +170,12 @@ SURVEY_FIELDS = ["title", "instructions", "meeting", "report_item", "opens_at", 
 class SurveyFieldsForm(forms.ModelForm):
     """The survey's own fields and the checks shared by creating and editing it."""
 
+    opens_at = ROCDateTimeField(label="開放填報時間", help_text="民國年與時間，例如 115/9/10 12:00")
+    closes_at = ROCDateTimeField(
+        label="截止時間",
+        default_time=time(17, 0),
+        help_text="民國年與時間，例如 115/9/23 17:00（只寫日期即下午 5 時）",
+    )
     activity_starts_on = ROCDateField(label="活動期間開始")
     activity_ends_on = ROCDateField(label="活動期間結束")
 
@@ -188,19 +183,17 @@ class SurveyFieldsForm(forms.ModelForm):
         model = Survey
         fields = SURVEY_FIELDS
         widgets = {
-            "opens_at": DateTimeLocalInput(),
-            "closes_at": DateTimeLocalInput(),
             "categories": forms.Textarea(attrs={"rows": 3}),
             "instructions": forms.Textarea(attrs={"rows": 4}),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("opens_at", "closes_at"):
-            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M"]
         self.fields["report_item"].queryset = self.fields["report_item"].queryset.select_related(
             "meeting"
         )
+        for name in ("meeting", "report_item"):
+            self.fields[name].empty_label = "請選擇（可不填）"
 
     def _lines(self, name):
         # browsers post textareas with CRLF; stored text uses LF, so an untouched field is equal

@@ -2,9 +2,11 @@
 transaction, and leaves a `StatusChange` row (who, when, old, new, why)."""
 
 import io
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from portal import audit, rocdate
@@ -259,20 +261,57 @@ def unanswered_schools(survey):
     return School.objects.exclude(pk__in=answered.values("school_id")).order_by("code")
 
 
+@dataclass
+class RemindersOutcome:
+    """What a round of reminders did: how many schools were e-mailed, which unanswered schools
+    have no one to e-mail (no active coordinator with an address), how many had this reminder."""
+
+    sent: int = 0
+    no_one: list = field(default_factory=list)
+    already: int = 0
+
+
+def _reachable():
+    return Exists(
+        Membership.objects.filter(
+            role=Role.COORDINATOR, school=OuterRef("pk"), user__is_active=True
+        ).exclude(user__email="")
+    )
+
+
+def schools_without_address(schools):
+    """Of `schools`, those with no active coordinator who has an e-mail address."""
+    reachable = set(
+        School.objects.filter(pk__in=[s.pk for s in schools])
+        .filter(_reachable())
+        .values_list("pk", flat=True)
+    )
+    return [s for s in schools if s.pk not in reachable]
+
+
+def unanswered_without_address(survey):
+    """Schools that have not answered and that no reminder can reach, in one query."""
+    return list(unanswered_schools(survey).exclude(_reachable()).select_related("district"))
+
+
 def reminders_send(*, survey, kind, by=None, now=None):
-    """Create one reminder per unanswered school for `kind`; a second call with the same kind
-    creates nothing (unique survey+school+kind), so the beat task and a double click are safe.
-    Returns how many reminders were queued."""
+    """Create one reminder per unanswered school that someone can receive, for `kind`; a second
+    call with the same kind creates nothing (unique survey+school+kind), so the beat task and a
+    double click are safe. A school with no one to e-mail gets no reminder row (nothing was
+    sent), so once someone is invited the same round reaches it."""
     from .tasks import send_reminder
 
     now = now or timezone.now()
     existing = set(
         Reminder.objects.filter(survey=survey, kind=kind).values_list("school_id", flat=True)
     )
+    waiting = [s for s in unanswered_schools(survey) if s.pk not in existing]
+    no_one = schools_without_address(waiting)
+    skipped = {s.pk for s in no_one}
     new = [
         Reminder(survey=survey, school=school, kind=kind, requested_by=by, created_at=now)
-        for school in unanswered_schools(survey)
-        if school.pk not in existing
+        for school in waiting
+        if school.pk not in skipped
     ]
     with transaction.atomic():
         Reminder.objects.bulk_create(new, ignore_conflicts=True)
@@ -286,7 +325,7 @@ def reminders_send(*, survey, kind, by=None, now=None):
         )
         for pk in ids:
             transaction.on_commit(lambda pk=pk: send_reminder.delay(pk))
-    return len(ids)
+    return RemindersOutcome(sent=len(ids), no_one=no_one, already=len(existing))
 
 
 def manual_reminder_kind(now=None):

@@ -73,7 +73,8 @@ def remind_before_deadline():
     due = Survey.objects.filter(opens_at__lte=now, closes_at__gt=now, reminder_days_before__gt=0)
     for survey in due:
         if survey.closes_at - timedelta(days=survey.reminder_days_before) <= now:
-            total += reminders_send(survey=survey, kind=f"auto-{survey.reminder_days_before}d")
+            outcome = reminders_send(survey=survey, kind=f"auto-{survey.reminder_days_before}d")
+            total += outcome.sent
     return total
 
 

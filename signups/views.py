@@ -4,6 +4,8 @@ The school a row belongs to comes from the URL and `portal.access`, never from P
 status is never a form field. Forged fields are therefore simply ignored.
 """
 
+from urllib.parse import quote
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -42,8 +44,12 @@ def _survey_and_school(request, pk, school_pk):
 
 
 def _xlsx(data, filename):
+    """A download named in Chinese (RFC 5987), with a plain fallback for very old clients."""
     response = HttpResponse(data, content_type=resources.XLSX_MIME)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    name = "".join(c for c in filename if c not in '\\/:*?"<>|\r\n\t')
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"survey.xlsx\"; filename*=UTF-8''{quote(name)}"
+    )
     return response
 
 
@@ -336,7 +342,7 @@ def import_result(request, pk, school_pk, run_pk):
 @login_required
 def template_download(request, pk, school_pk):
     survey, school = _survey_and_school(request, pk, school_pk)
-    return _xlsx(resources.template_xlsx(survey, school), f"survey-{survey.pk}-{school.code}.xlsx")
+    return _xlsx(resources.template_xlsx(survey, school), f"{survey.title}（{school.name}）.xlsx")
 
 
 @login_required
@@ -350,9 +356,10 @@ def grid(request, pk):
         return render_to_string("signups/_grid_body.html", context)
 
     body = fragments.fragment(("signups-grid", survey.pk), (selectors.GRID_COUNTER,), render_body)
-    return render(
-        request, "signups/grid.html", {"survey": survey, "body": body, "is_open": survey.is_open()}
-    )
+    no_one = services.unanswered_without_address(survey)
+    context = {"survey": survey, "body": body, "is_open": survey.is_open(), "no_one": no_one,
+               "can_invite": access.is_staff(request.user)}  # fmt: skip
+    return render(request, "signups/grid.html", context)
 
 
 @login_required
@@ -372,7 +379,7 @@ def export(request, pk):
     _staff_only(request)
     survey = get_object_or_404(Survey, pk=pk)
     audit.record("signups.exported", request=request, target=survey)
-    return _xlsx(resources.export_xlsx(survey), f"survey-{survey.pk}.xlsx")
+    return _xlsx(resources.export_xlsx(survey), f"{survey.title}.xlsx")
 
 
 @login_required
@@ -380,14 +387,25 @@ def export(request, pk):
 def remind(request, pk):
     _staff_only(request)
     survey = get_object_or_404(Survey, pk=pk)
-    count = services.reminders_send(
+    outcome = services.reminders_send(
         survey=survey, kind=services.manual_reminder_kind(), by=request.user
     )
-    audit.record("signups.reminded", request=request, target=survey, schools=count)
-    if count:
-        messages.success(request, f"已寄出提醒給 {count} 所尚未回覆的學校。")
-    else:
-        messages.info(request, "沒有需要提醒的學校（今天已提醒過的學校不會重複寄送）。")
+    audit.record("signups.reminded", request=request, target=survey, schools=outcome.sent,
+                 no_one=[s.pk for s in outcome.no_one])  # fmt: skip
+    if outcome.sent:
+        messages.success(request, f"已寄出提醒給 {outcome.sent} 所尚未回覆的學校。")
+    if outcome.no_one:
+        names = "、".join(s.name for s in outcome.no_one)
+        messages.warning(
+            request,
+            f"{len(outcome.no_one)} 所學校沒有可收信的資訊組長，未寄出：{names}。"
+            "請見下方「沒有人可收提醒的學校」。",
+        )
+    if not outcome.sent and not outcome.no_one:
+        if outcome.already:
+            messages.info(request, f"今天已提醒過 {outcome.already} 所學校，不重複寄送。")
+        else:
+            messages.info(request, "所有學校都已回覆，沒有需要提醒的學校。")
     return redirect("signups:grid", survey.pk)
 
 

@@ -57,12 +57,13 @@ def test_the_grid_makes_a_fixed_number_of_queries(
     client = login(bureau)
     client.get(reverse("signups:grid", args=[survey.pk]))  # warm the session
     cache.clear()  # the grid is a cached fragment: count building it first
-    # session, user, roles; survey, responses (with row counts), schools (with districts)
-    with django_assert_num_queries(6):
+    # session, user, roles; survey, responses (with row counts), schools (with districts); the
+    # unanswered schools no reminder can reach
+    with django_assert_num_queries(7):
         r = client.get(reverse("signups:grid", args=[survey.pk]))
     assert r.content.decode().count("data-school=") == School.objects.count()
-    # then session, user, roles and the survey; the grid itself from the cache
-    with django_assert_num_queries(4):
+    # then session, user, roles, the survey and the unreachable schools; the grid from the cache
+    with django_assert_num_queries(5):
         r = client.get(reverse("signups:grid", args=[survey.pk]))
     assert r.content.decode().count("data-school=") == School.objects.count()
 
@@ -124,11 +125,9 @@ def test_the_reminder_button_mails_only_schools_that_have_not_answered_and_once_
         client.post(reverse("signups:remind", args=[survey.pk]))
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("signups:remind", args=[survey.pk]))
-    assert sorted(Reminder.objects.values_list("school__name", flat=True)) == [
-        "北新國小",
-        "江翠國中",
-    ]
-    assert [m.to for m in mail.outbox] == [["it@psps.ntpc.edu.tw"]]  # 江翠國中 has no coordinator
+    # 江翠國中 has no coordinator: no reminder row, since nothing could be sent
+    assert list(Reminder.objects.values_list("school__name", flat=True)) == ["北新國小"]
+    assert [m.to for m in mail.outbox] == [["it@psps.ntpc.edu.tw"]]
     assert "北新國小" in mail.outbox[0].body
 
 
@@ -170,8 +169,8 @@ def test_the_bureau_creates_the_next_survey_of_the_same_kind_without_code(login,
     page = client.get(reverse("signups:create") + f"?copy={survey.pk}").content.decode()
     assert "109" in page  # next school year prefilled
     r = client.post(reverse("signups:create"), {
-        "title": "110年度寒假青少年休閒育樂活動開辦調查表", "opens_at": "2020-09-01T08:00",
-        "closes_at": "2020-09-30T17:00", "school_year": "109", "categories": "技能研習",
+        "title": "110年度寒假青少年休閒育樂活動開辦調查表", "opens_at": "109/9/1 08:00",
+        "closes_at": "109/9/30 17:00", "school_year": "109", "categories": "技能研習",
         "window_label": "寒假", "activity_starts_on": "110/1/20", "activity_ends_on": "110/2/15",
         "blackouts_text": "110/2/10~2/16 除夕及春假", "registration_before_activity": "on",
         "reminder_days_before": "3",
@@ -223,3 +222,41 @@ def test_the_cached_home_block_shows_the_schools_new_state(coordinator, xindian_
     assert survey.title in block() and '新店國小：<span class="badge badge-muted">未填' in block()
     file_as(school, survey, xindian_school, [GOOD_ROW])
     assert '新店國小：<span class="badge badge-ok">已送出' in block()
+
+
+def test_reminders_say_who_was_reached_and_list_the_schools_no_one_can_be_reached_at(
+    login, bureau, beixin_school, jiangcui_school, xindian_school, survey,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    factories.coordinator_of(beixin_school, email="it@psps.ntpc.edu.tw")
+    factories.coordinator_of(xindian_school, email="")  # a coordinator with no address
+    client = login(bureau)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(reverse("signups:remind", args=[survey.pk]), follow=True)
+    page = r.content.decode()
+    assert "已寄出提醒給 1 所尚未回覆的學校。" in page
+    assert "2 所學校沒有可收信的資訊組長，未寄出：江翠國中、新店國小。" in page
+    section = page[page.index('id="no-one"') :]
+    assert "沒有人可收提醒的學校（2）" in section and "江翠國中" in section
+    assert f'href="{reverse("people")}#invite-h"' in section
+    assert len(mail.outbox) == 1
+
+    # once 江翠國中 has someone, the same day's round reaches it, and only it
+    factories.coordinator_of(jiangcui_school, email="it@jcjh.ntpc.edu.tw")
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(reverse("signups:remind", args=[survey.pk]), follow=True)
+    page = r.content.decode()
+    assert "已寄出提醒給 1 所尚未回覆的學校。" in page
+    assert "1 所學校沒有可收信的資訊組長，未寄出：新店國小。" in page
+    assert [m.to for m in mail.outbox][1] == ["it@jcjh.ntpc.edu.tw"]
+
+
+def test_downloads_are_named_in_chinese(login, bureau, xindian_school, survey):
+    from urllib.parse import quote
+
+    client = login(bureau)
+    r = client.get(reverse("signups:export", args=[survey.pk]))
+    assert f"filename*=UTF-8''{quote(survey.title + '.xlsx')}" in r["Content-Disposition"]
+    r = client.get(reverse("signups:template", args=[survey.pk, xindian_school.pk]))
+    name = quote(f"{survey.title}（新店國小）.xlsx")
+    assert f"filename*=UTF-8''{name}" in r["Content-Disposition"]

@@ -5,7 +5,9 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from portal import rocdate
 from portal.models import AuditEvent
 from signups.models import Blackout, Survey, SurveyChange
 from tests.signups.conftest import GOOD_ROW, table_post
@@ -29,10 +31,8 @@ def posted(survey, **changes):
         "blackouts-INITIAL_FORMS": str(len(blackouts)),
         "blackouts-MIN_NUM_FORMS": "0", "blackouts-MAX_NUM_FORMS": "20",
     }  # fmt: skip
-    from django.utils import timezone
-
     for name in ("opens_at", "closes_at"):
-        data[name] = timezone.localtime(getattr(survey, name)).strftime("%Y-%m-%dT%H:%M")
+        data[name] = rocdate.format_short_datetime(timezone.localtime(getattr(survey, name)))
     for i, b in enumerate(blackouts):
         data |= {f"blackouts-{i}-id": str(b.pk), f"blackouts-{i}-survey": str(survey.pk),
                  f"blackouts-{i}-label": b.label, f"blackouts-{i}-starts_on": "109/1/23",
@@ -65,7 +65,7 @@ def test_the_edit_page_shows_the_survey_as_it_is(login, bureau, survey):
 
 def test_the_bureau_changes_title_deadline_options_window_and_reminder_days(login, bureau, survey):
     r = login(bureau).post(edit_url(survey), posted(
-        survey, title="109年度寒假育樂活動調查（更正）", closes_at="2030-01-10T17:00",
+        survey, title="109年度寒假育樂活動調查（更正）", closes_at="119/1/10 17:00",
         categories="技能研習\n營隊\n體驗活動", activity_ends_on="109/2/12",
         reminder_days_before="5", instructions="請於截止前送出。",
     ))  # fmt: skip
@@ -128,7 +128,7 @@ def test_blackouts_are_added_changed_and_removed_in_the_inline_formset(login, bu
 
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"closes_at": "2000-01-01T08:00"}, "closes_at", "截止時間須晚於開放時間。"),
+    ({"closes_at": "89/1/1 08:00"}, "closes_at", "截止時間須晚於開放時間。"),
     ({"activity_ends_on": "109/1/1"}, "activity_ends_on", "活動期間結束日不可早於開始日。"),
     ({"activity_starts_on": "1/21"}, "activity_starts_on", "無法辨識日期"),
     ({"title": ""}, "title", "這個欄位是必須的"),
@@ -209,3 +209,27 @@ def test_rows_that_a_new_blackout_or_a_dropped_category_would_refuse_are_found(
         "新店國小": ["活動日期不可在校慶補假期間（109/2/4），請改期。"],
         "北新國小": ["類型「營隊」已不在選項中。"],
     }
+
+
+def test_the_survey_form_reads_roc_times_and_shows_no_dashes(login, bureau, survey):
+    page = login(bureau).get(edit_url(survey)).content.decode()
+    assert "---------" not in page and "請選擇（可不填）" in page
+    shown = rocdate.format_short_datetime(timezone.localtime(survey.closes_at))
+    assert f'value="{shown}"' in page and 'type="datetime-local"' not in page
+
+
+def test_a_close_date_without_a_time_means_five_in_the_afternoon(login, bureau, survey):
+    r = login(bureau).post(edit_url(survey), posted(survey, closes_at="119/1/10"))
+    assert r.status_code == 302
+    closes = timezone.localtime(Survey.objects.get().closes_at)
+    assert (closes.date(), closes.hour, closes.minute) == (date(2030, 1, 10), 17, 0)
+
+
+def test_the_demo_survey_closes_at_five_in_the_afternoon_in_taipei(db):
+    from portal.demo import load as load_portal_demo
+    from signups.demo import load as load_signups_demo
+
+    load_portal_demo()
+    load_signups_demo()
+    closes = timezone.localtime(Survey.objects.get().closes_at)
+    assert (closes.hour, closes.minute) == (17, 0)  # not 上午 1 時 (17:00 UTC)
