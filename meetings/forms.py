@@ -1,5 +1,7 @@
 """Forms of the minutes pages. Every field has a Chinese label; errors are tied to fields."""
 
+import base64
+
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 
@@ -21,9 +23,13 @@ class ImportForm(forms.Form):
         required=False,
         strip=False,  # warnings cite line numbers of the text as pasted
         widget=forms.Textarea(attrs={"rows": 14}),
-        help_text="從 Word 或 PDF 全選複製後貼上；也可以改為上傳 .docx 或 .txt 檔。",
+        help_text="從 Word、PDF 或網頁全選複製後貼上；也可以改為上傳檔案。",
     )
-    file = forms.FileField(label="或上傳檔案（.docx、.txt）", required=False)
+    file = forms.FileField(
+        label="或上傳檔案（.docx、.pdf、.txt、.html）",
+        required=False,
+        help_text="PDF 須有文字層（掃描影像無法讀取）；舊版 .doc 請先在 Word 另存為 .docx。",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,17 +56,25 @@ class ImportForm(forms.Form):
         if "text" in self.errors:
             return data  # the text's own error says what is wrong with it
         if upload:
-            if upload.size > importer.MAX_BYTES:
+            head = upload.read(1024)
+            upload.seek(0)
+            limit = importer.MAX_PDF_BYTES if importer.is_pdf(head) else importer.MAX_BYTES
+            if upload.size > limit:
                 raise forms.ValidationError(
                     f"檔案太大（{upload.size / 1024 / 1024:.1f} MB）；會議紀錄不會超過 "
-                    f"{importer.MAX_BYTES // 1024 // 1024} MB，請確認選擇的是會議紀錄。"
+                    f"{limit // 1024 // 1024} MB，請確認選擇的是會議紀錄。"
                 )
+            if importer.is_pdf(head):
+                # a PDF of many pages is read in the background job, page by page
+                data["pdf"] = base64.b64encode(upload.read()).decode("ascii")
+                data["text"] = ""
+                return data
             try:
                 data["text"] = importer.text_from_upload(upload.read(), upload.name)
             except importer.ImportRejected as exc:
                 self.add_error("file", str(exc))
         elif not (data.get("text") or "").strip():
-            raise forms.ValidationError("請貼上會議紀錄全文，或上傳 .docx／.txt 檔案。")
+            raise forms.ValidationError("請貼上會議紀錄全文，或上傳 .docx／.pdf／.txt 檔案。")
         return data
 
 

@@ -6,12 +6,14 @@ shows; `import_save` saves it as a draft in one transaction (services.meeting_im
 refusal fails the job with its reasons and nothing is saved. The command line
 (`import_minutes`) stays synchronous."""
 
+import base64
+
 from celery import shared_task
 from django.urls import reverse
 
 from portal.jobs import run_job
 
-from . import services
+from . import importer, services
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60, acks_late=True)
@@ -24,9 +26,24 @@ def send_publication_notices(self, meeting_id):
         raise self.retry(exc=exc) from exc
 
 
+def _pdf_text(job, progress):
+    """A PDF upload's text, read page by page with the progress bar; kept on the job (the
+    PDF itself is dropped) so the save reads the very text the preview showed."""
+    data = base64.b64decode(job.params["pdf"])
+
+    def page_read(done, total):
+        progress(done, total + 1, f"正在讀取 PDF 第 {done} 頁（共 {total} 頁）…")
+
+    text = importer.text_from_upload(data, "upload.pdf", progress=page_read)
+    job.params = {**job.params, "text": text, "pdf": ""}
+    job.save(update_fields=["params"])
+    return text
+
+
 def preview_work(job, progress):
     progress(0, 2, "正在讀取會議紀錄…")
-    preview = services.meeting_import_preview(text=job.params["text"])
+    text = _pdf_text(job, progress) if job.params.get("pdf") else job.params["text"]
+    preview = services.meeting_import_preview(text=text)
     progress(1, 2, "已讀完，正在整理預覽…")
     problems = len(preview.get("problems") or [])
     message = f"預覽已備妥，發現 {problems} 個問題，請看預覽。" if problems else "預覽已備妥。"

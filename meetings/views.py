@@ -190,11 +190,17 @@ def meeting_import(request):
     if request.method == "POST" and form.is_valid():
         job = job_start(
             kind=IMPORT_PREVIEW, title="匯入會議紀錄：讀取與預覽", user=request.user,
-            task=tasks.import_preview, params={"text": form.cleaned_data["text"]},
+            task=tasks.import_preview, params=_import_params(form.cleaned_data),
             back_url=reverse("meetings:import"),
         )  # fmt: skip
         return redirect(job_url(job))
     return render(request, "meetings/import.html", {"form": form})
+
+
+def _import_params(data):
+    if data.get("pdf"):
+        return {"text": "", "pdf": data["pdf"]}  # read page by page in the job
+    return {"text": data["text"]}
 
 
 IMPORT_PREVIEW = "meetings.import_preview"

@@ -1,4 +1,5 @@
-"""Read the text of a minutes document (pasted, or extracted from .docx) into structure.
+"""Read the text of a minutes document (pasted, or extracted from .docx, .pdf or .html) into
+structure.
 
 Pure: no database. `parse(text)` returns a `ParseResult`; `text_from_upload(data, filename)`
 turns an uploaded file into text or refuses it with a Chinese message (`ImportRejected`).
@@ -16,7 +17,8 @@ What real minutes look like after PDF or Word extraction, and what this package 
   number. Nothing is dropped silently.
 
 One module per part of the minutes, each reading the lines of its own sections:
-- `upload.py` – a .txt or .docx file into text;
+- `upload.py` – a .txt, .html, .docx (tables, automatic numbering) or text .pdf file into text;
+- `dates.py` – dates and times as minutes write them (ROC, Chinese numerals, dropped characters);
 - `text.py` – lines, sentences cut by a page break, the matching key of a label;
 - `sections.py` – the sections in the official order and how a heading is recognised;
 - `header.py` – the title and the one-line fields (時間, 地點, 主持人, 出席人員, 主席致詞);
@@ -39,11 +41,20 @@ from .result import (
 )
 from .sections import SECTIONS
 from .text import key_of
-from .upload import MAX_BYTES, docx_text, text_from_upload
+from .upload import (
+    MAX_BYTES,
+    MAX_PDF_BYTES,
+    docx_text,
+    html_text,
+    is_pdf,
+    pdf_text,
+    text_from_upload,
+)
 
 __all__ = [
     "DEFAULT_DIVISIONS",
     "MAX_BYTES",
+    "MAX_PDF_BYTES",
     "SECTIONS",
     "ImportRejected",
     "ParseResult",
@@ -52,6 +63,9 @@ __all__ = [
     "ParsedMotion",
     "Warning",
     "docx_text",
+    "html_text",
+    "is_pdf",
+    "pdf_text",
     "key_of",
     "parse",
     "text_from_upload",

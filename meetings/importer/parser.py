@@ -113,7 +113,8 @@ class Reading:
         if notes and self.note_target == (key, "continuing") and joins(notes[-1], line.text):
             notes[-1] += line.text
         else:
-            self.r.keep(key, line.raw.strip() if "\t" in line.raw else line.text)
+            kept = line.raw.strip().replace("\u2028", " ") if "\t" in line.raw else line.text
+            self.r.keep(key, kept)
             self.r.warn(
                 line.number,
                 f"無法歸類的文字，已保留在「{self.section.labels[0] if self.section else '會議資訊'}」段落。",

@@ -184,6 +184,7 @@ class TrackedTable(SectionReader):
                 for name, cell in zip(self.columns, cells, strict=False):
                     if name in values:
                         values[name] = append(values[name], cell) if values[name] else cell
+                values = {k: v.replace("\u2028", "\n") for k, v in values.items()}
                 values["case_no"] = re.sub(r"[.、．\s]+$", "", values["case_no"])
                 target.append(values)
         self.reset()

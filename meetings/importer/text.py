@@ -149,6 +149,8 @@ def lines(text):
             if title and raw.lstrip().startswith("title"):
                 yield Line(number, title, title)
             continue
+        if "\t" not in raw:
+            raw = raw.replace("\u2028", " ")  # a one-cell row's line breaks
         for piece, heading in _unmark(raw.rstrip()):
             for part in split_run_on(piece) if "\t" not in piece else [piece]:
                 clean = _BULLET.sub("", part) if "\t" not in part else part

@@ -165,3 +165,61 @@ def test_a_real_worker_runs_the_preview_and_the_save(
     assert meeting.motions.count() == 7 and meeting.report_items.count() == 39
     status = client.get(reverse("job_status", args=[save.pk])).json()
     assert status["percent"] == 100 and status["result_url"] == f"/meetings/{meeting.pk}/edit/"
+
+
+def test_a_pdf_upload_is_read_page_by_page_in_the_job_and_saved_from_that_text(
+    login, bureau, divisions, run_jobs
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.meetings.pdfs import text_pdf
+
+    lines = ["某某國小校務會議紀錄", "時間：112年3月15日下午2時", "地點：會議室", "提案討論"]
+    pages = [lines] + [[f"案由：第 {n} 案，請討論。", "決議：照案通過。"] for n in range(1, 30)]
+    pages[-1].append("散會")
+    client = login(bureau)
+    upload = SimpleUploadedFile("紀錄.pdf", text_pdf(pages), content_type="application/pdf")
+
+    run_jobs(client, reverse("meetings:import"), {"file": upload})
+
+    preview = BackgroundJob.objects.get()
+    assert preview.status == "done", preview.error
+    assert preview.params["pdf"] == "" and "第 29 案" in preview.params["text"]
+    assert len(preview.result["result"]["motions"]) == 29
+    assert preview.percent == 100
+
+
+def test_the_pdf_pages_move_the_progress_bar(bureau):
+    import base64
+
+    from meetings import tasks
+    from tests.meetings.pdfs import text_pdf
+
+    pages = [["某某國小校務會議紀錄", "時間：112年3月15日"]] + [["第 2 頁"], ["第 3 頁"]]
+    job = BackgroundJob.objects.create(
+        kind="meetings.import_preview", title="t", created_by=bureau,
+        params={"text": "", "pdf": base64.b64encode(text_pdf(pages)).decode()},
+    )  # fmt: skip
+    seen = []
+
+    tasks.preview_work(job, lambda done, total, message="": seen.append((done, total, message)))
+
+    assert seen[1:4] == [
+        (1, 4, "正在讀取 PDF 第 1 頁（共 3 頁）…"),
+        (2, 4, "正在讀取 PDF 第 2 頁（共 3 頁）…"),
+        (3, 4, "正在讀取 PDF 第 3 頁（共 3 頁）…"),
+    ]
+
+
+def test_a_scanned_pdf_fails_the_job_with_the_reason(login, bureau, divisions, run_jobs):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.meetings.pdfs import text_pdf
+
+    client = login(bureau)
+    upload = SimpleUploadedFile("掃描.pdf", text_pdf([None, None]), content_type="application/pdf")
+
+    run_jobs(client, reverse("meetings:import"), {"file": upload})
+
+    job = BackgroundJob.objects.get()
+    assert job.status == "failed" and "沒有文字層" in job.error

@@ -316,7 +316,7 @@ def _zip(names):
         (b"   \n\n ", "空的"),
         (bytes(range(256)) * 10, "二進位"),
         (_zip(["xl/workbook.xml", "[Content_Types].xml"]), "試算表"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "舊版 Office"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "另存新檔"),
         (b"%PDF-1.4 ...", "PDF"),
         (b"a" * (20 * 1024 * 1024), "太大"),
         (_zip(["hello.txt"]), "壓縮檔"),
