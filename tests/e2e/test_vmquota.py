@@ -148,3 +148,6 @@ def test_pegged_vm_is_alerted_suspended_and_resumed(
     screenshot(page, "vmquota-board")
     page.set_viewport_size({"width": 1280, "height": 900})
     screenshot(page, "vmquota-board")
+    page.get_by_role("link", name="CPU ≥ 100 % 連續 30 分鐘 → 暫停虛擬機").click()
+    page.get_by_text("已暫停 → 執行中").wait_for()  # the incident page: who resumed it, when
+    screenshot(page, "vmquota-incident")

@@ -350,3 +350,35 @@ def test_a_resumed_vm_starts_fresh(
     starts = set(StreakState.objects.values_list("start_ts", flat=True))
     assert starts == {later}  # a new streak from the first sample after the resume
     assert not Incident.objects.filter(ended_at__isnull=True).exists()
+
+
+def test_the_incident_page_tells_which_rule_when_it_started_fired_ended_and_what_was_done(
+    pegged_now,
+    domain,
+    bureau,
+    coordinator,
+    other_coordinator,
+    login,
+    django_capture_on_commit_callbacks,
+):
+    from portal.rocdate import format_datetime
+
+    run_cycle(django_capture_on_commit_callbacks, minutes_ago(9))
+    with django_capture_on_commit_callbacks(execute=True):
+        vm_resume_request(vm=pegged_now, actor=bureau, reason="已移除挖礦程式")
+    incident = Incident.objects.get(rule__threshold=100)
+    client = login(coordinator)
+    vm_page = client.get(f"/vmquota/vms/{pegged_now.pk}/").content.decode()
+    assert f"/vmquota/incidents/{incident.pk}/" in vm_page
+    page = client.get(f"/vmquota/incidents/{incident.pk}/").content.decode()
+    assert "CPU ≥ 100 % 連續 30 分鐘 → 暫停虛擬機" in page
+    assert format_datetime(incident.streak_start) in page
+    assert format_datetime(incident.fired_at) in page
+    assert "（已暫停）" in page
+    assert "暫停虛擬機" in page and "恢復虛擬機" in page and "已移除挖礦程式" in page
+    assert "執行中 → 已暫停" in page and "已暫停 → 執行中" in page
+    assert bureau.display_name in page  # who resumed it
+    network_alert = Incident.objects.get(rule__threshold=23040)
+    page = client.get(f"/vmquota/incidents/{network_alert.pk}/").content.decode()
+    assert "併入「CPU ≥ 100 % 連續 30 分鐘 → 暫停虛擬機」的暫停通知" in page
+    assert login(other_coordinator).get(f"/vmquota/incidents/{incident.pk}/").status_code == 403
