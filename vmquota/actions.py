@@ -12,17 +12,23 @@ from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from portal import fragments
 from portal.audit import record
 from portal.mail import send_email
 from portal.models import Role
 
 from .hypervisors import HypervisorError, get_adapter
 from .models import (
+    EVALUATION_SHARDS,
     Action,
     ActionKind,
     ActionStatus,
+    EndReason,
+    EvaluationCursor,
     Incident,
     RuleAction,
+    StreakState,
+    VirtualMachine,
     VmStateChange,
     describe_rule,
 )
@@ -43,28 +49,34 @@ ALERT_TOLD = Q(kind=ActionKind.ALERT) & (
 )
 
 
-def _fold(alerts, carrier):
-    """Fold these alerts (a queryset) into `carrier`'s e-mail. What they held moves along, so
-    every held alert is one step from the action that will send it."""
-    ids = list(alerts.exclude(pk=carrier.pk).values_list("pk", flat=True))
+def _fold(actions, carrier):
+    """Fold these pending actions (a queryset) into `carrier`'s e-mail. What they held moves
+    along, so every held action is one step from the action that will send it."""
+    ids = list(actions.exclude(pk=carrier.pk).values_list("pk", flat=True))
     if not ids:
         return
-    Action.objects.filter(pk__in=ids).update(
+    Action.objects.filter(pk__in=ids, status=ActionStatus.PENDING).update(
         status=ActionStatus.FOLDED, folded_into=carrier, finished_at=timezone.now()
     )
     Action.objects.filter(folded_into_id__in=ids).update(folded_into=carrier)
 
 
 def _pending_alerts_like(suspend):
+    """What a suspension's notice carries: every pending alert of the VM and its other pending
+    suspensions – the VM is suspended once, whichever rules fired, and the school gets one
+    notice naming them all."""
     return Action.objects.filter(
-        vm_id=suspend.vm_id, kind=ActionKind.ALERT, status=ActionStatus.PENDING,
-        incident__rule__metric=suspend.incident.rule.metric,
+        vm_id=suspend.vm_id, kind__in=[ActionKind.ALERT, ActionKind.SUSPEND],
+        status=ActionStatus.PENDING,
     )  # fmt: skip
 
 
 def fold_alerts(pending):
-    """A pending alert for the same VM and metric as a new suspension goes into its notice."""
+    """The first new suspension of a VM carries the VM's other pending alerts and suspensions."""
+    carriers = {}
     for suspend in [a for a in pending if a.kind == ActionKind.SUSPEND]:
+        carriers.setdefault(suspend.vm_id, suspend)
+    for suspend in carriers.values():
         _fold(_pending_alerts_like(suspend), suspend)
 
 
@@ -75,6 +87,11 @@ def hand_over(suspend, reason):
     showed no streak) hands nothing of its own over: its held alerts of other streaks go back to
     pending. Call inside the transaction that ends the suspension; returns the actions to queue."""
     held = Action.objects.filter(folded_into=suspend, status=ActionStatus.FOLDED)
+    # a suspension it held is still owed to its own streak: it goes back to the queue
+    suspensions = held.filter(kind=ActionKind.SUSPEND, incident__withdrawn_at__isnull=True)
+    again = list(suspensions.values_list("pk", flat=True))
+    suspensions.update(status=ActionStatus.PENDING, folded_into=None, finished_at=None)
+    again = list(Action.objects.filter(pk__in=again))
     incident = suspend.incident
     if incident.withdrawn_at is None:
         alert, created = Action.objects.get_or_create(
@@ -82,11 +99,11 @@ def hand_over(suspend, reason):
             defaults={"vm_id": suspend.vm_id, "note": reason},
         )  # fmt: skip
         held.update(folded_into=alert)
-        return [alert] if created else []
+        return again + ([alert] if created else [])
     released = held.filter(incident__withdrawn_at__isnull=True)
     ids = list(released.values_list("pk", flat=True))
     released.update(status=ActionStatus.PENDING, folded_into=None, finished_at=None)
-    return list(Action.objects.filter(pk__in=ids))
+    return again + list(Action.objects.filter(pk__in=ids))
 
 
 def actions_queue(pending):
@@ -270,8 +287,42 @@ def _folded_incidents(action):
     return [a.incident for a in action.folded.select_related("incident__rule").order_by("pk")]
 
 
+def vm_streaks_end(vm, *, at=None):
+    """A suspended VM sends no more (or idle) samples: its open incidents end here (已暫停), its
+    open streaks are dropped, and samples at or before this time are never judged again, so the
+    VM starts fresh. Holds the VM's evaluation shard meanwhile, so that a cycle running at the
+    same time neither keeps nor rewrites what this ends."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        list(EvaluationCursor.objects.select_for_update().filter(
+            pk=vm.pk % EVALUATION_SHARDS + 1))  # fmt: skip
+        current = VirtualMachine.objects.filter(pk=vm.pk).values_list(
+            "last_sample_at", "streaks_reset_at").first() or (None, None)  # fmt: skip
+        at = max(filter(None, [at, *current]))
+        ended = Incident.objects.filter(
+            vm=vm, ended_at__isnull=True, withdrawn_at__isnull=True
+        ).update(ended_at=at, end_reason=EndReason.SUSPENDED, last_sample_at=current[0])
+        StreakState.objects.filter(vm=vm).delete()
+        VirtualMachine.objects.filter(pk=vm.pk).update(streaks_reset_at=at, closed_through=None)
+        vm.streaks_reset_at = at
+        from .selectors import ROOM_COUNTER
+
+        fragments.changed(ROOM_COUNTER)  # update() sends no signal
+    return ended
+
+
 def _do_suspend(action):
     incident, vm = action.incident, action.vm
+    if not incident.is_open and incident.end_reason == EndReason.SUSPENDED:
+        # another rule's suspension got there first and its notice went out: nothing more to do
+        # but pass on what this one held (sent as alerts, each saying when it ended)
+        with transaction.atomic():
+            _finish(action, ActionStatus.SKIPPED, note="虛擬機已依其他規則暫停")
+            held = Action.objects.filter(folded_into=action, status=ActionStatus.FOLDED)
+            ids = list(held.values_list("pk", flat=True))
+            held.update(status=ActionStatus.PENDING, folded_into=None, finished_at=None)
+            actions_queue(list(Action.objects.filter(pk__in=ids)))
+        return "skipped"
     if not incident.is_open:
         # never suspend on stale information: the streak already ended – but the school is still
         # told of it, with the alerts this suspension held
@@ -285,7 +336,8 @@ def _do_suspend(action):
     record("vmquota.suspended", target=vm.name, rule=str(incident.rule), observed=observed,
            incident=incident.pk)  # fmt: skip
     _fold(_pending_alerts_like(action), action)
-    folded = _folded_incidents(action)
+    folded = _folded_incidents(action)  # as they were when they fired: read before they end
+    vm_streaks_end(vm)
     action.observed_state = observed
     action.save(update_fields=["observed_state"])
     ctx = {**_incident_context(action), "folded": folded,
@@ -300,6 +352,7 @@ def _do_resume(action):
     vm = action.vm
     observed = _call_hypervisor(vm, "resume")
     vm_state_set(vm, observed, action.note or "教育局恢復執行", actor=action.requested_by)
+    vm_streaks_end(vm)  # whatever was measured while it was paused: it starts fresh
     record("vmquota.resumed", actor=action.requested_by, target=vm.name, observed=observed)
     action.observed_state = observed
     action.save(update_fields=["observed_state"])

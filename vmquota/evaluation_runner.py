@@ -407,7 +407,7 @@ def evaluate_shard(shard, *, now=None, batch=200_000, policy=None):
         vms = {
             vm.pk: vm
             for vm in VirtualMachine.objects.filter(pk__in=list(by_vm)).only(
-                "pk", "school_id", "last_sample_at", "closed_through", "name"
+                "pk", "school_id", "last_sample_at", "closed_through", "streaks_reset_at", "name"
             )
         } if by_vm else {}  # fmt: skip
         states = defaultdict(dict)
@@ -421,6 +421,11 @@ def evaluate_shard(shard, *, now=None, batch=200_000, policy=None):
             vm = vms[vm_id]
             try:  # judge first, store after: a VM whose data fails leaves nothing behind
                 samples.sort(key=lambda s: s[0])
+                if vm.streaks_reset_at is not None and samples[0][0] <= vm.streaks_reset_at:
+                    # measured before the VM's suspension, which ended its streaks: never judged
+                    samples = [s for s in samples if s[0] > vm.streaks_reset_at]
+                    if not samples:
+                        continue
                 watermark = max(filter(None, [vm.last_sample_at, vm.closed_through]), default=None)
                 if watermark is not None and samples[0][0] <= watermark:
                     late_vms[vm_id] = samples[0][0]
@@ -496,9 +501,12 @@ def _rewind(vm, earliest, rules, version, horizon, pending, stats):
     max_gap = version.max_gap if version else evaluation.DEFAULT_MAX_GAP
     vm_samples = UsageSample.objects.filter(vm=vm, id__lte=horizon)
     last_ts = None
+    reset = VirtualMachine.objects.filter(pk=vm.pk).values_list("streaks_reset_at", flat=True)[0]
     for rule in rules:
         spec = rule_specs(version, [rule])[0]
         base = vm_samples.filter(ts__gte=version.effective_from)
+        if reset is not None:  # a suspension ended every streak there, for good
+            base = base.filter(ts__gt=reset)
         breaker = (
             base.filter(ts__lt=earliest, **{f"{rule.metric}__lt": rule.threshold})
             .order_by("-ts")
@@ -513,6 +521,8 @@ def _rewind(vm, earliest, rules, version, horizon, pending, stats):
             last_ts = ts if last_ts is None or ts > last_ts else last_ts
         wanted = {inc.streak_start: inc for inc in acc.get("all", [])}
         existing = Incident.objects.filter(vm=vm, rule=rule, withdrawn_at__isnull=True)
+        if reset is not None:
+            existing = existing.filter(streak_start__gt=reset)
         if breaker:
             existing = existing.filter(streak_start__gt=breaker)
         for incident in existing:

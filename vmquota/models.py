@@ -63,6 +63,11 @@ class VirtualMachine(models.Model):
     last_sample_at = models.DateTimeField("最近評估的樣本時間", null=True, blank=True)
     # streaks were ended for lack of data up to here; a sample at or before it is "late"
     closed_through = models.DateTimeField(null=True, blank=True, editable=False)
+    # a suspension (or resume) ended every streak here: samples at or before it are never
+    # judged again, and the VM starts fresh after it
+    streaks_reset_at = models.DateTimeField(
+        "連續狀態重新起算", null=True, blank=True, editable=False
+    )
     # the libvirt collector's previous counters, to compute rates from deltas
     counter_cpu_ns = models.BigIntegerField(null=True, blank=True, editable=False)
     counter_net_bytes = models.BigIntegerField(null=True, blank=True, editable=False)
@@ -245,6 +250,7 @@ class EndReason(models.TextChoices):
     RECOVERED = "recovered", "已恢復"
     NO_DATA = "no_data", "資料中斷"
     SUPERSEDED = "superseded", "政策改版"
+    SUSPENDED = "suspended", "已暫停"
 
 
 class Incident(models.Model):

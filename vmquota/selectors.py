@@ -155,6 +155,55 @@ def vm_page_body(vm, now=None):
     )
 
 
+def incident_page(incident):
+    """What an incident page shows: the streak, its end, and what was done about it, by whom –
+    as one time line. Resumes and state changes belong to the VM, not to an incident: those
+    from the streak's start until the VM next runs again after a suspension are shown."""
+    actions = list(
+        Action.objects.filter(incident=incident)
+        .select_related("requested_by", "folded_into__incident__rule")
+        .order_by("created_at", "pk")
+    )
+    changes, paused = [], False
+    for change in incident.vm.state_changes.filter(at__gte=incident.streak_start).select_related(
+        "actor").order_by("at", "pk")[:20]:  # fmt: skip
+        changes.append(change)
+        paused = paused or change.new == "paused"
+        if paused and change.new == "running":
+            break
+    resumes = []
+    if paused:  # the resume that ended the suspension (or one still pending)
+        resumes = Action.objects.filter(vm=incident.vm, kind="resume",
+                                        created_at__gte=incident.fired_at)  # fmt: skip
+        if changes[-1].new == "running":
+            resumes = resumes.filter(created_at__lte=changes[-1].at)
+        resumes = list(resumes.select_related("requested_by")[:5])
+    timeline = [
+        (incident.streak_start, "連續開始", f"第一筆達到門檻的數值 {incident.first_value:g}", "")
+    ]
+    timeline.append(
+        (incident.fired_at, "達到條件（觸發）", f"觸發時數值 {incident.fired_value:g}", "")
+    )
+    for a in actions + resumes:
+        by = a.requested_by.display_name if a.requested_by else "系統"
+        if a.status == "folded" and a.folded_into:
+            what = f"併入「{a.folded_into.incident.rule}」的暫停通知"
+        else:
+            what = a.get_status_display()
+        timeline.append((a.finished_at or a.created_at, a.get_kind_display(),
+                         "；".join(filter(None, [what, a.note])), by))  # fmt: skip
+    for c in changes:
+        by = c.actor.display_name if c.actor else "系統"
+        timeline.append((c.at, f"{c.get_old_display()} → {c.get_new_display()}", c.reason, by))
+    if incident.ended_at:
+        timeline.append((incident.ended_at, "結束", incident.get_end_reason_display(), ""))
+    if incident.withdrawn_at:
+        timeline.append((incident.withdrawn_at, "撤銷", "遲到資料顯示未達門檻", ""))
+    timeline.sort(key=lambda row: row[0])
+    return {"incident": incident, "actions": actions, "resumes": resumes, "changes": changes,
+            "timeline": timeline}  # fmt: skip
+
+
 def school_vms(school):
     return (
         VirtualMachine.objects.filter(school=school)

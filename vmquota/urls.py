@@ -16,6 +16,7 @@ urlpatterns = [
                 path("vms/<int:pk>/", views.vm_detail, name="vm"),
                 path("vms/<int:pk>/resume/", views.vm_resume, name="vm_resume"),
                 path("vms/<int:pk>/assign/", views.vm_assign, name="vm_assign"),
+                path("incidents/<int:pk>/", views.incident_detail, name="incident"),
                 path("board/", views.board, name="board"),
                 path("policy/", views.policy, name="policy"),
                 path("policy/new/", views.policy_new, name="policy_new"),

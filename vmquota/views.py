@@ -24,7 +24,7 @@ from .forms import (
     VersionForm,
 )
 from .ingest import ingest_rows, read_csv
-from .models import CollectorToken, Exemption, PolicyVersion, VirtualMachine, WhatIfRun
+from .models import CollectorToken, Exemption, Incident, PolicyVersion, VirtualMachine, WhatIfRun
 from .policy import active_version, policy_version_create
 
 
@@ -70,6 +70,15 @@ def vm_detail(request, pk):
     if ctx["is_staff"]:
         ctx["assign_form"] = AssignForm(initial={"school": vm.school_id})
     return render(request, "vmquota/vm.html", ctx)
+
+
+@access.role_required
+def incident_detail(request, pk):
+    incident = get_object_or_404(
+        Incident.objects.select_related("vm__school", "vm__hypervisor", "rule__version",
+                                        "exemption"), pk=pk)  # fmt: skip
+    _load_vm(request, incident.vm_id)  # the incident is the VM's: the same readers
+    return render(request, "vmquota/incident.html", selectors.incident_page(incident))
 
 
 @require_POST

@@ -275,3 +275,110 @@ def test_late_data_that_withdraws_a_suspension_releases_the_alert_it_held(
     (mail,) = to_school(mailoutbox)
     assert mail.subject == "【虛擬機房告警】test：CPU ≥ 95 % 連續 30 分鐘 → 告警"
     assert Action.objects.get(kind="alert").status == "done"
+
+
+# --- a suspension ends the VM's streaks; a resumed VM starts fresh --------------------------------
+
+
+def minutes_ago(n):
+    from django.utils import timezone
+
+    return timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=n)
+
+
+@pytest.fixture
+def pegged_now(xindian_school, coordinator, domain, settings):
+    """The same VM pegged on CPU and network over the last 31 minutes (the clock matters here: a
+    suspension happens now)."""
+    settings.VMQUOTA_HYPERVISOR_ADAPTER = "libvirt"
+    factories.seed_policy(effective_from=minutes_ago(24 * 60))
+    vm = factories.vm("test", xindian_school, uid=TEST_DOMAIN)
+    store([(vm.pk, minutes_ago(40 - m), 100.0, 26000.0) for m in range(31)])
+    return vm
+
+
+def test_a_suspension_ends_every_open_streak_and_sends_one_notice_naming_every_rule(
+    pegged_now, domain, mailoutbox, django_capture_on_commit_callbacks
+):
+    from vmquota.models import StreakState
+    from vmquota.selectors import board
+
+    run_cycle(django_capture_on_commit_callbacks, minutes_ago(9))
+    assert domain.state()[0] == libvirt.VIR_DOMAIN_PAUSED
+    assert Incident.objects.count() == 4  # both CPU rules and both network rules fired
+    (done,) = Action.objects.filter(kind="suspend", status="done")
+    assert Action.objects.filter(kind="suspend", status="folded", folded_into=done).count() == 1
+    assert Action.objects.filter(kind="alert", status="folded", folded_into=done).count() == 2
+    (notice,) = mailoutbox
+    assert "已被暫停" in notice.subject
+    for rule in ("CPU ≥ 95 %", "CPU ≥ 100 %", "網路 ≥ 23040 KB/s", "網路 ≥ 25600 KB/s"):
+        assert rule in notice.body
+    assert set(Incident.objects.values_list("end_reason", flat=True)) == {"suspended"}
+    assert not StreakState.objects.exists()
+    assert board()["open"] == []
+    # the next cycles change nothing and send nothing
+    run_cycle(django_capture_on_commit_callbacks, minutes_ago(8))
+    assert len(mailoutbox) == 1 and VmStateChange.objects.filter(new="paused").count() == 1
+
+
+def test_samples_from_before_the_suspension_are_not_judged_again(
+    pegged_now, domain, mailoutbox, django_capture_on_commit_callbacks
+):
+    from vmquota.models import StreakState
+
+    run_cycle(django_capture_on_commit_callbacks, minutes_ago(9))
+    store([(pegged_now.pk, minutes_ago(9), 100.0, 26000.0)])  # measured before, evaluated after
+    run_cycle(django_capture_on_commit_callbacks, minutes_ago(8))
+    assert not StreakState.objects.exists()
+    assert not Incident.objects.filter(ended_at__isnull=True).exists()
+
+
+def test_a_resumed_vm_starts_fresh(
+    pegged_now, domain, bureau, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from vmquota.models import StreakState
+
+    run_cycle(django_capture_on_commit_callbacks, minutes_ago(9))
+    with django_capture_on_commit_callbacks(execute=True):
+        vm_resume_request(vm=pegged_now, actor=bureau, reason="已移除挖礦程式")
+    assert domain.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    later = timezone.now() + timedelta(seconds=1)
+    store([(pegged_now.pk, later, 100.0, 26000.0)])
+    run_cycle(django_capture_on_commit_callbacks, later)
+    starts = set(StreakState.objects.values_list("start_ts", flat=True))
+    assert starts == {later}  # a new streak from the first sample after the resume
+    assert not Incident.objects.filter(ended_at__isnull=True).exists()
+
+
+def test_the_incident_page_tells_which_rule_when_it_started_fired_ended_and_what_was_done(
+    pegged_now,
+    domain,
+    bureau,
+    coordinator,
+    other_coordinator,
+    login,
+    django_capture_on_commit_callbacks,
+):
+    from portal.rocdate import format_datetime
+
+    run_cycle(django_capture_on_commit_callbacks, minutes_ago(9))
+    with django_capture_on_commit_callbacks(execute=True):
+        vm_resume_request(vm=pegged_now, actor=bureau, reason="已移除挖礦程式")
+    incident = Incident.objects.get(rule__threshold=100)
+    client = login(coordinator)
+    vm_page = client.get(f"/vmquota/vms/{pegged_now.pk}/").content.decode()
+    assert f"/vmquota/incidents/{incident.pk}/" in vm_page
+    page = client.get(f"/vmquota/incidents/{incident.pk}/").content.decode()
+    assert "CPU ≥ 100 % 連續 30 分鐘 → 暫停虛擬機" in page
+    assert format_datetime(incident.streak_start) in page
+    assert format_datetime(incident.fired_at) in page
+    assert "（已暫停）" in page
+    assert "暫停虛擬機" in page and "恢復虛擬機" in page and "已移除挖礦程式" in page
+    assert "執行中 → 已暫停" in page and "已暫停 → 執行中" in page
+    assert bureau.display_name in page  # who resumed it
+    network_alert = Incident.objects.get(rule__threshold=23040)
+    page = client.get(f"/vmquota/incidents/{network_alert.pk}/").content.decode()
+    assert "併入「CPU ≥ 100 % 連續 30 分鐘 → 暫停虛擬機」的暫停通知" in page
+    assert login(other_coordinator).get(f"/vmquota/incidents/{incident.pk}/").status_code == 403
