@@ -3,14 +3,12 @@ libvirt collector. A batch is checked whole first (every row by `_row_check`, th
 and, for a collector's token, held to its scope), then stored by `store` in one transaction: all
 of it or nothing, and every error names its row and field."""
 
-import csv
 import io
 import logging
-import math
 import uuid as uuid_module
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
@@ -19,27 +17,18 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .models import UsageSample, VirtualMachine
+from .trace import (  # noqa: F401 – read_csv, parse_ts, MAX_NET_KBPS: used through this module
+    FIELDS,
+    MAX_NET_KBPS,
+    RowError,
+    parse_ts,
+    read_csv,
+    row_check,
+    value_errors,
+)
 
 log = logging.getLogger("vmquota")
-FIELDS = ("vm", "ts", "cpu_percent", "net_kbps")
 MAX_FUTURE = timedelta(minutes=5)
-# No network interface a VM has moves this much (about 800 Gbit/s): a larger rate is no
-# measurement, and refusing it keeps every sum and average the pages and charts compute finite.
-MAX_NET_KBPS = 100_000_000.0
-
-
-@dataclass
-class RowError:
-    index: int
-    field: str
-    message: str
-    accepted: dict | None = None  # the range the field accepts, for a value outside it
-
-    def as_dict(self):
-        out = {"index": self.index, "field": self.field, "message": self.message}
-        if self.accepted is not None:
-            out["accepted"] = self.accepted
-        return out
 
 
 def accepted_window(now):
@@ -55,84 +44,35 @@ def _local_text(ts):
     return timezone.localtime(ts).isoformat(timespec="seconds")
 
 
-def parse_ts(value):
-    """ISO 8601 with an explicit offset, or None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        ts = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if ts.tzinfo is None or ts.utcoffset() is None:
-        return None
-    return ts
-
-
-def _number(value, *, from_text):
-    if isinstance(value, bool):
-        return None
-    try:
-        if isinstance(value, int | float):
-            number = float(value)
-        elif from_text and isinstance(value, str):
-            number = float(value.strip())
-        else:
-            return None
-    except (ValueError, OverflowError):  # OverflowError: an integer beyond any float
-        return None
-    return number if math.isfinite(number) else None
-
-
 def sample_errors(index, ts, cpu, net, window):
     """What is wrong with one sample's values (a time, numbers or None for a value that is not
     one): [RowError]. The check of the values of every sample that comes in, whichever way: the
     API and the CSV upload (through _row_check), the libvirt collector (usage_collect).
     `window`: (earliest, latest) for the time, or None to take any time."""
-    errors = []
-    if ts is not None and window is not None and not window[0] <= ts <= window[1]:
+    errors = _window_errors(window)(index, ts) if ts is not None and window is not None else []
+    return errors + value_errors(index, cpu, net)
+
+
+def _window_errors(window):
+    def check(index, ts):
+        if window[0] <= ts <= window[1]:
+            return []
         earliest, latest = (_local_text(t) for t in window)
         days = settings.VMQUOTA_SAMPLE_RETENTION_DAYS
-        errors.append(RowError(
+        return [RowError(
             index, "ts",
             f"時間必須在 {earliest} 到 {latest} 之間（保留 {days} 天內，最多超前現在 5 分鐘）",
             {"from": earliest, "to": latest},
-        ))  # fmt: skip
-    if cpu is None or not 0 <= cpu <= 100:
-        errors.append(RowError(
-            index, "cpu_percent", "CPU 使用率必須是 0 到 100 的數字", {"from": 0, "to": 100}
-        ))  # fmt: skip
-    if net is None or not 0 <= net <= MAX_NET_KBPS:
-        errors.append(RowError(
-            index, "net_kbps", f"網路流量必須是 0 到 {MAX_NET_KBPS:.0f} 的數字（KB/s）",
-            {"from": 0, "to": MAX_NET_KBPS},
-        ))  # fmt: skip
-    return errors
+        )]  # fmt: skip
+
+    return check
 
 
 def _row_check(index, row, window, from_text):
     """One row: ((index, vm key, ts, cpu, net), []) when it can be stored, else (None, [RowError]).
     `window`: (earliest, latest) for the time, or None to take any time (a replay of an old
     trace)."""
-    if not isinstance(row, dict):
-        return None, [RowError(index, "", "每一筆樣本必須是物件（vm, ts, cpu_percent, net_kbps）")]
-    errors = []
-    vm = row.get("vm")
-    if not isinstance(vm, str) or not vm.strip():
-        errors.append(RowError(index, "vm", "缺少虛擬機名稱或 UUID"))
-    elif not vm.isprintable():  # no name has NUL, a control character or a lone surrogate,
-        # and a query parameter cannot carry the first (PostgreSQL) or the last (UTF-8)
-        errors.append(RowError(index, "vm", "虛擬機名稱含有控制字元或無效的字元"))
-    ts = parse_ts(row.get("ts"))
-    if ts is None:
-        errors.append(
-            RowError(index, "ts", "時間必須是含時區位移的 ISO 8601，例如 2019-09-10T10:00:00+08:00")
-        )
-    cpu = _number(row.get("cpu_percent"), from_text=from_text)
-    net = _number(row.get("net_kbps"), from_text=from_text)
-    errors += sample_errors(index, ts, cpu, net, window)
-    if errors:
-        return None, errors
-    return (index, vm.strip(), ts, cpu, net), []
+    return row_check(index, row, from_text, None if window is None else _window_errors(window))
 
 
 def parse_rows(rows, *, now=None, from_text=False, check_window=True):
@@ -345,12 +285,3 @@ def nudge_evaluation():
         log.warning("vmquota: could not queue an evaluation (broker down?)", exc_info=True)
         with suppress(Exception):
             cache.delete(NUDGE_KEY)
-
-
-def read_csv(text):
-    """A CSV with the header vm,ts,cpu_percent,net_kbps → list of dicts (strings)."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [f for f in FIELDS if f not in (reader.fieldnames or [])]
-    if missing:
-        raise ValueError(f"CSV 缺少欄位：{', '.join(missing)}（需要 vm,ts,cpu_percent,net_kbps）")
-    return [dict(row) for row in reader]

@@ -19,6 +19,7 @@ random traces. Per rule, with `m` = the sample meets the rule (and the rule appl
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -37,7 +38,7 @@ def to_us(ts):
 
 
 def from_us(us):
-    return EPOCH + timedelta(microseconds=int(us))
+    return EPOCH + timedelta(microseconds=us)
 
 
 def _window_us(rule):
@@ -94,26 +95,30 @@ class Columns:
     def incidents(self, rule):
         """The rule's incidents as `evaluation.Incident`s (times in UTC)."""
         starts, lasts = self.streaks(rule)
-        ts, vm, values = self.ts, self.vm, self.values[evaluation.METRIC_INDEX[rule.metric]]
+        ts = self.ts
         duration = rule.duration // US
-        fired = np.flatnonzero((ts[lasts] - ts[starts]) >= duration)
+        fired = (ts[lasts] - ts[starts]) >= duration
+        starts, lasts = starts[fired].tolist(), lasts[fired].tolist()
+        if not starts:
+            return []
+        # plain lists from here: a few numbers per incident, where numpy's scalars cost more
+        tsl, vml = ts.tolist(), self.vm.tolist()
+        values = self.values[evaluation.METRIC_INDEX[rule.metric]].tolist()
         _, high = _window_us(rule)
+        n, max_gap = len(tsl), self.max_gap
         out = []
-        n = len(ts)
-        for k in fired.tolist():
-            s, e = int(starts[k]), int(lasts[k])
-            f = s + int(np.searchsorted(ts[s : e + 1], ts[s] + duration))
+        for s, e in zip(starts, lasts, strict=True):
+            f = bisect_left(tsl, tsl[s] + duration, s, e + 1)
             inc = evaluation.Incident(
-                vm[s].item(), rule, from_us(ts[s]), from_us(ts[f]),
-                values[s].item(), values[f].item(),
-            )  # fmt: skip
+                vml[s], rule, from_us(tsl[s]), from_us(tsl[f]), values[s], values[f]
+            )
             nxt = e + 1
-            if nxt < n and vm[nxt] == vm[e] and ts[nxt] < high:
-                inc.last_sample_at = from_us(ts[e])
-                if ts[nxt] - ts[e] > self.max_gap:
-                    inc.ended_at, inc.end_reason = from_us(ts[e] + self.max_gap), "no_data"
+            if nxt < n and vml[nxt] == vml[e] and tsl[nxt] < high:
+                inc.last_sample_at = from_us(tsl[e])
+                if tsl[nxt] - tsl[e] > max_gap:
+                    inc.ended_at, inc.end_reason = from_us(tsl[e] + max_gap), "no_data"
                 else:
-                    inc.ended_at, inc.end_reason = from_us(ts[nxt]), "recovered"
+                    inc.ended_at, inc.end_reason = from_us(tsl[nxt]), "recovered"
             out.append(inc)
         return out
 

@@ -4,6 +4,7 @@ Errors say whether they are permanent (retrying will not help: no such domain, o
 valid) or transient (connection refused, timeout) – the action task retries only the latter.
 """
 
+import importlib.util
 import logging
 import os
 import time
@@ -82,11 +83,9 @@ def slow_call_for_tests():
 
 
 def libvirt_available():
-    try:
-        import libvirt  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether libvirt-python is installed – found, not imported: every process asks this at
+    start-up (the adapter warning in ready()), and only the collector and actions need it."""
+    return importlib.util.find_spec("libvirt") is not None
 
 
 def adapter_name():

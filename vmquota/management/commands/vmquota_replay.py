@@ -3,17 +3,14 @@
     python manage.py vmquota_replay TRACE.csv [--policy VERSION_ID] --json
 
 Without --policy: the active published version, or the seed minutes' four rules when the
-database has none. Prints the incidents as a JSON array.
+database has none. Prints the incidents as a JSON array: what `python -m vmquota.replay` prints
+(the same reader and output, without Django's start-up) for the seed rules.
 """
-
-import json as jsonlib
-import zoneinfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from vmquota import evaluation
-from vmquota.ingest import parse_rows, read_csv
+from vmquota import evaluation, replay
 
 
 class Command(BaseCommand):
@@ -27,27 +24,13 @@ class Command(BaseCommand):
     def handle(self, trace, policy=None, **options):
         specs, max_gap = self._rules(policy)
         try:
-            with open(trace, encoding="utf-8") as f:
-                rows = read_csv(f.read())
-        except (OSError, ValueError) as exc:
+            samples = replay.load(trace)
+        except replay.TraceError as exc:
             raise CommandError(str(exc)) from exc
-        parsed, errors = parse_rows(rows, from_text=True, check_window=False)
-        if errors:
-            raise CommandError(
-                "\n".join(f"第 {e.index + 2} 行 {e.field}：{e.message}" for e in errors[:20])
-            )
-        samples = [(vm, ts, cpu, net) for _, vm, ts, cpu, net in parsed]
         incidents = evaluation.replay(samples, specs, max_gap)
-        tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-        out = [evaluation.incident_json(inc, tz) for inc in incidents]
-        if options.get("json"):
-            self.stdout.write(_dumps(out))
-        else:
-            for inc in out:
-                self.stdout.write(
-                    f"{inc['vm']} {inc['metric']}≥{inc['threshold']} {inc['action']} "
-                    f"{inc['streak_start']} → {inc['fired_at']} … {inc['ended_at']} {inc['end_reason']}"
-                )
+        text = replay.render(incidents, options.get("json"), settings.TIME_ZONE)
+        if text:
+            self.stdout.write(text)
 
     def _rules(self, version_id):
         from django.db import DatabaseError
@@ -72,7 +55,3 @@ class Command(BaseCommand):
             for s in rule_specs(version)
         ]
         return specs, version.max_gap
-
-
-def _dumps(data):
-    return jsonlib.dumps(data, ensure_ascii=False, indent=2)
