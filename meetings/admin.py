@@ -60,3 +60,35 @@ class AttachmentAdmin(admin.ModelAdmin):
     raw_id_fields = ["meeting", "report_item", "motion"]
     readonly_fields = ["file", "original_name", "content_type", "size", "linked_type", "linked_id",
                        "added_by", "added_at"]  # fmt: skip
+
+
+# --- before the meeting ------------------------------------------------------------------------
+
+from .convening_models import Announcement, AnnouncementDelivery, Convening  # noqa: E402
+
+
+class AnnouncementInline(admin.TabularInline):
+    model = Announcement
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "sequence", "changes", "reason", "sent_by", "sent_at"]
+
+
+@admin.register(Convening)
+class ConveningAdmin(admin.ModelAdmin):
+    list_display = ["meeting", "state", "proposals_due", "noticed_at", "cancelled_at"]
+    list_filter = ["state"]
+    readonly_fields = ["noticed_at", "cancelled_at"]
+
+
+@admin.register(Announcement)
+class AnnouncementAdmin(admin.ModelAdmin):
+    list_display = ["meeting", "kind", "sequence", "sent_by", "sent_at"]
+    list_filter = ["kind"]
+    readonly_fields = ["meeting", "kind", "sequence", "changes", "reason", "sent_by", "sent_at"]
+
+
+@admin.register(AnnouncementDelivery)
+class AnnouncementDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["announcement", "email", "sent_at"]
+    search_fields = ["email"]

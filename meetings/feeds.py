@@ -14,7 +14,7 @@ from django.utils.html import escape
 from portal import rocdate
 from portal.access import can_view_meeting
 
-from .models import Meeting
+from .models import Convening, Meeting
 from .selectors import upcoming
 
 
@@ -80,7 +80,13 @@ def upcoming_calendar(request, user):
         "X-WR-TIMEZONE:Asia/Taipei",
     ]
     tz = timezone.get_default_timezone()
-    for meeting in upcoming(user):
+    meetings = list(upcoming(user))
+    cancelled = set(
+        Convening.objects.filter(meeting__in=meetings, state=Convening.State.CANCELLED).values_list(
+            "meeting_id", flat=True
+        )
+    )
+    for meeting in meetings:
         lines += ["BEGIN:VEVENT", f"UID:meeting-{meeting.pk}@{host}",
                   f"DTSTAMP:{_utc(now)}"]  # fmt: skip
         if meeting.start_time:
@@ -102,6 +108,8 @@ def upcoming_calendar(request, user):
             lines.append(f"LOCATION:{_escape(meeting.place)}")
         if can_view_meeting(user, meeting):  # an announced draft's page would refuse them
             lines.append(f"URL:{settings.SITE_URL}{meeting.get_absolute_url()}")
+        if meeting.pk in cancelled:
+            lines.append("STATUS:CANCELLED")
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"

@@ -296,3 +296,7 @@ class FeedKey(models.Model):
 
     def __str__(self):
         return f"{self.user} 的訂閱金鑰"
+
+
+# The meeting before the minutes (its notice and announcements) lives in its own module.
+from .convening_models import Announcement, AnnouncementDelivery, Convening  # noqa: E402, F401

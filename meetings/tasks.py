@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from portal.jobs import run_job
 
-from . import importer, services
+from . import convening, importer, services
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60, acks_late=True)
@@ -72,3 +72,13 @@ def import_preview(job_id):
 @shared_task(acks_late=True)
 def import_save(job_id):
     return run_job(job_id, save_work)
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=60, acks_late=True)
+def send_announcement(self, announcement_id):
+    try:
+        return convening.announcement_send(announcement_id=announcement_id)
+    except convening.Announcement.DoesNotExist:
+        return 0
+    except Exception as exc:  # SMTP down: the claims were released, try again later
+        raise self.retry(exc=exc) from exc

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import convening_views, views
 
 app_name = "meetings"
 
@@ -14,6 +14,12 @@ urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),
     path("feed/<str:key>.atom", views.feed_atom, name="feed"),
     path("calendar/<str:key>.ics", views.feed_ics, name="calendar"),
+    path("coming/", convening_views.coming, name="coming"),
+    path("plan/", convening_views.plan_new, name="plan"),
+    path("<int:pk>/agenda/", convening_views.agenda_page, name="agenda"),
+    path("<int:pk>/agenda/edit/", convening_views.plan_edit, name="plan_edit"),
+    path("<int:pk>/agenda/notice/", convening_views.notice_publish, name="notice"),
+    path("<int:pk>/agenda/cancel/", convening_views.meeting_cancel, name="cancel"),
     path("<int:pk>/", views.meeting_detail, name="detail"),
     path("<int:pk>/minutes.txt", views.meeting_text, name="text"),
     path("<int:pk>/minutes.docx", views.meeting_docx, name="docx"),

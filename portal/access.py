@@ -207,3 +207,14 @@ def can_view_meeting(user, meeting):
 def can_manage_meetings(user):
     """Writing, importing, publishing and correcting minutes: bureau staff (and admins)."""
     return is_staff(user)
+
+
+# --- meetings: before the meeting (notice, agenda) ------------------------------------------
+
+
+def can_view_agenda(user, convening):
+    """A meeting's agenda and announcements: bureau staff always; every member once the bureau
+    published the notice (開會通知). Before that nothing of it is shown to anyone else."""
+    if is_staff(user):
+        return True
+    return convening is not None and convening.noticed_at is not None and has_role(user)
