@@ -18,6 +18,8 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from portal.audit import record
+
 from .models import UsageSample, VirtualMachine
 
 log = logging.getLogger("vmquota")
@@ -216,8 +218,6 @@ def scope_errors(token, parsed, found):
         if row[1] in refused
     ]
     if refused:
-        from portal.audit import record
-
         record("vmquota.token_out_of_scope", target=str(token), token_id=token.pk,
                vms=sorted(refused)[:100], rows=len(errors))  # fmt: skip
     return errors, refused

@@ -20,7 +20,7 @@ def test_the_seed_is_read_exactly():
     assert score.total == 32  # 5 header fields, 7 motions × 3, 2 tracked × 2, 2 new tracked
 
 
-@pytest.mark.xfail(strict=True, reason="the importer does not yet read the corpus (issue 24)")
+@pytest.mark.xfail(strict=True, reason="the importer does not yet read the corpus")
 def test_the_importer_reads_at_least_90_percent_of_the_corpus_facts():
     scores = corpus_score.score_corpus()
 
