@@ -1,4 +1,4 @@
-"""The rendered minutes, cached (issue #8: rendering was most of a meeting page's time).
+"""The rendered minutes, cached (rendering was most of a meeting page's time).
 
 Published minutes almost never change, and the rendered `<article>` (with the record of
 corrections under it) is the same for every reader, so it is a cached fragment (portal/fragments.py) depending on two counters:
@@ -53,7 +53,7 @@ def rendered_minutes(meeting):
     )
 
 
-# --- what moves the counters ---------------------------------------------------------------------
+# --- what moves the counters ----------------------------------------------------------------------
 
 
 def _meeting_part_changed(sender, instance, **kwargs):

@@ -5,35 +5,6 @@ from django.apps import AppConfig
 log = logging.getLogger("vmquota")
 
 
-def home_block(request):
-    from portal import access
-
-    from .models import Incident, VirtualMachine
-    from .selectors import latest_announcement
-
-    user = request.user
-    ctx = {"announcement": latest_announcement(), "is_staff": access.is_staff(user)}
-    if ctx["is_staff"]:
-        ctx["open_count"] = Incident.objects.filter(
-            ended_at__isnull=True, withdrawn_at__isnull=True
-        ).count()
-        ctx["suspended_count"] = VirtualMachine.objects.filter(state="paused").count()
-        return "vmquota/home_block.html", ctx
-    school_ids = access.roles_of(user).coordinator_school_ids
-    if not school_ids and ctx["announcement"] is None:
-        return None
-    ctx["has_vms"] = VirtualMachine.objects.filter(school_id__in=school_ids).exists()
-    ctx["incidents"] = list(
-        Incident.objects.filter(
-            vm__school_id__in=school_ids, ended_at__isnull=True, withdrawn_at__isnull=True,
-            observe_only=False,
-        ).select_related("vm", "rule")[:10]
-    )  # fmt: skip
-    if not ctx["has_vms"] and ctx["announcement"] is None:
-        return None
-    return "vmquota/home_block.html", ctx
-
-
 class VmquotaConfig(AppConfig):
     name = "vmquota"
     verbose_name = "虛擬機房資源管理"
@@ -45,6 +16,7 @@ class VmquotaConfig(AppConfig):
         from portal.health import register_check
         from portal.navigation import register_home_block, register_nav, vary_by_roles_and_minute
 
+        from .home import home_block
         from .hypervisors.base import libvirt_available
 
         register_nav("虛擬機房", "vmquota:index", order=60)

@@ -16,6 +16,8 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from portal.audit import record
+
 from .models import UsageSample, VirtualMachine
 from .trace import (  # noqa: F401 – read_csv, parse_ts, MAX_NET_KBPS: used through this module
     FIELDS,
@@ -156,8 +158,6 @@ def scope_errors(token, parsed, found):
         if row[1] in refused
     ]
     if refused:
-        from portal.audit import record
-
         record("vmquota.token_out_of_scope", target=str(token), token_id=token.pk,
                vms=sorted(refused)[:100], rows=len(errors))  # fmt: skip
     return errors, refused

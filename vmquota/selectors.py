@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal import fragments
+from portal.models import AuditEvent
 
 from .chart import bucket_maxima, table_rows, vm_charts
 from .models import (
@@ -251,8 +252,6 @@ EVALUATION_FAILING_CYCLES = 2
 def evaluation_health(now=None):
     """None, or what keeps failing in the evaluation (portal/health.py; the audit records each
     failure: evaluation_runner.evaluation_failed)."""
-    from portal.models import AuditEvent
-
     since = (now or timezone.now()) - EVALUATION_FAILURE_WINDOW
     failures = list(
         AuditEvent.objects.filter(action="vmquota.evaluation_failed", at__gte=since).values_list(

@@ -76,7 +76,7 @@ class ParseResult:
         return sum(count(d.items) for d in self.divisions)
 
     def as_json(self):
-        """The shape `import_minutes --dry-run --json` prints (and the issue specifies)."""
+        """The shape `import_minutes --dry-run --json` prints (docs/meetings.md)."""
         return {
             "title": self.title,
             "held_on": self.held_on.isoformat() if self.held_on else None,

@@ -1,4 +1,4 @@
-"""Issue 9, 1. and 3.: every page of the portal, as every role, at 375 px and 1280 px: axe-core
+"""Every page of the portal, as every role, at 375 px and 1280 px: axe-core
 finds no serious or critical WCAG 2.1 A/AA violation, no page is wider than the screen (reflow,
 which axe-core does not check), and a screenshot of each page at each width
 is written to var/screenshots/a11y-<role>-<page>-<width>.png.

@@ -1,4 +1,4 @@
-"""Issue 9, "Done when": the coordinator's signup journey with the keyboard alone, from the front
+"""The coordinator's signup journey with the keyboard alone, from the front
 door: skip link, log in, menu, survey, add two rows (Enter and Space), a refused date reached
 from the error summary and fixed, submit – no mouse, no page.goto after the first address.
 

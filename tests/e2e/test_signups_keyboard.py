@@ -1,4 +1,4 @@
-"""The coordinator's journey with the keyboard only (issue 9): Tab, typing, Enter, arrows."""
+"""The coordinator's journey with the keyboard only: Tab, typing, Enter, arrows."""
 
 import pytest
 

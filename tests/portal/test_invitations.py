@@ -1,5 +1,5 @@
 """Sign-up is closed except through an invitation that can still be used, for the invited address
-only; every misuse gets a page saying why, and leaves no account behind (issue 19, 3.)."""
+only; every misuse gets a page saying why, and leaves no account behind."""
 
 import threading
 from datetime import timedelta
@@ -57,7 +57,7 @@ def refused(response, status, *words):
     return body
 
 
-# --- the invited person ------------------------------------------------------------------------
+# --- the invited person ---------------------------------------------------------------------------
 
 
 def test_the_invited_person_signs_up_and_becomes_the_schools_coordinator(client, invitation):
@@ -91,7 +91,7 @@ def test_someone_with_an_account_logs_in_and_then_accepts(client, invitation):
     assert Membership.objects.filter(user=lin, school=invitation.school).exists()
 
 
-# --- refusals ----------------------------------------------------------------------------------
+# --- refusals -------------------------------------------------------------------------------------
 
 
 def test_an_unknown_link_is_refused_and_sign_up_stays_closed(client, db):
@@ -206,7 +206,7 @@ def test_a_logged_in_person_goes_home_instead_of_signing_up(client, coordinator,
     assert "second-account" not in accounts()
 
 
-# --- two tabs at once (PostgreSQL) -------------------------------------------------------------
+# --- two tabs at once (PostgreSQL) ----------------------------------------------------------------
 
 
 def _waiting_for_a_row_lock(how_many):

@@ -96,7 +96,7 @@ def test_job_start_runs_the_task_after_commit(bureau, django_capture_on_commit_c
     assert (job.status, job.result) == ("done", {"counted": 3})
 
 
-# --- issue 19, 5.: the broker is away – no job waits as 排隊中 forever -----------------------------
+# --- the broker is away – no job waits as 排隊中 forever ---------------------------------------------
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from .world import ROLES
 
-# --- policies: role -> outcome ---------------------------------------------------------------
+# --- policies: role -> outcome --------------------------------------------------------------------
 
 
 def _policy(anonymous, coordinator, other_coordinator, convener, bureau, sysadmin):
@@ -73,7 +73,7 @@ def not_accepted(role):
     return {"not_allowed", "login"} if role == "anonymous" else {"not_allowed"}
 
 
-# --- URL kwargs: which object of the world each URL argument names ---------------------------
+# --- URL kwargs: which object of the world each URL argument names --------------------------------
 
 # namespace -> {kwarg: world attribute}; a row may override with `args`
 ARGS = {
@@ -129,14 +129,13 @@ def fresh_heartbeat(world):
 
 # Known bugs (reported): a row's `bugs` marks its cells xfail(strict=True), so the fix makes them
 # fail loudly and the mark is removed. None today; found here and fixed: the audit log's crash on
-# a detail key named "items" (c8abacd), a draft meeting's tracking tables open to coordinators
-# (1158d7e).
+# a detail key named "items", a draft meeting's tracking tables open to coordinators.
 
 # Read views that do not restrict the method answer POST exactly like GET (no write happens);
 # they are listed with POST = the GET policy so the refusal still holds for POST. See
 # docs/security.md ("Read pages that also answer POST").
 MATRIX = [
-    # --- portal ---------------------------------------------------------------------------
+    # --- portal -----------------------------------------------------------------------------------
     R("home", GET=PUBLIC, POST=PUBLIC, note="welcome page for anonymous visitors"),
     R("healthz", GET=PUBLIC, POST=PUBLIC, note="load balancer probe; no personal data",
       prepare=fresh_heartbeat),
@@ -148,7 +147,7 @@ MATRIX = [
     R("job_retry", POST=OWNER, note="only a job the broker never took is sent again"),
     R("invitation_accept", GET=UNKNOWN_LINK, POST=UNKNOWN_LINK,
       note="an unknown token: a page saying the link is not valid, for everyone"),
-    # --- allauth (third party; the pages people use are probed) ---------------------------
+    # --- allauth (third party; the pages people use are probed) -----------------------------------
     R("account_login", GET=PUBLIC, POST=PUBLIC),
     R("account_signup", GET=PUBLIC, POST=PUBLIC, note="closed except by invitation"),
     R("account_reset_password", GET=PUBLIC, POST=PUBLIC),
@@ -156,9 +155,9 @@ MATRIX = [
     R("account_logout", GET=PUBLIC, POST=PUBLIC),
     R("account_change_password", GET=AUTHENTICATED, POST=AUTHENTICATED),
     R("account_email", GET=AUTHENTICATED, POST=AUTHENTICATED),
-    # --- Django admin (third party) --------------------------------------------------------
+    # --- Django admin (third party) ---------------------------------------------------------------
     R("admin:index", GET=ADMIN, POST=ADMIN),
-    # --- meetings ---------------------------------------------------------------------------
+    # --- meetings ---------------------------------------------------------------------------------
     R("meetings:list", GET=MEMBER, POST=MEMBER),
     R("meetings:search", GET=MEMBER, POST=MEMBER),
     R("meetings:subscribe", GET=MEMBER, POST=MEMBER),
@@ -193,7 +192,7 @@ MATRIX = [
     R("meetings:motion_add", POST=STAFF),
     R("meetings:motion_update", POST=STAFF),
     R("meetings:motion_action", POST=STAFF),
-    # --- tracking ---------------------------------------------------------------------------
+    # --- tracking ---------------------------------------------------------------------------------
     R("tracking:list", GET=MEMBER),
     R("tracking:export", GET=STAFF),
     R("tracking:feed", GET=MEMBER, POST=MEMBER),
@@ -206,7 +205,7 @@ MATRIX = [
     R("tracking:update", POST=STAFF, note="bureau staff of the item's division (any, here)"),
     R("tracking:subscribe", POST=MEMBER),
     R("tracking:assign", POST=STAFF),
-    # --- signups ----------------------------------------------------------------------------
+    # --- signups ----------------------------------------------------------------------------------
     R("signups:list", GET=MEMBER, POST=MEMBER),
     R("signups:create", GET=STAFF, POST=STAFF),
     R("signups:edit", GET=STAFF, POST=STAFF),
@@ -222,11 +221,11 @@ MATRIX = [
     R("signups:template", GET=SCHOOL_PRIVATE, POST=SCHOOL_PRIVATE),
     R("signups:return", POST=STAFF),
     R("signups:reopen", POST=STAFF),
-    # --- vmquota ----------------------------------------------------------------------------
+    # --- vmquota ----------------------------------------------------------------------------------
     R("vmquota:index", GET=MEMBER, POST=MEMBER),
     R("vmquota:school", GET=SCHOOL_PRIVATE, POST=SCHOOL_PRIVATE),
     R("vmquota:vm", GET=SCHOOL_PRIVATE, POST=SCHOOL_PRIVATE),
-    R("vmquota:vm_resume", POST=STAFF, note="bureau staff resume a suspended VM (issue 6, 5.)"),
+    R("vmquota:vm_resume", POST=STAFF, note="bureau staff resume a suspended VM"),
     R("vmquota:vm_assign", POST=STAFF),
     R("vmquota:board", GET=STAFF, POST=STAFF),
     R("vmquota:policy", GET=MEMBER, POST=MEMBER),
@@ -276,7 +275,7 @@ THIRD_PARTY = {
 UNNAMED_OK_PREFIXES = ("accounts/", "admin/")
 
 
-# --- the walk over the resolver ---------------------------------------------------------------
+# --- the walk over the resolver -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -359,7 +358,7 @@ def path_for(row, world):
     return reverse(row.name, kwargs=kwargs_for(row, world))
 
 
-# --- what a response means --------------------------------------------------------------------
+# --- what a response means ------------------------------------------------------------------------
 
 _LOGIN = re.compile(r"^(https?://[^/]+)?/accounts/login/")
 _ADMIN_LOGIN = re.compile(r"^(https?://[^/]+)?/admin/login/")

@@ -1,4 +1,4 @@
-"""Issue 7, 1.: every URL of the portal, as every role, by GET and POST, against one table.
+"""Every URL of the portal, as every role, by GET and POST, against one table.
 
 The table is tests/security/matrix.py (MATRIX, THIRD_PARTY); the URLs come from the resolver, so
 a new page fails `test_every_url_has_an_entry` until someone decides who may use it.
@@ -119,7 +119,7 @@ def test_the_walk_finds_nested_namespaced_urls():
     assert "tracking:item" in names and "account_login" in names
 
 
-# --- CSRF: every URL that takes a POST refuses one without the token ---------------------------
+# --- CSRF: every URL that takes a POST refuses one without the token ------------------------------
 
 CSRF_EXEMPT = {
     "vmquota:api_samples": "token in the Authorization header, no cookie is consulted",

@@ -1,4 +1,4 @@
-"""Issue 7, 6.: fuzz the collector API from its own OpenAPI description (schemathesis), against a
+"""Fuzz the collector API from its own OpenAPI description (schemathesis), against a
 live server: no 5xx, and every answer is one the description documents.
 
 schemathesis (PyPI) generates valid and invalid bodies from /api/vmquota/openapi.json. The number

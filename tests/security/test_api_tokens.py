@@ -1,5 +1,5 @@
-"""Issue 7, 6.: collector tokens – only in a header (see test_bad_input), at least 128 bits, stored
-as a digest, never written to the audit log, revocable, and rate-limited per token. Issue 19, 7.:
+"""Collector tokens – only in a header (see test_bad_input), at least 128 bits, stored
+as a digest, never written to the audit log, revocable, and rate-limited per token; and
 scoped – a token posts only for its hosts' or its school's VMs."""
 
 import json
@@ -78,7 +78,7 @@ def test_a_token_that_floods_the_api_is_slowed_down(world, client):
     assert response.status_code == 200, "the limit is per token"
 
 
-# --- scope (issue 19, defect 7) -------------------------------------------------------------------
+# --- scope ----------------------------------------------------------------------------------------
 
 
 def sample(vm, minute=1):

@@ -1,4 +1,4 @@
-"""Issue 7, 4.: exports are audit-logged (who, what, when, from where), with a row count where the
+"""Exports are audit-logged (who, what, when, from where), with a row count where the
 app knows it."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Issue 7, "Done when": bad input yields a refusal with a message, never a 500, never a stored
+"""Bad input yields a refusal with a message, never a 500, never a stored
 fragment; typed markup is shown as text, never as a tag.
 
 - the collector API (/api/vmquota/samples): malformed JSON, wrong types, huge bodies;
@@ -101,7 +101,7 @@ def test_the_checker_finds_injected_markup():
     assert injected_tags(f'<input value="{PAYLOADS[1]}">') != [], "breaking out of an attribute"
 
 
-# --- the collector API ------------------------------------------------------------------------
+# --- the collector API ----------------------------------------------------------------------------
 
 API = "/api/vmquota/samples"
 
@@ -254,7 +254,7 @@ def test_a_revoked_token_is_refused(world, client, token):
     assert_json_error(post_api(client, token, json.dumps({"samples": [sample(world)]})), 401)
 
 
-# --- XSS in the minutes -----------------------------------------------------------------------
+# --- XSS in the minutes ---------------------------------------------------------------------------
 
 
 def minutes_pages(world, meeting):
@@ -383,7 +383,7 @@ def test_markup_in_imported_minutes_is_shown_as_text(
     assert_shown_escaped(get_pages(client, minutes_pages(world, meeting)), payload)
 
 
-# --- XSS in tracked-item updates --------------------------------------------------------------
+# --- XSS in tracked-item updates ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -420,7 +420,7 @@ def test_a_blank_status_update_is_refused_with_a_message_and_not_stored(world, c
     assert StatusUpdate.objects.count() == before
 
 
-# --- XSS and bad values in signup offers ------------------------------------------------------
+# --- XSS and bad values in signup offers ----------------------------------------------------------
 
 ROW = {
     "category": "技能研習", "course_name": "Scratch 遊戲設計", "activity": "2/7", "venue": "新店國小",
@@ -474,7 +474,7 @@ def test_markup_in_an_offers_typed_field_is_refused_with_a_message(world, client
     assert payload not in html and injected_tags(html) == []
 
 
-# --- malformed uploads ------------------------------------------------------------------------
+# --- malformed uploads ----------------------------------------------------------------------------
 
 
 def upload(content, name):
@@ -682,7 +682,7 @@ def test_a_malformed_samples_csv_is_refused_with_a_message(world, client, conten
     assert UsageSample.objects.count() == before
 
 
-# --- attachments to the minutes ---------------------------------------------------------------
+# --- attachments to the minutes -------------------------------------------------------------------
 
 
 def attach(client, world, content, name, title=""):

@@ -1,4 +1,4 @@
-"""Issue 7, 1.: cross-school reads and writes are refused (and logged), forged fields are ignored.
+"""Cross-school reads and writes are refused (and logged), forged fields are ignored.
 
 The matrix (test_access_matrix.py) proves who reaches which URL; these tests prove what a refused
 request leaves behind (nothing), and that fields a form does not have cannot change anything: the
@@ -30,7 +30,7 @@ def as_(client, world, role):
     return client
 
 
-# --- signups: rows belong to the school in the URL, and only its coordinator files them -------
+# --- signups: rows belong to the school in the URL, and only its coordinator files them -----------
 
 
 def file_url(world, school):
@@ -134,7 +134,7 @@ def test_forged_school_and_status_fields_in_the_filing_are_ignored(world, client
     assert forged_state["江翠國中"] == ([], [])
 
 
-# --- tracking: a status update cannot close an item or move it -------------------------------
+# --- tracking: a status update cannot close an item or move it ------------------------------------
 
 
 def tracking_state(world):
@@ -182,7 +182,7 @@ def test_a_coordinator_cannot_post_a_status_update(world, client):
     assert tracking_state(world) == before
 
 
-# --- meetings: the edit form cannot publish ----------------------------------------------------
+# --- meetings: the edit form cannot publish -------------------------------------------------------
 
 
 def test_a_forged_status_in_the_meeting_form_does_not_publish_it(world, client):
@@ -209,7 +209,7 @@ def test_a_forged_status_in_the_meeting_form_does_not_publish_it(world, client):
     assert forged_state[0] != Meeting.Status.PUBLISHED
 
 
-# --- vmquota: a school's VMs ------------------------------------------------------------------
+# --- vmquota: a school's VMs ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -245,7 +245,7 @@ def test_the_schools_own_vm_list_shows_only_its_vms(world, client):
     assert world.jiangcui_vm.name not in page and world.beixin_vm.name not in page
 
 
-# --- every refusal is logged with who, what and from where -----------------------------------
+# --- every refusal is logged with who, what and from where ----------------------------------------
 
 
 def test_a_refusal_records_who_what_and_from_where(world, client):
@@ -258,7 +258,7 @@ def test_a_refusal_records_who_what_and_from_where(world, client):
     assert event.detail["method"] == "GET" and event.detail["reason"]
 
 
-# --- an object from one URL cannot be reached through another's ------------------------------
+# --- an object from one URL cannot be reached through another's -----------------------------------
 
 
 def test_a_drafts_attachment_cannot_be_fetched_through_published_minutes(world, client):
@@ -286,7 +286,7 @@ def test_an_item_of_one_meeting_cannot_be_edited_through_another(world, client):
     assert ReportItem.objects.get(pk=item.pk).text != "改寫"
 
 
-# --- unpublished minutes stay unpublished ------------------------------------------------------
+# --- unpublished minutes stay unpublished ---------------------------------------------------------
 
 DRAFT_SECRETS = ["草稿中的報告事項", "草稿提案"]  # made by tests/security/world.py
 

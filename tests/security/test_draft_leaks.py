@@ -1,4 +1,4 @@
-"""Issue 19, 2.: nothing of a draft meeting reaches anyone but bureau staff until it is published.
+"""Nothing of a draft meeting reaches anyone but bureau staff until it is published.
 
 The content leak check. The next meeting is drafted the way the bureau does it (the next meeting
 of /tracking/meetings/new/, its header, report, motions – one whose 決議 opens a tracked item –,
@@ -133,7 +133,7 @@ def draft(request, world, django_capture_on_commit_callbacks):
     )
 
 
-# --- what each role can reach --------------------------------------------------------------------
+# --- what each role can reach ---------------------------------------------------------------------
 
 
 def _feed_key(user):

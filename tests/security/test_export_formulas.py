@@ -1,4 +1,4 @@
-"""Issue 19, 9.: no export hands a formula to Excel. Every text a person typed that reaches a
+"""No export hands a formula to Excel. Every text a person typed that reaches a
 spreadsheet – a 辦理情形, a 案由, a course, a venue, a school's name – is made hostile here, and
 every export the portal offers (the pages' .xlsx, the survey template, the admins' .xlsx and CSV)
 must carry it as text: no formula cell in any .xlsx, no CSV field that a spreadsheet would run."""

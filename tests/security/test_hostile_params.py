@@ -1,4 +1,4 @@
-"""Issue 19, 10. and 11.: hostile input across every route never answers 500.
+"""Hostile input across every route never answers 500.
 
 Every URL pattern of the portal (the resolver walk of tests/security/matrix.py), as each role,
 with its path parameters filled from the world (tests/security/world.py) and then with hostile
@@ -283,7 +283,7 @@ def test_no_hostile_form_value_answers_500(world, client, route):
     assert failures == [], f"{len(failures)} answers break the promise:\n" + "\n".join(failures)
 
 
-# --- the refusals themselves: what the person reads ---------------------------------------------
+# --- the refusals themselves: what the person reads -----------------------------------------------
 
 
 def chinese_page(response, status):
@@ -295,7 +295,7 @@ def chinese_page(response, status):
 
 
 def test_a_year_no_date_can_have_is_refused_naming_the_field(world, client):
-    """Issue 19, 10.: /meetings/?year=8089 (the year 10000) answered 500."""
+    """/meetings/?year=8089 (the year 10000) answered 500."""
     client.force_login(world.people["coordinator"])
     body = chinese_page(client.get(reverse("meetings:list") + "?year=8089"), 400)
     assert "年度" in body and "8088" in body
@@ -330,7 +330,7 @@ def test_nul_bytes_never_reach_postgresql(postgres, world, client):
 
 
 def test_a_nul_byte_in_pasted_minutes_is_named(world, client):
-    """Issue 19, 11.: the paste said "請貼上會議紀錄全文" instead of naming the problem."""
+    """The paste said "請貼上會議紀錄全文" instead of naming the problem."""
     from .world import seed_text
 
     client.force_login(world.people["bureau"])
@@ -351,7 +351,7 @@ def test_the_import_form_itself_names_a_nul_byte():
 
 
 def test_a_paste_over_the_request_limit_gets_a_page_naming_the_limit(world, client):
-    """Issue 19, 11.: 5 MB of urlencoded Chinese (45 MB on the wire) got Django's bare English
+    """5 MB of urlencoded Chinese (45 MB on the wire) got Django's bare English
     400 (RequestDataTooBig)."""
     from urllib.parse import urlencode
 

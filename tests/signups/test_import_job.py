@@ -206,7 +206,7 @@ def test_a_workbook_that_passes_the_upload_checks_but_cannot_be_read_is_refused_
     assert run.job.status == "done" and not Offer.objects.exists()
 
 
-# --- issue 19, 6.: sheets that claim (or hold) far more rows than a school's table ---------------
+# --- sheets that claim (or hold) far more rows than a school's table ------------------------------
 
 
 def with_dimension(data, ref):

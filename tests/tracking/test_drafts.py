@@ -1,4 +1,4 @@
-"""Issue 19, 2.: the tracking tables of draft minutes are bureau staff's until they are published.
+"""The tracking tables of draft minutes are bureau staff's until they are published.
 
 The content itself is checked by tests/security/test_draft_leaks.py; here what no marked string
 shows: the state a draft's decision gives an item, the existence of an item a draft's motion

@@ -173,7 +173,7 @@ def test_the_suspend_is_skipped_when_the_streak_ended_before_the_worker_got_to_i
     assert domain.state()[0] == libvirt.VIR_DOMAIN_RUNNING
 
 
-# --- an alert is never lost (issue 19, defect 4) ---------------------------------------------------
+# --- an alert is never lost -----------------------------------------------------------------------
 
 
 def to_school(mailoutbox):

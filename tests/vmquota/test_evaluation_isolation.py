@@ -1,6 +1,6 @@
 """One VM's bad data never stops the evaluation of the others: it is logged, audited and skipped,
 every other VM and shard is evaluated in the same cycle, and /healthz names an evaluation that
-keeps failing (issue 19, 1.)."""
+keeps failing."""
 
 from datetime import timedelta
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def insert_unreadable_sample(vm, n=0, year="0001"):
     """A row written past the API (by hand, an old collector, a restore): on PostgreSQL a time
-    it holds but Python cannot read back (the issue's attack, year 1 at +08:00, is stored as
+    it holds but Python cannot read back (a collector's year 1 at +08:00 is stored as
     1 BC); SQLite keeps whatever text it is given, which Django reads as no time at all. `n`
     makes each row its own (vm, ts)."""
     if connection.vendor == "postgresql":

@@ -1,4 +1,4 @@
-"""Faults (issue 7 §7) on PostgreSQL + Redis + real worker processes.
+"""Faults on PostgreSQL + Redis + real worker processes.
 
 Each test starts what it needs: worker processes (tests.conftest.WorkerProcess), its own
 redis-server to stop and start again (tests.conftest.own_redis_port, so parallel workers and two
@@ -51,7 +51,7 @@ TEST_DOMAIN = "6695eb01-f6a4-8304-79aa-97f2502e193f"  # the `test` domain of tes
 FAST_RETRIES = {"VMQUOTA_ACTION_MAX_ATTEMPTS": "2", "VMQUOTA_ACTION_RETRY_BASE_S": "1"}
 
 
-# --- helpers -----------------------------------------------------------------------------------
+# --- helpers --------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_a_worker_killed_mid_suspension_suspends_the_vm_exactly_once(
     assert len([s for s in decoded_subjects(worker) if "已被暫停" in s]) == len(notices) == 1
 
 
-# --- 2. Redis stops while collectors post samples ------------------------------------------------
+# --- 2. Redis stops while collectors post samples -------------------------------------------------
 
 
 class RedisServer:
@@ -289,7 +289,7 @@ def test_tasks_delivered_twice_to_two_workers_act_once(broker, workers, xindian_
     assert len([s for s in subjects if "提醒" in s]) == 1, subjects
 
 
-# --- 4. the hypervisor fails or hangs --------------------------------------------------------------
+# --- 4. the hypervisor fails or hangs -------------------------------------------------------------
 
 
 @pytest.fixture
@@ -358,7 +358,7 @@ def test_a_failing_or_hanging_hypervisor_is_retried_bounded_and_reported_others_
     assert Action.objects.filter(kind="operator", status="done").count() == 2
 
 
-# --- 5. SMTP down --------------------------------------------------------------------------------
+# --- 5. SMTP down ---------------------------------------------------------------------------------
 
 
 def _subject(raw):
@@ -446,7 +446,7 @@ def test_with_smtp_down_the_alert_is_retried_shown_unsent_and_sent_when_it_retur
         sink.server_close()
 
 
-# --- 6. the database restarts mid-request ------------------------------------------------------
+# --- 6. the database restarts mid-request ---------------------------------------------------------
 
 
 def test_the_database_dropping_mid_request_fails_cleanly_and_the_next_request_works(

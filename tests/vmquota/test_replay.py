@@ -1,4 +1,4 @@
-"""vmquota_replay on hand-made traces of the seed's four rules: the exact semantics of the issue."""
+"""vmquota_replay on hand-made traces of the seed's four rules: the exact semantics of "≥ T for D"."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Store-then-evaluate fuzzing (issue 19): every batch the collector API accepts goes through a
+"""Store-then-evaluate fuzzing: every batch the collector API accepts goes through a
 full evaluation cycle without a failure, and every batch it refuses stores nothing, whatever the
 batch holds.
 
@@ -130,7 +130,7 @@ def room(xindian_school, settings):
           suppress_health_check=list(HealthCheck))  # fmt: skip
 @given(rows=batches())
 @example(rows=[{"vm": "fz-web", "ts": "0001-01-01T00:00:00+08:00", "cpu_percent": 1,
-                "net_kbps": 1}])  # the issue's attack  # fmt: skip
+                "net_kbps": 1}])  # year 1 at +08:00 (stored as 1 BC)  # fmt: skip
 @example(rows=[{"vm": "fz-web", "ts": "2019-09-10T10:00:00+08:00:30.5", "cpu_percent": 1,
                 "net_kbps": 1}])  # fmt: skip
 @example(rows=[{"vm": "\ud800", "ts": "2019-09-10T10:00:00+08:00", "cpu_percent": 1,

@@ -1,4 +1,4 @@
-"""Collector tokens are scoped (issue 19, defect 7): the migration that gives tokens made before
+"""Collector tokens are scoped: the migration that gives tokens made before
 scopes existed the hosts of that day, and the tokens page that shows it. The API's refusals are in
 tests/security/test_api_tokens.py."""
 

@@ -1,0 +1,32 @@
+"""The vmquota block of the home page (registered in apps.ready)."""
+
+from portal import access
+
+from .models import Incident, VirtualMachine
+from .selectors import latest_announcement
+
+
+def home_block(request):
+    """The home page's block: open incidents and suspended VMs for staff; a coordinator's own
+    schools' open incidents (or nothing when they have no VM and there is no announcement)."""
+    user = request.user
+    ctx = {"announcement": latest_announcement(), "is_staff": access.is_staff(user)}
+    if ctx["is_staff"]:
+        ctx["open_count"] = Incident.objects.filter(
+            ended_at__isnull=True, withdrawn_at__isnull=True
+        ).count()
+        ctx["suspended_count"] = VirtualMachine.objects.filter(state="paused").count()
+        return "vmquota/home_block.html", ctx
+    school_ids = access.roles_of(user).coordinator_school_ids
+    if not school_ids and ctx["announcement"] is None:
+        return None
+    ctx["has_vms"] = VirtualMachine.objects.filter(school_id__in=school_ids).exists()
+    ctx["incidents"] = list(
+        Incident.objects.filter(
+            vm__school_id__in=school_ids, ended_at__isnull=True, withdrawn_at__isnull=True,
+            observe_only=False,
+        ).select_related("vm", "rule")[:10]
+    )  # fmt: skip
+    if not ctx["has_vms"] and ctx["announcement"] is None:
+        return None
+    return "vmquota/home_block.html", ctx
