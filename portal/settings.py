@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.requestlog.RequestIdMiddleware",  # first: every later log line names the request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.badinput.BadInputMiddleware",  # a NUL byte never reaches a query; pages for 405s
@@ -198,6 +199,9 @@ SOCIALACCOUNT_PROVIDERS = {
         "APPS": _oidc_apps(),
     }
 }
+# true: the portal uses local accounts (invitations) only, on purpose; the first-run checklist
+# then counts OpenID Connect as settled although no provider is set
+OIDC_OFF = _env(env.bool, "PORTAL_OIDC_OFF", False)
 
 # --- language, time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hant"
@@ -379,8 +383,21 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # one line per event with the request's id (portal/requestlog.py); "-" outside a request
+    "filters": {"request_id": {"()": "portal.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "portal.requestlog.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
