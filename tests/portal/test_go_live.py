@@ -66,21 +66,23 @@ def snapshot():
 
 
 @pytest.fixture(autouse=True)
-def _commits(django_capture_on_commit_callbacks):
+def _after_commit(django_capture_on_commit_callbacks):
     """What a request queues for after its commit (the invitation e-mails) runs when the request
-    ends, as it does outside a test transaction."""
+    ends, as it does outside a test transaction: `committed(execute=True)` around the request."""
     global committed
     committed = django_capture_on_commit_callbacks
+    yield
+    committed = None
 
 
-committed = None
+committed = None  # pytest-django's django_capture_on_commit_callbacks, during each test
 
 
-def upload(client, url, name, data, **extra):
+def upload(client, url, name, data, follow=False):
     file = io.BytesIO(data)
     file.name = name
     with committed(execute=True):
-        return client.post(url, {"file": file, **extra}, follow=extra.pop("follow", False))
+        return client.post(url, {"file": file}, follow=follow)
 
 
 @pytest.mark.django_db
@@ -290,3 +292,25 @@ def test_the_checklist_disappears_once_the_basics_are_in_place(
     assert "發出虛擬機收集器權杖" in client.get("/").content.decode()
     CollectorToken.issue(name="機房 A", created_by=bureau)
     assert "開站檢查清單" not in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_bootstrap_asks_for_what_it_was_not_given(monkeypatch):
+    answers = iter(["it-admin", "it-admin@ntpc.edu.tw", "資訊科管理員"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    monkeypatch.setattr("getpass.getpass", lambda prompt: ADMIN_PASSWORD)
+    out = io.StringIO()
+    call_command("bootstrap", stdout=out)
+    admin = User.objects.get(username="it-admin")
+    assert admin.is_superuser and admin.full_name == "資訊科管理員"
+    assert Membership.objects.filter(user=admin, role=Role.ADMIN).exists()
+    assert "下一步" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_bootstrap_refuses_a_weak_password(monkeypatch):
+    monkeypatch.setenv("WEAK", "1234")
+    with pytest.raises(CommandError, match="密碼不符合規則"):
+        call_command("bootstrap", "--username", "a", "--email", "a@ntpc.edu.tw",
+                     "--password-from-env", "WEAK")  # fmt: skip
+    assert not User.objects.exists()
