@@ -274,6 +274,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 # Imports a person started (background jobs) have a queue of their own, so a long one never
 # delays VM evaluation. Every worker consumes both (`-Q celery,imports`) or one each.
+# workers log through LOGGING below (one line per event), not Celery's own multi-line handler
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ROUTES = {
     "signups.tasks.import_workbook": {"queue": "imports"},
     "meetings.tasks.import_*": {"queue": "imports"},

@@ -314,3 +314,24 @@ def test_bootstrap_refuses_a_weak_password(monkeypatch):
         call_command("bootstrap", "--username", "a", "--email", "a@ntpc.edu.tw",
                      "--password-from-env", "WEAK")  # fmt: skip
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_send_invitations_from_the_command_line(tmp_path, bureau, coordinator):
+    from portal.demo import load
+
+    load()
+    people = tmp_path / "分區代表.csv"
+    people.write_bytes(as_csv([["文山", "wenshan@psps.ntpc.edu.tw"], ["板橋分區", "bq@jtjhs.ntpc.edu.tw"]],
+                              ["分區", "電子郵件"]))  # fmt: skip
+    with pytest.raises(CommandError, match="不是教育局人員"):
+        call_command("send_invitations", str(people), "--by", coordinator.username)
+    out = io.StringIO()
+    with committed(execute=True):
+        call_command("send_invitations", str(people), "--by", bureau.username, stdout=out)
+    assert "已寄出 2 封邀請" in out.getvalue()
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "bq@jtjhs.ntpc.edu.tw",
+        "wenshan@psps.ntpc.edu.tw",
+    ]
+    assert set(Invitation.objects.values_list("role", flat=True)) == {Role.CONVENER}
