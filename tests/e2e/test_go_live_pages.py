@@ -29,6 +29,9 @@ def choose(page, label, name, data):
 def test_the_bureau_imports_the_schools_and_invites_their_coordinators(page, screenshot):
     factories.admin_user("it-admin")
     browser_login(page, "it-admin")
+    page.get_by_role("heading", name="開站檢查清單（尚有 5 項）").wait_for()
+    assert serious_violations(page) == []
+    both_widths(page, screenshot, "home-checklist")
     page.get_by_role("link", name="匯入分區與學校名冊").click()  # from the first-run checklist
 
     rows = city_schools(36)
@@ -58,3 +61,15 @@ def test_the_bureau_imports_the_schools_and_invites_their_coordinators(page, scr
     page.get_by_text("連結立即失效").wait_for()
     assert serious_violations(page) == []
     both_widths(page, screenshot, "invitations")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_bureau_tests_the_mail_and_sees_that_it_was_accepted(page, screenshot):
+    factories.admin_user("it-admin")
+    browser_login(page, "it-admin")
+    page.goto("/operations/mail-test/")
+    page.get_by_label("收件人").fill("it-admin@ntpc.edu.tw")
+    page.get_by_role("button", name="寄出測試信").click()
+    page.locator("#mail-outcome").get_by_text("已接受寄給 it-admin@ntpc.edu.tw").wait_for()
+    assert serious_violations(page) == []
+    both_widths(page, screenshot, "mail-test")
