@@ -7,7 +7,7 @@ EXTRAS ?= dev
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma := ,
 
-.PHONY: run test install lint migrate demo bench clean lock
+.PHONY: run test install lint migrate demo bench clean lock backup restore
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ test: install lint
 
 bench: install
 	$(PY) -m bench.run_all
+
+# One file with the database and the uploaded files: `make backup` (FILE= to name it),
+# `make restore FILE=var/backups/portal-….tar.gz` (stop web, workers and beat first).
+backup: install
+	$(PY) manage.py backup $(FILE)
+
+restore: install
+	@test -n "$(FILE)" || { echo "用法：make restore FILE=備份檔.tar.gz"; exit 2; }
+	$(PY) manage.py restore "$(FILE)" --yes
 
 lock:
 	$(PY) -m pip freeze --exclude-editable | grep -v -i '^libvirt-python' > requirements.lock

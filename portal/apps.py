@@ -19,6 +19,11 @@ class PortalConfig(AppConfig):
             PEOPLE_COUNTER, *(self.get_model(n) for n in ("User", "Membership", "School",
                                                           "District", "Division"))
         )  # fmt: skip
+        from .checklist import checklist_block
+
+        # not cached: a handful of exists() for bureau staff only, until the basics are in place
+        register_home_block(checklist_block, order=1)
+        register_nav("學校名冊", "schools_import", visible=access.is_staff, order=88)
         register_home_block(
             roles_block, order=90, counters=(PEOPLE_COUNTER,), vary=vary_by_roles_and_day
         )

@@ -68,9 +68,15 @@ class District(models.Model):
         return self.name
 
 
+class SchoolLevel(models.TextChoices):
+    ELEMENTARY = "elementary", "國小"
+    JUNIOR_HIGH = "junior_high", "國中"
+
+
 class School(models.Model):
     name = models.CharField("校名", max_length=40)
     code = models.CharField("學校代碼", max_length=10, unique=True)
+    level = models.CharField("學制", max_length=12, choices=SchoolLevel.choices, blank=True)
     district = models.ForeignKey(
         District, verbose_name="分區", on_delete=models.PROTECT, related_name="schools"
     )
@@ -158,7 +164,9 @@ def _invitation_expiry():
 
 
 class Invitation(models.Model):
-    """Bureau staff invite a coordinator by e-mail; accepting it binds the account to the school."""
+    """Bureau staff invite a coordinator (a school), a convener (a district) or bureau staff (a
+    division) by e-mail; accepting it gives the account that role. Revoked invitations stay as
+    rows (who revoked, when) so the list shows what happened."""
 
     email = models.EmailField("電子郵件")
     role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.COORDINATOR)
@@ -167,6 +175,9 @@ class Invitation(models.Model):
     )
     district = models.ForeignKey(
         District, verbose_name="分區", null=True, blank=True, on_delete=models.CASCADE
+    )
+    division = models.ForeignKey(
+        Division, verbose_name="業務組別", null=True, blank=True, on_delete=models.SET_NULL
     )
     token = models.CharField(max_length=64, unique=True, default=_invitation_token, editable=False)
     invited_by = models.ForeignKey(
@@ -178,6 +189,12 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
+    sent_count = models.PositiveSmallIntegerField("寄出次數", default=1)
+    last_sent_at = models.DateTimeField("最近寄出", default=timezone.now)
+    revoked_at = models.DateTimeField("撤銷時間", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = "邀請"
@@ -185,11 +202,31 @@ class Invitation(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"{self.email} → {self.school or self.district or self.get_role_display()}"
+        return f"{self.email} → {self.target_label}"
+
+    @property
+    def target_label(self):
+        return str(self.school or self.district or self.division or self.get_role_display())
 
     @property
     def is_usable(self):
-        return self.accepted_at is None and self.expires_at > timezone.now()
+        return self.status == "pending"
+
+    @property
+    def status(self):
+        """pending, accepted, revoked or expired."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
+
+    @property
+    def status_label(self):
+        return {"pending": "等待接受", "accepted": "已接受", "revoked": "已撤銷",
+                "expired": "已過期"}[self.status]  # fmt: skip
 
 
 class UserSession(AbstractBaseSession):

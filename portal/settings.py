@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.requestlog.RequestIdMiddleware",  # first: every later log line names the request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.badinput.BadInputMiddleware",  # a NUL byte never reaches a query; pages for 405s
@@ -198,6 +199,9 @@ SOCIALACCOUNT_PROVIDERS = {
         "APPS": _oidc_apps(),
     }
 }
+# true: the portal uses local accounts (invitations) only, on purpose; the first-run checklist
+# then counts OpenID Connect as settled although no provider is set
+OIDC_OFF = _env(env.bool, "PORTAL_OIDC_OFF", False)
 
 # --- language, time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hant"
@@ -270,6 +274,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 # Imports a person started (background jobs) have a queue of their own, so a long one never
 # delays VM evaluation. Every worker consumes both (`-Q celery,imports`) or one each.
+# workers log through LOGGING below (one line per event), not Celery's own multi-line handler
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ROUTES = {
     "signups.tasks.import_workbook": {"queue": "imports"},
     "meetings.tasks.import_*": {"queue": "imports"},
@@ -379,8 +385,21 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # one line per event with the request's id (portal/requestlog.py); "-" outside a request
+    "filters": {"request_id": {"()": "portal.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "portal.requestlog.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 

@@ -1,3 +1,4 @@
+import smtplib
 import socket
 
 from celery import shared_task
@@ -34,3 +35,17 @@ def requeue_jobs():
     from .jobs import jobs_requeue
 
     return jobs_requeue()
+
+
+@shared_task(
+    name="portal.tasks.send_invitation",
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=30,
+    max_retries=6,
+)
+def send_invitation(invitation_id):
+    """One invitation's e-mail; retried while the SMTP server is away (sending twice is harmless:
+    the same link)."""
+    from .services import invitation_mail_send
+
+    return invitation_mail_send(invitation_id)

@@ -1,13 +1,26 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import setup_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.health_page_ok, name="ping"),
     path("people/", views.people, name="people"),
+    path("people/invitations/", setup_views.invitations, name="invitations"),
+    path(
+        "people/invitations/<int:pk>/resend/",
+        setup_views.invitation_resend_view,
+        name="invitation_resend",
+    ),
+    path(
+        "people/invitations/<int:pk>/revoke/",
+        setup_views.invitation_revoke_view,
+        name="invitation_revoke",
+    ),
+    path("schools/import/", setup_views.schools_import_view, name="schools_import"),
+    path("operations/mail-test/", setup_views.mail_test, name="mail_test"),
     path("audit/", views.audit_log, name="audit_log"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
     path("jobs/<int:pk>.json", views.job_status, name="job_status"),

@@ -37,6 +37,15 @@ class VmquotaConfig(AppConfig):
         from .selectors import evaluation_health
 
         register_check("evaluation", evaluation_health)
+        from portal.checklist import register_step
+
+        from .selectors import collector_token_issued
+
+        register_step(
+            "collector_token", "發出虛擬機收集器權杖", collector_token_issued,
+            url_name="vmquota:tokens", order=50,
+            hint="為各主機的收集器發出權杖，使用量才會送進入口網站。",
+        )  # fmt: skip
         if settings.VMQUOTA_HYPERVISOR_ADAPTER == "auto" and not libvirt_available():
             log.warning(
                 "vmquota：未安裝 libvirt-python，使用 dry-run 轉接器（不會真的暫停虛擬機）；"

@@ -15,6 +15,7 @@ from portal.models import AuditEvent
 from .chart import bucket_maxima, table_rows, vm_charts
 from .models import (
     Action,
+    CollectorToken,
     Exemption,
     Incident,
     PolicyVersion,
@@ -269,3 +270,8 @@ def evaluation_health(now=None):
         f"最近 {minutes} 分鐘內 {len(cycles)} 次評估有失敗（{len(vms)} 台虛擬機、"
         f"{len(shards)} 個分片整批失敗），詳見稽核紀錄 vmquota.evaluation_failed"
     )
+
+
+def collector_token_issued():
+    """The bureau's first-run checklist: a collector can post samples."""
+    return CollectorToken.objects.filter(revoked_at__isnull=True).exists()

@@ -142,6 +142,11 @@ MATRIX = [
     R("ping", GET=PUBLIC, POST=PUBLIC),
     R("people", GET=STAFF, POST=STAFF),
     R("audit_log", GET=STAFF, POST=STAFF),
+    R("invitations", GET=STAFF, POST=STAFF),
+    R("invitation_resend", args={"pk": "invitation"}, POST=STAFF),
+    R("invitation_revoke", args={"pk": "invitation"}, POST=STAFF),
+    R("schools_import", GET=STAFF, POST=STAFF),
+    R("mail_test", GET=STAFF, POST=STAFF),
     R("job_detail", GET=OWNER, POST=OWNER),
     R("job_status", GET=OWNER, POST=OWNER),
     R("job_retry", POST=OWNER, note="only a job the broker never took is sent again"),
@@ -157,6 +162,7 @@ MATRIX = [
     R("account_email", GET=AUTHENTICATED, POST=AUTHENTICATED),
     # --- Django admin (third party) ---------------------------------------------------------------
     R("admin:index", GET=ADMIN, POST=ADMIN),
+    R("admin:portal_school_import_list", GET=ADMIN, POST=ADMIN),
     # --- meetings ---------------------------------------------------------------------------------
     R("meetings:list", GET=MEMBER, POST=MEMBER),
     R("meetings:search", GET=MEMBER, POST=MEMBER),

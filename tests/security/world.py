@@ -75,11 +75,15 @@ def build_world():
 
 
 def _portal_objects(world):
-    from portal.models import BackgroundJob
+    from portal.models import BackgroundJob, Invitation
 
     world.objects["job"] = BackgroundJob.objects.create(
         kind="security-test", title="新店國小的匯入", created_by=world.people["coordinator"]
     )
+    world.objects["invitation"] = Invitation.objects.create(
+        email="lin@xdes.ntpc.edu.tw", school=world.objects["xindian"],
+        invited_by=world.people["bureau"],
+    )  # fmt: skip
 
 
 def _meetings_objects(world):
