@@ -62,6 +62,14 @@ def survey_list(request):
         (r.survey_id, r.school_id): r.status
         for r in Response.objects.filter(survey__in=surveys, school__in=schools)
     }
+    # a convener also sees how the district's schools stand (已回覆 x/y)
+    convener = access.roles_of(request.user).convener_district_ids and not access.is_staff(
+        request.user
+    )
+    district = (
+        [s for s in access.visible_schools(request.user) if s not in schools] if convener else []
+    )
+    answered = selectors.answered_counts(surveys, district) if district else {}
     now = timezone.now()
     entries = [
         {
@@ -70,14 +78,16 @@ def survey_list(request):
             "schools": [
                 (school, Status(statuses.get((s.pk, school.pk), Status.NONE))) for school in schools
             ],
+            "district_answered": answered.get(s.pk, 0),
         }
         for s in surveys
     ]
     return render(
         request,
         "signups/list.html",
-        {"entries": entries, "is_staff": access.is_staff(request.user)},
-    )
+        {"entries": entries, "is_staff": access.is_staff(request.user),
+         "district_total": len(district)},
+    )  # fmt: skip
 
 
 @login_required
@@ -163,7 +173,13 @@ def survey_detail(request, pk):
         return redirect("signups:file", survey.pk, schools[0].pk)
     visible = list(access.visible_schools(request.user).order_by("district__position", "code"))
     access.require(request, bool(visible), "您沒有可以查看的學校。")
-    return render(request, "signups/schools.html", {"survey": survey, "schools": visible})
+    rows = selectors.schools_status(survey, visible)
+    answered = sum(1 for r in rows if r.status in ANSWERED)
+    return render(
+        request,
+        "signups/schools.html",
+        {"survey": survey, "rows": rows, "answered": answered, "is_open": survey.is_open()},
+    )
 
 
 def _row_display(offer, school):
