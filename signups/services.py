@@ -365,6 +365,8 @@ def survey_from_proposal(*, proposal, title, opens_at, closes_at, by, request=No
     within = [r for r in proposal.rules if r.kind == "within"]
     if not within:
         raise SignupError("範本備註中找不到活動期間（例如「寒假時間為109年1月21日至2月10日」）。")
+    if closes_at is None:
+        raise SignupError("請填寫截止時間，例如 115/9/23 17:00。")
     if closes_at <= opens_at:
         raise SignupError("截止時間須晚於開放時間。")
     window = within[0]

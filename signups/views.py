@@ -4,6 +4,7 @@ The school a row belongs to comes from the URL and `portal.access`, never from P
 status is never a form field. Forged fields are therefore simply ignored.
 """
 
+import base64
 from urllib.parse import quote
 
 from django import forms
@@ -21,8 +22,15 @@ from portal import access, audit, fragments
 from portal.jobs import job_url
 from portal.models import School
 
-from . import resources, selectors, services
-from .forms import SurveyEditForm, SurveyForm, blackout_formset, formset_data, offer_formset
+from . import bureau_template, columns, resources, selectors, services
+from .forms import (
+    SurveyEditForm,
+    SurveyForm,
+    TemplateUploadForm,
+    blackout_formset,
+    formset_data,
+    offer_formset,
+)
 from .models import ANSWERED, ImportRun, Response, Status, Survey
 from .rules import LABELS, format_fee, format_grades, format_range
 
@@ -121,6 +129,37 @@ def survey_create(request):
         messages.success(request, f"已建立調查：{survey.title}")
         return redirect("signups:grid", survey.pk)
     return render(request, "signups/survey_form.html", {"form": form, "source": source})
+
+
+@login_required
+def survey_from_template(request):
+    """Upload the bureau's template, review what it becomes (columns and their types, rules from
+    the notes, warnings), then create the survey."""
+    _staff_only(request)
+    form = TemplateUploadForm(request.POST or None, request.FILES or None)
+    proposal, problems, kept = None, [], ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["bytes"]
+        kept = base64.b64encode(data).decode()
+        try:
+            proposal = bureau_template.read_template(data)
+        except bureau_template.TemplateRefused as exc:
+            problems = exc.messages
+        if proposal is not None and request.POST.get("action") == "create":
+            try:
+                survey = services.survey_from_proposal(
+                    proposal=proposal, title=form.cleaned_data["title"],
+                    opens_at=form.cleaned_data["opens_at"] or timezone.now(),
+                    closes_at=form.cleaned_data["closes_at"], by=request.user, request=request,
+                )  # fmt: skip
+            except services.SignupError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"已依範本建立調查：{survey.title}")
+                return redirect("signups:grid", survey.pk)
+    context = {"form": form, "proposal": proposal, "problems": problems, "kept": kept,
+               "types": columns.TYPES, "kinds": columns.RULE_KINDS}  # fmt: skip
+    return render(request, "signups/from_template.html", context)
 
 
 @login_required

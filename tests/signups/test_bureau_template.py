@@ -257,3 +257,19 @@ def test_another_table_is_not_created_half(db, tmp_path):
     with pytest.raises(CommandError, match="欄位模型尚未完成"):
         call_command("survey_from_template", str(path), "--closes", "115/12/31 17:00")
     assert not Survey.objects.exists()
+
+
+def test_the_template_page_is_for_bureau_staff_only(login, coordinator, convener):
+    from django.urls import reverse
+
+    for user in (coordinator, convener):
+        assert login(user).get(reverse("signups:from_template")).status_code == 403
+
+
+def test_a_forged_kept_file_is_a_message_not_an_error(login, bureau):
+    from django.urls import reverse
+
+    r = login(bureau).post(reverse("signups:from_template"), {"kept": "!!not base64!!"})
+    assert r.status_code == 200 and "請重新選擇範本檔案" in r.content.decode()
+    r = login(bureau).post(reverse("signups:from_template"), {"kept": "bm90IGFuIHhsc3g="})
+    assert "這不是 Excel 檔" in r.content.decode()
