@@ -1,6 +1,8 @@
 """Forms: one row of the filing table (judged by rules.clean_row), the table as a formset, and
 the bureau's survey form. The school and the status are never form fields: the view sets them."""
 
+import base64
+import binascii
 from datetime import time
 
 from django import forms
@@ -322,3 +324,36 @@ def blackout_formset(survey, *, data=None, school_year=None):
         data=data, instance=survey, prefix="blackouts",
         form_kwargs={"school_year": school_year or survey.school_year},
     )  # fmt: skip
+
+
+class TemplateUploadForm(forms.Form):
+    """The bureau's .xlsx template, read into a proposal to review; the file travels in a hidden
+    field between the preview and 建立 (templates are a few KB; the limit keeps it so)."""
+
+    MAX_BYTES = 256 * 1024
+
+    file = forms.FileField(label="調查表範本（.xlsx）", required=False,
+                           help_text="教育局原本 Email 附件的 Excel 調查表，256 KB 以內")  # fmt: skip
+    title = forms.CharField(label="調查名稱", max_length=200, required=False,
+                            help_text="留空則用範本的標題列")  # fmt: skip
+    opens_at = ROCDateTimeField(label="開放填報時間", required=False,
+                                help_text="民國年與時間，留空為現在，例如 115/9/10 12:00")  # fmt: skip
+    closes_at = ROCDateTimeField(label="截止時間", required=False, default_time=time(17, 0),
+                                 help_text="民國年與時間，例如 115/9/23 17:00（建立時必填）")  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload:
+            if upload.size > self.MAX_BYTES:
+                self.add_error("file", "範本檔案超過 256 KB。")
+                return data
+            data["bytes"] = upload.read()
+        elif self.data.get("kept"):
+            try:
+                data["bytes"] = base64.b64decode(self.data["kept"], validate=True)
+            except (binascii.Error, ValueError):
+                self.add_error("file", "請重新選擇範本檔案。")
+        else:
+            self.add_error("file", "請選擇範本檔案（.xlsx）。")
+        return data

@@ -84,6 +84,39 @@ def survey_grid(survey):
     return list(groups.values())
 
 
+def schools_status(survey, schools):
+    """`schools` (a convener's district) with their state for `survey`, in one query."""
+    responses = {
+        r.school_id: r
+        for r in Response.objects.filter(survey=survey, school__in=schools).annotate(
+            offer_count=Count("offers")
+        )
+    }
+    rows = []
+    for school in schools:
+        r = responses.get(school.pk)
+        rows.append(
+            GridRow(
+                school=school,
+                status=r.status if r else Status.NONE,
+                offers=r.offer_count if r else 0,
+                submitted_at=r.submitted_at if r else None,
+                updated_at=r.updated_at if r else None,
+            )
+        )
+    return rows
+
+
+def answered_counts(surveys, schools):
+    """{survey id: how many of `schools` have answered it (已送出 or 無意願)}, in one query."""
+    return dict(
+        Response.objects.filter(survey__in=surveys, school__in=schools, status__in=ANSWERED)
+        .values("survey_id")
+        .annotate(n=Count("id"))
+        .values_list("survey_id", "n")
+    )
+
+
 def totals(groups):
     rows = [r for g in groups for r in g.rows]
     return {

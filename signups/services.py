@@ -346,6 +346,47 @@ def survey_create(*, by, blackouts=(), **fields):
         return survey
 
 
+WINTER_CAMP_LABELS = ["類型", "承辦學校", "課程名稱", "活動日期", "活動地點", "費用", "報名日期",
+                      "參加年級", "人數"]  # fmt: skip
+
+
+def survey_from_proposal(*, proposal, title, opens_at, closes_at, by, request=None):
+    """Create the survey a bureau template proposes. The winter-camp table (the seed's columns)
+    becomes today's winter-camp survey with its rules: 類型's options, the window and blackouts
+    from the notes, 報名 before 活動. Other tables are refused until surveys store columns."""
+    labels = [c.label for c in proposal.columns]
+    if labels != WINTER_CAMP_LABELS:
+        raise SignupError(
+            "目前只能依寒暑假活動開辦調查表的欄位（"
+            + "、".join(WINTER_CAMP_LABELS)
+            + "）建立調查；"
+            "其他表格的欄位模型尚未完成，可先用 --dry-run 檢視建議。"
+        )
+    within = [r for r in proposal.rules if r.kind == "within"]
+    if not within:
+        raise SignupError("範本備註中找不到活動期間（例如「寒假時間為109年1月21日至2月10日」）。")
+    if closes_at is None:
+        raise SignupError("請填寫截止時間，例如 115/9/23 17:00。")
+    if closes_at <= opens_at:
+        raise SignupError("截止時間須晚於開放時間。")
+    window = within[0]
+    categories = next(c for c in proposal.columns if c.label == "類型").choices or ["技能研習"]
+    return survey_create(
+        by=by,
+        title=title or proposal.title,
+        instructions="\n".join(proposal.notes),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        school_year=proposal.school_year or rocdate.school_year_of(window.start),
+        categories="\n".join(categories),
+        window_label=window.label or "活動",
+        activity_starts_on=window.start,
+        activity_ends_on=window.end,
+        registration_before_activity=any(r.kind == "before" for r in proposal.rules),
+        blackouts=[(r.label, r.start, r.end) for r in proposal.rules if r.kind == "outside"],
+    )
+
+
 EDITABLE_FIELDS = ("title", "instructions", "meeting", "report_item", "opens_at", "closes_at",
                    "contact", "school_year", "categories", "window_label", "activity_starts_on",
                    "activity_ends_on", "registration_before_activity", "reminder_days_before")  # fmt: skip

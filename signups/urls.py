@@ -7,6 +7,7 @@ app_name = "signups"
 urlpatterns = [
     path("", views.survey_list, name="list"),
     path("new/", views.survey_create, name="create"),
+    path("from-template/", views.survey_from_template, name="from_template"),
     path("<int:pk>/", views.survey_detail, name="survey"),
     path("<int:pk>/edit/", views.survey_edit, name="edit"),
     path("<int:pk>/grid/", views.grid, name="grid"),

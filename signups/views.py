@@ -4,6 +4,7 @@ The school a row belongs to comes from the URL and `portal.access`, never from P
 status is never a form field. Forged fields are therefore simply ignored.
 """
 
+import base64
 from urllib.parse import quote
 
 from django import forms
@@ -21,8 +22,15 @@ from portal import access, audit, fragments
 from portal.jobs import job_url
 from portal.models import School
 
-from . import resources, selectors, services
-from .forms import SurveyEditForm, SurveyForm, blackout_formset, formset_data, offer_formset
+from . import bureau_template, columns, resources, selectors, services
+from .forms import (
+    SurveyEditForm,
+    SurveyForm,
+    TemplateUploadForm,
+    blackout_formset,
+    formset_data,
+    offer_formset,
+)
 from .models import ANSWERED, ImportRun, Response, Status, Survey
 from .rules import LABELS, format_fee, format_grades, format_range
 
@@ -62,6 +70,14 @@ def survey_list(request):
         (r.survey_id, r.school_id): r.status
         for r in Response.objects.filter(survey__in=surveys, school__in=schools)
     }
+    # a convener also sees how the district's schools stand (已回覆 x/y)
+    convener = access.roles_of(request.user).convener_district_ids and not access.is_staff(
+        request.user
+    )
+    district = (
+        [s for s in access.visible_schools(request.user) if s not in schools] if convener else []
+    )
+    answered = selectors.answered_counts(surveys, district) if district else {}
     now = timezone.now()
     entries = [
         {
@@ -70,14 +86,16 @@ def survey_list(request):
             "schools": [
                 (school, Status(statuses.get((s.pk, school.pk), Status.NONE))) for school in schools
             ],
+            "district_answered": answered.get(s.pk, 0),
         }
         for s in surveys
     ]
     return render(
         request,
         "signups/list.html",
-        {"entries": entries, "is_staff": access.is_staff(request.user)},
-    )
+        {"entries": entries, "is_staff": access.is_staff(request.user),
+         "district_total": len(district)},
+    )  # fmt: skip
 
 
 @login_required
@@ -111,6 +129,37 @@ def survey_create(request):
         messages.success(request, f"已建立調查：{survey.title}")
         return redirect("signups:grid", survey.pk)
     return render(request, "signups/survey_form.html", {"form": form, "source": source})
+
+
+@login_required
+def survey_from_template(request):
+    """Upload the bureau's template, review what it becomes (columns and their types, rules from
+    the notes, warnings), then create the survey."""
+    _staff_only(request)
+    form = TemplateUploadForm(request.POST or None, request.FILES or None)
+    proposal, problems, kept = None, [], ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["bytes"]
+        kept = base64.b64encode(data).decode()
+        try:
+            proposal = bureau_template.read_template(data)
+        except bureau_template.TemplateRefused as exc:
+            problems = exc.messages
+        if proposal is not None and request.POST.get("action") == "create":
+            try:
+                survey = services.survey_from_proposal(
+                    proposal=proposal, title=form.cleaned_data["title"],
+                    opens_at=form.cleaned_data["opens_at"] or timezone.now(),
+                    closes_at=form.cleaned_data["closes_at"], by=request.user, request=request,
+                )  # fmt: skip
+            except services.SignupError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"已依範本建立調查：{survey.title}")
+                return redirect("signups:grid", survey.pk)
+    context = {"form": form, "proposal": proposal, "problems": problems, "kept": kept,
+               "types": columns.TYPES, "kinds": columns.RULE_KINDS}  # fmt: skip
+    return render(request, "signups/from_template.html", context)
 
 
 @login_required
@@ -163,7 +212,13 @@ def survey_detail(request, pk):
         return redirect("signups:file", survey.pk, schools[0].pk)
     visible = list(access.visible_schools(request.user).order_by("district__position", "code"))
     access.require(request, bool(visible), "您沒有可以查看的學校。")
-    return render(request, "signups/schools.html", {"survey": survey, "schools": visible})
+    rows = selectors.schools_status(survey, visible)
+    answered = sum(1 for r in rows if r.status in ANSWERED)
+    return render(
+        request,
+        "signups/schools.html",
+        {"survey": survey, "rows": rows, "answered": answered, "is_open": survey.is_open()},
+    )
 
 
 def _row_display(offer, school):

@@ -214,6 +214,7 @@ MATRIX = [
     # --- signups ----------------------------------------------------------------------------------
     R("signups:list", GET=MEMBER, POST=MEMBER),
     R("signups:create", GET=STAFF, POST=STAFF),
+    R("signups:from_template", GET=STAFF, POST=STAFF),
     R("signups:edit", GET=STAFF, POST=STAFF),
     R("signups:survey", GET=MEMBER, POST=MEMBER,
       note="sends each role on to the page it may use"),

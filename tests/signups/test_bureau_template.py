@@ -230,3 +230,46 @@ def test_the_command_names_the_cell_of_a_bad_template(tmp_path):
     path.write_bytes(sheet(SEED_TITLE, SEED_HEADERS, SEED_EXAMPLE, [], tweak=_formula))
     with pytest.raises(CommandError, match="儲存格 E5 是公式"):
         call_command("survey_from_template", str(path), "--dry-run", "--json")
+
+
+def test_without_dry_run_the_seeds_table_becomes_todays_winter_camp_survey(db, tmp_path, capsys):
+    from signups.models import Survey
+
+    path = tmp_path / "寒假.xlsx"
+    path.write_bytes(sheet(SEED_TITLE, SEED_HEADERS, SEED_EXAMPLE, SEED_NOTES))
+    call_command("survey_from_template", str(path), "--opens", "108/9/10 12:00",
+                 "--closes", "108/9/23 17:00", "--json")  # fmt: skip
+    data = json.loads(capsys.readouterr().out)
+    survey = Survey.objects.get(pk=data["survey"])
+    rules = survey.rules()
+    assert survey.title == SEED_TITLE and rules.school_year == 108
+    assert (rules.window.label, rules.window.text) == ("寒假", "109/1/21~2/10")
+    assert [(b.label, b.text) for b in rules.blackouts] == [("除夕及春假", "109/1/23~29")]
+    assert rules.registration_before_activity and rules.categories == ("技能研習",)
+
+
+def test_another_table_is_not_created_half(db, tmp_path):
+    from signups.models import Survey
+
+    title, headers, example, notes, _ = SIX["equipment"]
+    path = tmp_path / "設備.xlsx"
+    path.write_bytes(sheet(title, headers, example, notes))
+    with pytest.raises(CommandError, match="欄位模型尚未完成"):
+        call_command("survey_from_template", str(path), "--closes", "115/12/31 17:00")
+    assert not Survey.objects.exists()
+
+
+def test_the_template_page_is_for_bureau_staff_only(login, coordinator, convener):
+    from django.urls import reverse
+
+    for user in (coordinator, convener):
+        assert login(user).get(reverse("signups:from_template")).status_code == 403
+
+
+def test_a_forged_kept_file_is_a_message_not_an_error(login, bureau):
+    from django.urls import reverse
+
+    r = login(bureau).post(reverse("signups:from_template"), {"kept": "!!not base64!!"})
+    assert r.status_code == 200 and "請重新選擇範本檔案" in r.content.decode()
+    r = login(bureau).post(reverse("signups:from_template"), {"kept": "bm90IGFuIHhsc3g="})
+    assert "這不是 Excel 檔" in r.content.decode()

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.models import School
 from signups.models import Offer, Response, Status, StatusChange, Submission
 from tests.signups.conftest import GOOD_ROW, table_post
 
@@ -185,3 +186,21 @@ def test_saved_rows_come_back_in_the_tables_short_date_form(
     client.post(url(survey, xindian_school), table_post([GOOD_ROW]))
     page = client.get(url(survey, xindian_school)).content.decode()
     assert 'value="2/3~4"' in page and 'value="12/25~1/3"' in page
+
+
+def test_the_convener_sees_each_district_schools_status_and_how_many_answered(
+    login, convener, coordinator, xindian_school, beixin_school, survey
+):
+    login(coordinator).post(url(survey, xindian_school), table_post([GOOD_ROW], action="submit"))
+    client = login(convener)
+    listing = client.get(reverse("signups:list")).content.decode()
+    district = School.objects.filter(district=xindian_school.district).count()
+    assert f"已回覆 1/{district}" in listing
+    page = client.get(reverse("signups:survey", args=[survey.pk])).content.decode()
+    assert f"已回覆 1/{district}" in page
+    xindian = page[page.index('data-school="新店國小"') :][:700]
+    beixin = page[page.index('data-school="北新國小"') :][:700]
+    assert "已送出" in xindian and "1 列" in xindian
+    assert "未填" in beixin
+    assert reverse("signups:file", args=[survey.pk, beixin_school.pk]) in beixin
+    assert reverse("signups:grid", args=[survey.pk]) not in page  # not a link they may follow

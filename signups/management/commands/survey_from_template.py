@@ -12,6 +12,7 @@ from django.utils import timezone
 from portal import rocdate
 from portal.forms_fields import ROCDateTimeField
 
+from ... import services
 from ...bureau_template import TemplateRefused, read_template
 
 
@@ -22,33 +23,43 @@ class Command(BaseCommand):
         parser.add_argument("file", help="範本 .xlsx")
         parser.add_argument("--title", help="調查名稱（預設用範本的標題列）")
         parser.add_argument("--closes", help="截止時間（民國），例如 115/12/31 17:00")
+        parser.add_argument("--opens", help="開放填報時間（民國，預設為現在）")
         parser.add_argument("--dry-run", action="store_true", help="只列出建議，不建立調查")
         parser.add_argument("--json", action="store_true", help="以 JSON 輸出")
 
-    def handle(self, *args, file, title=None, closes=None, dry_run=False, json=False, **options):
+    def handle(
+        self, *args, file, title=None, closes=None, opens=None, dry_run=False, json=False, **options
+    ):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"找不到檔案：{file}")
-        closes_at = None
-        if closes:
-            try:
-                closes_at = ROCDateTimeField().clean(closes)
-            except forms.ValidationError as exc:
-                raise CommandError(f"截止時間：{' '.join(exc.messages)}") from None
+        closes_at = _moment(closes, "截止時間")
+        opens_at = _moment(opens, "開放填報時間") or timezone.now()
         try:
             proposal = read_template(path.read_bytes())
         except TemplateRefused as exc:
             raise CommandError("範本無法使用：\n" + "\n".join(exc.messages)) from None
         if title:
             proposal.title = title
-        if not dry_run:
-            raise CommandError("目前只能預覽（請加 --dry-run）：依範本建立調查的資料模型尚未完成。")
         data = proposal.as_data()
+        if not dry_run:
+            if closes_at is None:
+                raise CommandError('建立調查須指定 --closes，例如 --closes "115/12/31 17:00"。')
+            try:
+                survey = services.survey_from_proposal(
+                    proposal=proposal, title=title, opens_at=opens_at, closes_at=closes_at,
+                    by=None,
+                )  # fmt: skip
+            except services.SignupError as exc:
+                raise CommandError(str(exc)) from None
+            data["survey"] = survey.pk
         if closes_at is not None:
             data["closes"] = rocdate.format_short_datetime(timezone.localtime(closes_at))
         if json:
             self.stdout.write(_json(data))
             return
+        if "survey" in data:
+            self.stdout.write(f"已建立調查 {data['survey']}：{data['title']}")
         self.stdout.write(data["title"])
         for c in data["columns"]:
             self.stdout.write(f"  {c['label']}：{c['type']}{'' if c['required'] else '（選填）'}")
@@ -56,6 +67,15 @@ class Command(BaseCommand):
             self.stdout.write(f"  規則 {r['kind']}：{r.get('column', '')} {r.get('text', '')}")
         for w in data["warnings"]:
             self.stdout.write(f"  注意：{w['message']}")
+
+
+def _moment(text, what):
+    if not text:
+        return None
+    try:
+        return ROCDateTimeField().clean(text)
+    except forms.ValidationError as exc:
+        raise CommandError(f"{what}：{' '.join(exc.messages)}") from None
 
 
 def _json(data):
