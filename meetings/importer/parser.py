@@ -114,7 +114,7 @@ class Reading:
             notes[-1] += line.text
         else:
             kept = line.raw.strip().replace("\u2028", " ") if "\t" in line.raw else line.text
-            self.r.keep(key, kept)
+            self.r.keep(key, kept, line.number)
             self.r.warn(
                 line.number,
                 f"無法歸類的文字，已保留在「{self.section.labels[0] if self.section else '會議資訊'}」段落。",
