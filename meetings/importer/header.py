@@ -51,8 +51,9 @@ class Time(SectionReader):
                     f"會議時間「{value}」沒有年份，已採用會議名稱的日期，請核對。",
                 )
             else:
-                held, _rest = dates.find_date(value, year=self.reading.year_hint)
-            start = dates.find_time(value)
+                year, school = self.reading.year_hint
+                held, _rest = dates.month_day(value, year, school_year=school)
+            start = dates.find_time(dates.month_day(value, 2000)[1])  # the time after 3/15
         if held is None:
             r.warn(line.number, f"無法辨識會議日期「{value}」，請於草稿中補上。")
             r.keep("time", value, line.number)

@@ -38,7 +38,7 @@ class Reading:
         # the date (and time) a title or the lines above the first heading give, and a year
         # written there: for a 時間 line without a year, or minutes without a 時間 line
         self.preamble_when = (None, None)
-        self.year_hint = None
+        self.year_hint = (None, False)  # (year, it is a 學年度)
         self.readers = {
             "time": header.Time(self),
             "place": header.Place(self),
@@ -104,7 +104,8 @@ class Reading:
             elif held == self.preamble_when[0] and self.preamble_when[1] is None:
                 self.preamble_when = (held, start)
         for line in lines_[:15]:
-            self.year_hint = self.year_hint or dates.find_year(line.text)
+            if self.year_hint[0] is None:
+                self.year_hint = dates.find_year(line.text)
 
     def free(self, line):
         """Text the current section has no place for: kept in the section, with a warning."""
