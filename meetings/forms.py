@@ -78,6 +78,52 @@ class ImportForm(forms.Form):
         return data
 
 
+class ImportHeaderForm(forms.Form):
+    """The header fields of an import preview, corrected by the bureau before saving."""
+
+    title = forms.CharField(label="會議名稱", max_length=200, help_text="不含「紀錄」二字。")
+    held_on = ROCDateField(label="會議日期")
+    start_time = forms.CharField(
+        label="開始時間", required=False, max_length=20, help_text="例：上午 10 時、14:30"
+    )
+    place = forms.CharField(label="會議地點", required=False, max_length=200)
+    chair = forms.CharField(label="主持人", required=False, max_length=60)
+    recorder = forms.CharField(label="紀錄", required=False, max_length=60)
+
+    @classmethod
+    def of(cls, result):
+        """Prefilled with what the importer read (the preview job's result)."""
+        start = result.get("start_time")
+        return cls(
+            initial={
+                "title": result.get("title") or "",
+                "held_on": result.get("held_on"),
+                "start_time": rocdate.format_time(start) if start else "",
+                "place": result.get("place") or "",
+                "chair": result.get("chair") or "",
+                "recorder": result.get("recorder") or "",
+            }
+        )
+
+    def clean_start_time(self):
+        value = self.cleaned_data["start_time"].strip()
+        if not value:
+            return None
+        try:
+            return rocdate.parse_time(value)
+        except rocdate.ROCDateError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def header(self):
+        """As the preview job keeps it: ISO dates and times."""
+        data = self.cleaned_data
+        return {
+            **{k: data[k] or "" for k in ("title", "place", "chair", "recorder")},
+            "held_on": data["held_on"].isoformat(),
+            "start_time": data["start_time"].strftime("%H:%M") if data["start_time"] else "",
+        }
+
+
 class HeaderForm(forms.ModelForm):
     held_on = ROCDateField(label="會議日期")
     reason = forms.CharField(

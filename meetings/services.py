@@ -3,6 +3,7 @@ drafts are edited freely, published minutes only through recorded corrections.""
 
 import logging
 from dataclasses import dataclass
+from datetime import date, time
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -72,11 +73,29 @@ class ImportPlan:
     divisions: dict  # name → Division
 
 
-def meeting_import_check(*, text):
+IMPORT_HEADER_FIELDS = ("title", "held_on", "start_time", "place", "chair", "recorder")
+
+
+def _header_fixed(result, header):
+    """The bureau's corrections of the header fields (made on the preview) over what was read."""
+    for name, value in (header or {}).items():
+        if name not in IMPORT_HEADER_FIELDS:
+            continue
+        if name == "held_on" and isinstance(value, str):
+            value = date.fromisoformat(value) if value else None
+        elif name == "start_time" and isinstance(value, str):
+            value = time.fromisoformat(value) if value else None
+        setattr(result, name, value or None)
+    return result
+
+
+def meeting_import_check(*, text, header=None):
     """Parse and validate without saving: the preview shows this. Raises ImportRejected (not
-    minutes at all) or MeetingImportError (minutes, but something required is missing)."""
+    minutes at all) or MeetingImportError (minutes, but something required is missing).
+    `header` holds the fields corrected on the preview (ISO dates and times)."""
     divisions = {d.name: d for d in Division.objects.all()}
     result = importer.parse(text, division_names=tuple(divisions) or importer.DEFAULT_DIVISIONS)
+    _header_fixed(result, header)
     problems = []
     if not result.title:
         problems.append("缺少會議名稱（例如「108 年度 9 月份聯席會議紀錄」）。")
@@ -109,32 +128,35 @@ def meeting_import_check(*, text):
     return ImportPlan(result, divisions)
 
 
-def meeting_import_preview(*, text):
+def meeting_import_preview(*, text, header=None):
     """What the import preview shows, as plain data (it is stored on a background job): the
     parse result (`importer.ParseResult.as_json()` plus counts) and the problems that would
     stop the save – empty when it can be saved. Saves nothing."""
     problems = []
     try:
-        result = meeting_import_check(text=text).result
+        result = meeting_import_check(text=text, header=header).result
     except importer.ImportRejected as exc:
         return {"ok": False, "problems": [str(exc)], "result": None}
     except MeetingImportError as exc:
         problems = exc.problems
-        result = importer.parse(text)  # it parsed once already, so it parses again
+        result = _header_fixed(importer.parse(text), header)  # parsed once already: again
+    blocks, whole = importer.preview_blocks(result)
     summary = {
         **result.as_json(),
         "division_count": len(result.divisions),
         "item_count": result.item_count,
+        "document": blocks,  # the minutes as they will look, warnings beside their lines
+        "document_warnings": whole,
     }
     return {"ok": not problems, "problems": problems, "result": summary}
 
 
 @transaction.atomic
-def meeting_import(*, text, user, publish=False, series=None):
+def meeting_import(*, text, user, publish=False, series=None, header=None):
     """Parse, validate everything, then save the meeting, its report tree, its motions and the
     tracked-item tables in one transaction. Returns the meeting (its `import_warnings` say
-    what the importer could not place)."""
-    plan = meeting_import_check(text=text)
+    what the importer could not place). `header`: fields corrected on the preview."""
+    plan = meeting_import_check(text=text, header=header)
     r = plan.result
     meeting = Meeting.objects.create(
         series=series or default_series(),

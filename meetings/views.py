@@ -23,6 +23,7 @@ from .forms import (
     AttendanceForm,
     HeaderForm,
     ImportForm,
+    ImportHeaderForm,
     ItemAddForm,
     ItemTextForm,
     LinkForm,
@@ -218,14 +219,16 @@ def _preview_job(request, job_pk):
     return job
 
 
-def _preview_context(job):
+def _preview_context(job, header_form=None):
     result = dict(job.result.get("result") or {})
     if result:
         held_on, start = result.get("held_on"), result.get("start_time")
         result["held_on"] = date.fromisoformat(held_on) if held_on else None
         result["start_time"] = time.fromisoformat(start) if start else None
     return {"job": job, "result": result, "problems": job.result.get("problems") or [],
-            "ok": job.result.get("ok", False)}  # fmt: skip
+            "ok": job.result.get("ok", False),
+            "header_form": header_form or (ImportHeaderForm.of(result) if result else None),
+            "fixed": bool(job.params.get("header"))}  # fmt: skip
 
 
 @staff_required
@@ -238,6 +241,28 @@ def import_preview(request, job_pk):
 
 @require_POST
 @staff_required
+def import_fix(request, job_pk):
+    """The bureau corrects header fields on the preview: the same text is read again with the
+    corrections (a new preview job), so what is saved is what the preview showed."""
+    preview = _preview_job(request, job_pk)
+    if preview.status != preview.Status.DONE or not preview.result.get("result"):
+        return redirect("meetings:import_preview", job_pk=preview.pk)
+    form = ImportHeaderForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "meetings/import.html",
+            {**_preview_context(preview, header_form=form), "form": ImportForm()}, status=400,
+        )  # fmt: skip
+    job = job_start(
+        kind=IMPORT_PREVIEW, title="匯入會議紀錄：依修正重新預覽", user=request.user,
+        task=tasks.import_preview,
+        params={"text": preview.params["text"], "header": form.header()},
+    )  # fmt: skip
+    return redirect(job_url(job))
+
+
+@require_POST
+@staff_required
 def import_save(request, job_pk):
     preview = _preview_job(request, job_pk)
     if preview.status != preview.Status.DONE or not preview.result.get("ok"):
@@ -246,7 +271,9 @@ def import_save(request, job_pk):
     title = (preview.result.get("result") or {}).get("title") or "會議紀錄"
     job = job_start(
         kind=IMPORT_SAVE, title=f"匯入會議紀錄：儲存「{title}」", user=request.user,
-        task=tasks.import_save, params={"text": preview.params["text"], "preview_job": preview.pk},
+        task=tasks.import_save,
+        params={"text": preview.params["text"], "header": preview.params.get("header") or {},
+                "preview_job": preview.pk},
         back_url=reverse("meetings:import_preview", args=[preview.pk]),
     )  # fmt: skip
     return redirect(job_url(job))

@@ -30,6 +30,7 @@ One module per part of the minutes, each reading the lines of its own sections:
 """
 
 from .parser import parse
+from .preview import preview_blocks
 from .reports import DEFAULT_DIVISIONS
 from .result import (
     ImportRejected,
@@ -68,5 +69,6 @@ __all__ = [
     "pdf_text",
     "key_of",
     "parse",
+    "preview_blocks",
     "text_from_upload",
 ]

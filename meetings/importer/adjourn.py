@@ -17,12 +17,12 @@ class Adjourn(SectionReader):
                 self.r.adjourned_time = rocdate.parse_time(inner)
             except rocdate.ROCDateError:
                 self.r.warn(line.number, f"無法辨識散會時間「{value}」。")
-                self.r.keep("adjourn", value)
+                self.r.keep("adjourn", value, line.number)
         self.trailing_warned = False
 
     def feed(self, line):
         # e.g. an attached survey form after 散會: kept verbatim (tabs included), warned once
-        self.r.keep("adjourn", line.raw.strip() if "\t" in line.raw else line.text)
+        self.r.keep("adjourn", line.raw.strip() if "\t" in line.raw else line.text, line.number)
         if not self.trailing_warned:
             self.r.warn(
                 line.number,

@@ -30,8 +30,10 @@ _COMPACT = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
 _MONTH_DAY = re.compile(r"(?<![\d/.])(\d{1,2})\s*(?:月|/)\s*(\d{1,2})(?![\d/])\s*日?")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)|(?<!\d)(\d{2,3})\s*(?:年|學年)")
 _HALF = r"(上午|下午|中午|晚上|早上|傍晚|凌晨|AM|PM|am|pm|a\.m\.|p\.m\.)"
+_AFTER = r"(AM|PM|am|pm|a\.m\.|p\.m\.)"  # 2pm; 下午 is written before the hour
 _TIME = re.compile(
-    rf"{_HALF}?\s*(?<!\d)(\d{{1,2}})\s*(?:(?:[:：]|時|点|點)\s*(\d{{1,2}}|半)?\s*分?)?\s*{_HALF}?"
+    rf"{_HALF}?\s*(?<![\d/.])(\d{{1,2}})(?![\d/])\s*"
+    rf"(?:(?:[:：]|時|点|點)\s*(\d{{1,2}}|半)?\s*分?)?\s*{_AFTER}?"
 )
 
 
@@ -70,11 +72,9 @@ def find_date(text, *, year=None):
             if found:
                 return found, flat[m.end() :]
     if year:
-        m = _MONTH_DAY.search(flat)
-        if m:
-            found = _valid(year, int(m[1]), int(m[2]))
-            if found:
-                return found, flat[m.end() :]
+        found, rest = month_day(flat, year)
+        if found:
+            return found, rest
     return None, flat
 
 
@@ -83,12 +83,25 @@ def has_month_day(text):
 
 
 def find_year(text):
-    """A year written anywhere in the text (2018, 113年), as a Gregorian year, or None."""
+    """A year written in the text, as (Gregorian year, is a school year) or (None, False):
+    2018 and 113年 are calendar years; 112學年度 runs from August 112 to July 113."""
     for m in _YEAR.finditer(_flat(text)):
         y = int(m[1] or m[2])
         if m[1] or 30 <= y <= 200:
-            return _year(y)
-    return None
+            return _year(y), "學年" in m.group()
+    return None, False
+
+
+def month_day(text, year, *, school_year=False):
+    """(date, text after it) of a month and day without a year (4/28, 3月15日), or (None, text)."""
+    flat = _flat(text)
+    m = _MONTH_DAY.search(flat)
+    if not m or not year:
+        return None, flat
+    month, day = int(m[1]), int(m[2])
+    if school_year and month < 8:
+        year += 1  # 112學年度's March is in 113
+    return _valid(year, month, day), flat[m.end() :]
 
 
 def find_time(text):

@@ -20,7 +20,7 @@ def read_preamble(r, lines):
             break
     if title_at is None:
         for line in lines:
-            r.keep("header", line.text)
+            r.keep("header", line.text, line.number)
             r.warn(line.number, "無法辨識的文字（在第一個段落之前），已保留於會議資訊。")
         return
     title = lines[title_at].text
@@ -28,7 +28,7 @@ def read_preamble(r, lines):
     if title_at:
         r.organiser = "".join(line.text for line in lines[:title_at])
     for line in lines[title_at + 1 :]:
-        r.keep("header", line.text)
+        r.keep("header", line.text, line.number)
         r.warn(line.number, "會議名稱之後無法辨識的文字，已保留於會議資訊。")
 
 
@@ -51,11 +51,12 @@ class Time(SectionReader):
                     f"會議時間「{value}」沒有年份，已採用會議名稱的日期，請核對。",
                 )
             else:
-                held, _rest = dates.find_date(value, year=self.reading.year_hint)
-            start = dates.find_time(value)
+                year, school = self.reading.year_hint
+                held, _rest = dates.month_day(value, year, school_year=school)
+            start = dates.find_time(dates.month_day(value, 2000)[1])  # the time after 3/15
         if held is None:
             r.warn(line.number, f"無法辨識會議日期「{value}」，請於草稿中補上。")
-            r.keep("time", value)
+            r.keep("time", value, line.number)
             return
         r.held_on, r.start_time = held, start
 
@@ -96,7 +97,7 @@ class Attendance(SectionReader):
 
     def feed(self, line):
         # an attendance list under the heading: kept in full
-        self.r.keep("attendance", line.text)
+        self.r.keep("attendance", line.text, line.number)
 
 
 class Remarks(SectionReader):

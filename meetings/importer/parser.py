@@ -38,7 +38,7 @@ class Reading:
         # the date (and time) a title or the lines above the first heading give, and a year
         # written there: for a 時間 line without a year, or minutes without a 時間 line
         self.preamble_when = (None, None)
-        self.year_hint = None
+        self.year_hint = (None, False)  # (year, it is a 學年度)
         self.readers = {
             "time": header.Time(self),
             "place": header.Place(self),
@@ -104,7 +104,8 @@ class Reading:
             elif held == self.preamble_when[0] and self.preamble_when[1] is None:
                 self.preamble_when = (held, start)
         for line in lines_[:15]:
-            self.year_hint = self.year_hint or dates.find_year(line.text)
+            if self.year_hint[0] is None:
+                self.year_hint = dates.find_year(line.text)
 
     def free(self, line):
         """Text the current section has no place for: kept in the section, with a warning."""
@@ -114,7 +115,7 @@ class Reading:
             notes[-1] += line.text
         else:
             kept = line.raw.strip().replace("\u2028", " ") if "\t" in line.raw else line.text
-            self.r.keep(key, kept)
+            self.r.keep(key, kept, line.number)
             self.r.warn(
                 line.number,
                 f"無法歸類的文字，已保留在「{self.section.labels[0] if self.section else '會議資訊'}」段落。",

@@ -60,13 +60,15 @@ class ParseResult:
     tracked_items: list = field(default_factory=list)
     new_tracked_items: list = field(default_factory=list)
     notes: dict = field(default_factory=dict)  # section key → [text kept but not understood]
+    note_lines: dict = field(default_factory=dict)  # section key → [source line of each note]
     warnings: list = field(default_factory=list)
 
     def warn(self, line, message):
         self.warnings.append(Warning(line, message))
 
-    def keep(self, key, text):
+    def keep(self, key, text, line=None):
         self.notes.setdefault(key, []).append(text)
+        self.note_lines.setdefault(key, []).append(line)
 
     @property
     def item_count(self):

@@ -97,7 +97,7 @@ class TrackedTable(SectionReader):
     def open(self, value, line):
         self.reset()
         if value and value not in _EMPTY:
-            self.r.keep(self.key, value)
+            self.r.keep(self.key, value, line.number)
             self.r.warn(line.number, "標題後的文字無法歸類，已保留。")
 
     def feed(self, line):
@@ -157,7 +157,7 @@ class TrackedTable(SectionReader):
             if "resolution" not in item:
                 item["resolution"] = line.text
             else:
-                self.r.keep(self.key, line.text)
+                self.r.keep(self.key, line.text, line.number)
             return True
         if (
             self.items is not None

@@ -223,3 +223,28 @@ def test_a_scanned_pdf_fails_the_job_with_the_reason(login, bureau, divisions, r
 
     job = BackgroundJob.objects.get()
     assert job.status == "failed" and "沒有文字層" in job.error
+
+
+def test_a_200_page_pdf_is_previewed_with_a_progress_step_per_page(bureau, divisions):
+    import base64
+
+    from meetings import tasks
+    from tests.meetings.pdfs import text_pdf
+
+    head = ["某某國小校務會議紀錄", "時間：112年3月15日下午2時", "提案討論"]
+    body = [
+        [f"案由：第 {n} 頁的事項，請討論。", "決議：照案通過。"] + ["說明文字。"] * 30
+        for n in range(2, 201)
+    ]
+    pdf = text_pdf([head, *body[:-1], [*body[-1], "散會"]])
+    job = BackgroundJob.objects.create(
+        kind="meetings.import_preview", title="t", created_by=bureau,
+        params={"text": "", "pdf": base64.b64encode(pdf).decode()},
+    )  # fmt: skip
+    seen = []
+
+    result = tasks.preview_work(job, lambda done, total, message="": seen.append((done, total)))
+
+    pages = [s for s in seen if s[1] == 201]
+    assert [d for d, _t in pages] == list(range(1, 201))  # the bar moves with every page
+    assert len(result["result"]["motions"]) == 199

@@ -272,3 +272,10 @@ def test_to_dos_after_the_discussion_are_new_tracked_items():
         "給 Peter 六月大松時程表",
         "下週二 (4/26) 前獲得回覆",
     ]
+
+
+def test_a_month_and_day_in_a_school_year_and_a_time_after_them():
+    r = parse("某某國小112學年度第2次校務會議紀錄\n時間：3/15 下午2時\n")
+    assert (r.held_on, r.start_time) == (date(2024, 3, 15), time(14, 0))
+    r = parse("某某國小112學年度第1次校務會議紀錄\n時間：9月1日上午9時\n")
+    assert (r.held_on, r.start_time) == (date(2023, 9, 1), time(9, 0))
