@@ -73,6 +73,23 @@ def record_recomputed(keys):
     buckets = defaultdict(set)
     for vm_id, ts in keys:
         buckets[vm_id].add(bucket_of(ts))
+    if connection.vendor == "postgresql":  # one statement, whatever the number of VMs
+        pairs = sorted((v, b) for v, starts in buckets.items() for b in starts)
+        table, samples = SampleRollup._meta.db_table, UsageSample._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (vm_id, bucket, cpu_max, net_max) "  # noqa: S608 – constants
+                "SELECT s.vm_id, k.bucket, max(s.cpu_percent), max(s.net_kbps) "
+                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS k(vm_id, bucket) "
+                f"JOIN {samples} s ON s.vm_id = k.vm_id AND s.ts >= k.bucket "
+                "AND s.ts < k.bucket + interval '5 minutes' "
+                "GROUP BY s.vm_id, k.bucket ORDER BY 1, 2 "
+                "ON CONFLICT (vm_id, bucket) DO UPDATE SET "
+                f"cpu_max = GREATEST({table}.cpu_max, EXCLUDED.cpu_max), "
+                f"net_max = GREATEST({table}.net_max, EXCLUDED.net_max)",
+                [[v for v, _ in pairs], [b for _, b in pairs]],
+            )
+        return
     stored = {}
     for vm_id, starts in buckets.items():
         rows = UsageSample.objects.filter(
