@@ -113,7 +113,8 @@ def bucket_maxima(samples, start, end):
     return [(start + i * BUCKET, c, n) for i, c, n in rows]
 
 
-def _panel(points, start, end, *, label, unit, y_max, thresholds, spans, css, g):
+def _panel(points, start, end, *, label, unit, y_max, thresholds, spans, css, g, days=1,
+           step=BUCKET):  # fmt: skip
     plot_w, plot_h = g.width - g.left - g.right, g.height - g.top - g.bottom
     span_s = (end - start).total_seconds()
 
@@ -140,13 +141,17 @@ def _panel(points, start, end, *, label, unit, y_max, thresholds, spans, css, g)
             f'<text class="vmq-axis" x="{g.left - 4}" y="{y(v) + 4:.1f}" text-anchor="end">'
             f"{v:,.0f}</text>"
         )
-    for hours in range(0, 25, g.tick_hours):
-        tx = g.left + hours / 24 * plot_w
+    # a day: hours on the axis; a week or a month: the same number of ticks, as dates
+    for hours in range(0, 24 * days + 1, g.tick_hours * days):
+        tx = g.left + hours / (24 * days) * plot_w
         tick = (start + timedelta(hours=hours)).astimezone()
-        anchor = {0: "start", 24: "end"}.get(hours, "middle")
+        anchor = {0: "start", 24 * days: "end"}.get(hours, "middle")
         parts.append(
             f'<text class="vmq-axis" x="{tx:.1f}" y="{g.height - 6}" text-anchor="{anchor}">'
-            f"{tick:%H:%M}</text>"
+            f"{tick.month}/{tick.day}</text>"
+            if days > 1
+            else f'<text class="vmq-axis" x="{tx:.1f}" y="{g.height - 6}" '
+            f'text-anchor="{anchor}">{tick:%H:%M}</text>'
         )
     ordered = sorted(thresholds, reverse=True)
     for i, (value, name) in enumerate(ordered):
@@ -159,7 +164,7 @@ def _panel(points, start, end, *, label, unit, y_max, thresholds, spans, css, g)
             f'x="{g.width - g.right - 2}" y="{label_y:.1f}" text-anchor="end">{escape(name)}</text>'
         )
     if points:
-        coords = " ".join(f"{x(ts + BUCKET / 2):.1f},{y(v):.1f}" for ts, v in points)
+        coords = " ".join(f"{x(ts + step / 2):.1f},{y(v):.1f}" for ts, v in points)
         parts.append(f'<polyline class="vmq-line" points="{coords}"/>')
     # the unit above the plot's top-left corner, clear of the axis numbers
     parts.append(f'<text class="vmq-unit" x="{g.left}" y="{g.top - 8}">{escape(unit)}</text></svg>')
@@ -172,8 +177,9 @@ def _both(*args, **kwargs):
     )
 
 
-def vm_charts(rows, start, end, rules, incidents):
-    """rows: [(bucket start, max cpu, max net)], from `bucket_maxima` (or `buckets`)."""
+def vm_charts(rows, start, end, rules, incidents, days=1, step=BUCKET):
+    """rows: [(bucket start, max cpu, max net)], from `bucket_maxima` (or `buckets`); for a
+    week or a month (`days`), periods of `step` from the rollup (`rollup.maxima`)."""
     spans = {"cpu_percent": [], "net_kbps": []}
     for inc in incidents:
         stop = inc.ended_at or end
@@ -185,12 +191,13 @@ def vm_charts(rows, start, end, rules, incidents):
             (rule.threshold, f"≥ {rule.threshold:g}（{rule.get_action_display()}）")
         )
     net_max = max([n for _, _, n in rows] + [t for t, _ in th["net_kbps"]] + [1.0]) * 1.1
-    cpu_svg = _both([(t, c) for t, c, _ in rows], start, end, label="最近 24 小時 CPU 使用率（%）",
+    span = "最近 24 小時" if days == 1 else f"最近 {days} 天"
+    cpu_svg = _both([(t, c) for t, c, _ in rows], start, end, label=f"{span} CPU 使用率（%）",
                      unit="CPU %", y_max=100.0, thresholds=th["cpu_percent"],
-                     spans=spans["cpu_percent"], css="vmq-cpu")  # fmt: skip
-    net_svg = _both([(t, n) for t, _, n in rows], start, end, label="最近 24 小時網路流量（KB/s）",
+                     spans=spans["cpu_percent"], css="vmq-cpu", days=days, step=step)  # fmt: skip
+    net_svg = _both([(t, n) for t, _, n in rows], start, end, label=f"{span}網路流量（KB/s）",
                      unit="KB/s", y_max=net_max, thresholds=th["net_kbps"],
-                     spans=spans["net_kbps"], css="vmq-net")  # fmt: skip
+                     spans=spans["net_kbps"], css="vmq-net", days=days, step=step)  # fmt: skip
     return {"cpu_svg": cpu_svg, "net_svg": net_svg, "rows": rows}
 
 

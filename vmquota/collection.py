@@ -7,10 +7,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from . import rollup
 from .actions import vm_state_set
 from .hypervisors import HypervisorError, get_adapter
 from .ingest import accepted_window, nudge_evaluation, sample_errors, store
-from .models import UsageSample, VirtualMachine
+from .models import SampleRollup, UsageSample, VirtualMachine
 
 log = logging.getLogger("vmquota")
 
@@ -98,5 +99,7 @@ def samples_purge(*, older_than_days, batch_size=10_000, now=None):
             UsageSample.objects.filter(ts__lt=cutoff).values_list("pk", flat=True)[:batch_size]
         )
         if not ids:
+            # the charts' maxima go with the samples they were taken from
+            SampleRollup.objects.filter(bucket__lt=rollup.bucket_of(cutoff)).delete()
             return total
         total += UsageSample.objects.filter(pk__in=ids).delete()[0]

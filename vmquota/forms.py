@@ -110,3 +110,11 @@ class RevokeTokenForm(forms.Form):
 
 class UploadForm(forms.Form):
     file = forms.FileField(label="CSV 檔（vm,ts,cpu_percent,net_kbps）")
+
+
+class HistoryForm(forms.Form):
+    """The query string of a VM's week or month page."""
+
+    days = forms.TypedChoiceField(
+        label="期間", choices=[(7, "7 天"), (30, "30 天")], coerce=int, required=False
+    )

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from portal.audit import record
 
+from . import rollup
 from .models import UsageSample, VirtualMachine
 from .trace import (  # noqa: F401 – read_csv, parse_ts, MAX_NET_KBPS: used through this module
     FIELDS,
@@ -178,6 +179,7 @@ def _copied(samples):
                 "COPY vmquota_usagesample (vm_id, ts, cpu_percent, net_kbps) FROM STDIN",
                 io.StringIO(text),
             )
+            rollup.record_new(samples)  # every one was new: the charts' maxima, in this commit
     except IntegrityError:  # a repeat; any other refusal the ORM's insert meets again
         return False
     return True
@@ -210,12 +212,15 @@ def store(rows):
     if connection.vendor == "postgresql" and _copied(samples):
         return len(samples)
     inserted = _InsertedRows()
-    with transaction.atomic(), connection.execute_wrapper(inserted):
-        UsageSample.objects.bulk_create(
-            [UsageSample(vm_id=v, ts=t, cpu_percent=c, net_kbps=n)
-             for (v, t), (c, n) in samples.items()],
-            ignore_conflicts=True,
-        )  # fmt: skip
+    with transaction.atomic():
+        with connection.execute_wrapper(inserted):
+            UsageSample.objects.bulk_create(
+                [UsageSample(vm_id=v, ts=t, cpu_percent=c, net_kbps=n)
+                 for (v, t), (c, n) in samples.items()],
+                ignore_conflicts=True,
+            )  # fmt: skip
+        if inserted.count:  # which of them were stored is the table's to say: read back
+            rollup.record_recomputed(samples)
     return inserted.count
 
 

@@ -232,6 +232,29 @@ class UsageSample(models.Model):
         return f"{self.vm_id} {self.ts:%Y-%m-%d %H:%M}"
 
 
+class SampleRollup(models.Model):
+    """The 5-minute maxima of a VM's stored samples, kept by `ingest.store` in the same
+    transaction as the samples (vmquota/rollup.py): buckets on the clock (UTC; Taipei's offset is a
+    whole number of them), so a day is 288 rows and a month 8 640. Only stored samples count:
+    a repeat that the unique index refused never raises a maximum."""
+
+    vm = models.ForeignKey(VirtualMachine, on_delete=models.CASCADE, related_name="+",
+                           db_index=False)  # fmt: skip
+    bucket = models.DateTimeField("五分鐘起點")
+    cpu_max = models.FloatField("CPU % 最大值")
+    net_max = models.FloatField("網路 KB/s 最大值")
+
+    class Meta:
+        verbose_name = "五分鐘最大值"
+        verbose_name_plural = "五分鐘最大值"
+        constraints = [
+            models.UniqueConstraint(fields=["vm", "bucket"], name="vmquota_rollup_vm_bucket")
+        ]
+
+    def __str__(self):
+        return f"{self.vm_id} {self.bucket:%Y-%m-%d %H:%M}"
+
+
 class EvaluationCursor(models.Model):
     """A shard's position in the sample table: one row per evaluation shard (pk = shard + 1)."""
 

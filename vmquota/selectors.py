@@ -12,6 +12,7 @@ from django.utils import timezone
 from portal import fragments
 from portal.models import AuditEvent
 
+from . import rollup
 from .chart import bucket_maxima, table_rows, vm_charts
 from .models import (
     Action,
@@ -275,3 +276,40 @@ def evaluation_health(now=None):
 def collector_token_issued():
     """The bureau's first-run checklist: a collector can post samples."""
     return CollectorToken.objects.filter(revoked_at__isnull=True).exists()
+
+
+# A week's and a month's charts: periods of the rollup's 5-minute maxima, a few hundred each.
+HISTORY_STEPS = {7: timedelta(minutes=30), 30: timedelta(hours=2)}
+
+
+def vm_history(vm, days, now=None):
+    """A VM's charts over the last `days` (7 or 30) from the rollup, and how many minutes of this
+    month (Taipei) its samples were at or over each rule's threshold."""
+    now = now or timezone.now()
+    start, step = now - timedelta(days=days), HISTORY_STEPS[days]
+    version = _active_version(now)
+    rules = list(version.rules.all()) if version else []
+    rows = rollup.maxima(vm, start, now, step)
+    shaded = [
+        i
+        for i in Incident.objects.filter(vm=vm, withdrawn_at__isnull=True, observe_only=False)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=start))
+        .select_related("rule")
+    ]
+    month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    over = rollup.minutes_over(vm, rules, month_start, now)
+    return {
+        "days": days,
+        "charts": vm_charts(rows, start, now, rules, shaded, days=days, step=step),
+        "rows": len(rows),
+        "month_start": month_start,
+        "minutes_over": [
+            {
+                "label": format_threshold(r.metric, r.threshold),
+                "action": r.get_action_display(),
+                "minutes": over[r.pk],
+                "duration": int(r.duration.total_seconds() // 60),
+            }
+            for r in rules
+        ],  # fmt: skip
+    }

@@ -14,6 +14,7 @@ urlpatterns = [
                 path("", views.index, name="index"),
                 path("schools/<str:code>/", views.school, name="school"),
                 path("vms/<int:pk>/", views.vm_detail, name="vm"),
+                path("vms/<int:pk>/history/", views.vm_history, name="vm_history"),
                 path("vms/<int:pk>/resume/", views.vm_resume, name="vm_resume"),
                 path("vms/<int:pk>/assign/", views.vm_assign, name="vm_assign"),
                 path("incidents/<int:pk>/", views.incident_detail, name="incident"),

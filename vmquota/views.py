@@ -6,9 +6,10 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from portal import access
+from portal.badinput import query_params
 from portal.models import School
 
 from . import selectors, services
@@ -17,6 +18,7 @@ from .exemptions import exemption_grant
 from .forms import (
     AssignForm,
     ExemptionForm,
+    HistoryForm,
     RevokeTokenForm,
     RuleFormSet,
     TokenForm,
@@ -79,6 +81,15 @@ def incident_detail(request, pk):
                                         "exemption"), pk=pk)  # fmt: skip
     _load_vm(request, incident.vm_id)  # the incident is the VM's: the same readers
     return render(request, "vmquota/incident.html", selectors.incident_page(incident))
+
+
+@require_GET
+@access.role_required
+def vm_history(request, pk):
+    vm = _load_vm(request, pk)
+    days = query_params(request, HistoryForm)["days"] or 7
+    ctx = {"vm": vm, "history": selectors.vm_history(vm, days)}
+    return render(request, "vmquota/vm_history.html", ctx)
 
 
 @require_POST

@@ -232,6 +232,7 @@ MATRIX = [
     R("vmquota:index", GET=MEMBER, POST=MEMBER),
     R("vmquota:school", GET=SCHOOL_PRIVATE, POST=SCHOOL_PRIVATE),
     R("vmquota:vm", GET=SCHOOL_PRIVATE, POST=SCHOOL_PRIVATE),
+    R("vmquota:vm_history", GET=SCHOOL_PRIVATE),
     R("vmquota:vm_resume", POST=STAFF, note="bureau staff resume a suspended VM"),
     R("vmquota:vm_assign", POST=STAFF),
     R("vmquota:board", GET=STAFF, POST=STAFF),
