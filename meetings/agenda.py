@@ -3,7 +3,8 @@ the agenda page shows. Built from structure on every read, like the minutes."""
 
 from dataclasses import dataclass, field
 
-from .numbering import section_label
+from .numbering import motion_label, section_label
+from .proposal_models import Proposal
 
 # The agenda's parts, in the order of the minutes they become.
 PARTS = (
@@ -28,11 +29,27 @@ class AgendaSection:
         return f"{self.label}{self.title}"
 
 
-def agenda_of(meeting):
+def proposal_lines(proposals):
+    """案由一：…（提案單位：板橋分區）, in the bureau's order."""
     return [
+        f"{motion_label('案由', n, len(proposals))}：{p.subject}（提案單位：{p.district.name}）"
+        for n, p in enumerate(proposals, start=1)
+    ]
+
+
+def agenda_of(meeting):
+    sections = [
         AgendaSection(key=key, label=section_label(n), title=title)
         for n, (key, title) in enumerate(PARTS, start=1)
     ]
+    accepted = list(
+        Proposal.objects.filter(meeting=meeting, state=Proposal.State.ACCEPTED)
+        .select_related("district")
+        .order_by("position", "id")
+    )
+    by_key = {s.key: s for s in sections}
+    by_key["proposals"].lines = proposal_lines(accepted) or ["（無）"]
+    return sections
 
 
 def as_text(meeting, sections):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from portal import audit, mail, rocdate
 from portal.models import Role
 
-from . import feeds, services
+from . import feeds, proposals, services
 from .convening_models import Announcement, AnnouncementDelivery, Convening
 from .models import Meeting
 
@@ -56,12 +56,14 @@ def _shown(name, value):
 @transaction.atomic
 def meeting_plan(*, user, title, held_on, start_time=None, place="", chair="", recorder="",
                  proposals_due=None):  # fmt: skip
-    """A coming meeting: a draft (nothing of it shown to members) and its convening."""
+    """A coming meeting: a draft (nothing of it shown to members) and its convening; proposals
+    carried over from earlier meetings come back to it."""
     meeting = services.meeting_create(
         user=user, title=title, held_on=held_on, start_time=start_time, place=place,
         chair=chair, recorder=recorder,
     )  # fmt: skip
     Convening.objects.create(meeting=meeting, proposals_due=proposals_due)
+    proposals.proposals_carry_over(meeting=meeting, user=user)
     audit.record("meetings.planned", actor=user, target=meeting, meeting_id=meeting.pk)
     return meeting
 
