@@ -81,3 +81,10 @@ class ProposalForm(forms.Form):
 class ProposalReasonForm(forms.Form):
     reason = forms.CharField(label="原因", max_length=300, required=False)
     into = forms.IntegerField(required=False, min_value=1)
+
+
+class DivisionReportForm(forms.Form):
+    division = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+    text = forms.CharField(
+        label="新增業務報告", widget=forms.Textarea(attrs={"rows": 4}), help_text="每行一項"
+    )

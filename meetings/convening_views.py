@@ -2,16 +2,24 @@
 and the agenda page members read once the notice is out. Thin: gate, load, call, render."""
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal import access
+from portal.models import Division
 
 from . import agenda, convening, proposals
-from .convening_forms import CancelForm, ChangeForm, PlanForm, ProposalForm, ProposalReasonForm
-from .models import Announcement, Convening, Meeting, Proposal
+from .convening_forms import (
+    CancelForm,
+    ChangeForm,
+    DivisionReportForm,
+    PlanForm,
+    ProposalForm,
+    ProposalReasonForm,
+)
+from .models import Announcement, Convening, Meeting, Proposal, ReportItem
 
 staff_required = access.staff_required("只有教育局人員可以籌備會議、發布開會通知。")
 
@@ -240,3 +248,61 @@ def proposal_move(request, pk, to):
     else:
         messages.success(request, f"提案已改為「{Proposal.State(to).label}」。")
     return redirect("meetings:proposal", pk=proposal.pk)
+
+
+# --- the agenda's reports and export --------------------------------------------------------
+
+
+@staff_required
+def division_reports(request, pk):
+    meeting = get_object_or_404(Meeting.objects.select_related("series"), pk=pk)
+    if request.method == "POST":
+        form = DivisionReportForm(request.POST)
+        division = None
+        if form.is_valid():
+            division = Division.objects.filter(pk=form.cleaned_data["division"]).first()
+        if division is None:
+            messages.error(request, "請輸入業務報告內容（每行一項）。")
+        else:
+            access.require(
+                request, access.can_update_division_work(request.user, division),
+                f"只有{division.name}的人員可以填寫這一組的業務報告。",
+            )  # fmt: skip
+            try:
+                convening.division_report_add(
+                    meeting=meeting, user=request.user, division=division,
+                    text=form.cleaned_data["text"],
+                )  # fmt: skip
+            except convening.ConveningError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"已加入{division.name}的業務報告。")
+        return redirect("meetings:division_reports", pk=meeting.pk)
+    items = ReportItem.objects.filter(meeting=meeting, parent__isnull=True).order_by(
+        "position", "id"
+    )
+    slots = [
+        {
+            "division": d,
+            "items": [i for i in items if i.division_id == d.pk],
+            "form": DivisionReportForm(initial={"division": d.pk}, auto_id=f"id_d{d.pk}_%s")
+            if access.can_update_division_work(request.user, d)
+            else None,
+        }
+        for d in Division.objects.order_by("position")
+    ]
+    context = {"meeting": meeting, "slots": slots, "published": meeting.is_published}
+    return render(request, "meetings/convening/reports.html", context)
+
+
+@access.role_required
+def agenda_docx(request, pk):
+    meeting, plan = _meeting_for(request, pk)
+    body = agenda.as_docx(meeting, agenda.agenda_of(meeting))
+    response = HttpResponse(
+        body,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response["Content-Disposition"] = f"attachment; filename=agenda-{meeting.pk}.docx"
+    response["Cache-Control"] = "private, no-store"
+    return response
