@@ -92,3 +92,22 @@ class AnnouncementAdmin(admin.ModelAdmin):
 class AnnouncementDeliveryAdmin(admin.ModelAdmin):
     list_display = ["announcement", "email", "sent_at"]
     search_fields = ["email"]
+
+
+from .proposal_models import Proposal, ProposalTransition  # noqa: E402
+
+
+class ProposalTransitionInline(admin.TabularInline):
+    model = ProposalTransition
+    extra = 0
+    can_delete = False
+    readonly_fields = ["old_state", "new_state", "reason", "by", "at"]
+
+
+@admin.register(Proposal)
+class ProposalAdmin(admin.ModelAdmin):
+    list_display = ["subject", "meeting", "district", "state", "position"]
+    list_filter = ["state", "district"]
+    search_fields = ["subject", "explanation"]
+    readonly_fields = ["state", "merged_into", "carried_from"]
+    inlines = [ProposalTransitionInline]

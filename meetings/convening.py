@@ -11,10 +11,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from portal import audit, mail, rocdate
+from portal import access, audit, mail, rocdate
 from portal.models import Role
 
-from . import feeds, services
+from . import feeds, proposals, services
+from .agenda import agenda_of
 from .convening_models import Announcement, AnnouncementDelivery, Convening
 from .models import Meeting
 
@@ -56,12 +57,14 @@ def _shown(name, value):
 @transaction.atomic
 def meeting_plan(*, user, title, held_on, start_time=None, place="", chair="", recorder="",
                  proposals_due=None):  # fmt: skip
-    """A coming meeting: a draft (nothing of it shown to members) and its convening."""
+    """A coming meeting: a draft (nothing of it shown to members) and its convening; proposals
+    carried over from earlier meetings come back to it."""
     meeting = services.meeting_create(
         user=user, title=title, held_on=held_on, start_time=start_time, place=place,
         chair=chair, recorder=recorder,
     )  # fmt: skip
     Convening.objects.create(meeting=meeting, proposals_due=proposals_due)
+    proposals.proposals_carry_over(meeting=meeting, user=user)
     audit.record("meetings.planned", actor=user, target=meeting, meeting_id=meeting.pk)
     return meeting
 
@@ -222,8 +225,6 @@ def announcement_send(*, announcement_id):
         pk=announcement_id
     )
     meeting = announcement.meeting
-    from .agenda import agenda_of
-
     context = {
         "announcement": announcement,
         "meeting": meeting,
@@ -253,3 +254,20 @@ def announcement_send(*, announcement_id):
         sent += 1
     log.info("announcement %s: %s sent", announcement_id, sent)
     return sent
+
+
+@transaction.atomic
+def division_report_add(*, meeting, user, division, text):
+    """A division's staff fill its 業務報告 slot before the meeting: each non-empty line becomes
+    one item of the draft minutes' report (so the recorder finds them there)."""
+    if not access.can_update_division_work(user, division):
+        raise ConveningError(f"只有{division.name}的人員可以填寫這一組的業務報告。")
+    if meeting.is_published:
+        raise ConveningError("會議紀錄已發布，業務報告請在紀錄頁以更正修改。")
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if not lines:
+        raise ConveningError("請輸入業務報告內容（每行一項）。")
+    return [
+        services.report_item_add(meeting=meeting, user=user, division=division, text=line)
+        for line in lines
+    ]

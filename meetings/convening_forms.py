@@ -60,3 +60,31 @@ class ChangeForm(PlanForm):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(label="取消原因", max_length=300)
+
+
+class ProposalForm(forms.Form):
+    district = forms.ModelChoiceField(label="提案分區", queryset=None, empty_label=None)
+    subject = forms.CharField(label="案由", widget=forms.Textarea(attrs={"rows": 2}))
+    explanation = forms.CharField(label="說明", widget=forms.Textarea(attrs={"rows": 5}))
+    method = forms.CharField(
+        label="辦法", required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="可不填"
+    )
+
+    def __init__(self, *args, districts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if districts is None:
+            del self.fields["district"]
+        else:
+            self.fields["district"].queryset = districts
+
+
+class ProposalReasonForm(forms.Form):
+    reason = forms.CharField(label="原因", max_length=300, required=False)
+    into = forms.IntegerField(required=False, min_value=1)
+
+
+class DivisionReportForm(forms.Form):
+    division = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+    text = forms.CharField(
+        label="新增業務報告", widget=forms.Textarea(attrs={"rows": 4}), help_text="每行一項"
+    )

@@ -2,15 +2,24 @@
 and the agenda page members read once the notice is out. Thin: gate, load, call, render."""
 
 from django.contrib import messages
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal import access
+from portal.models import Division
 
-from . import agenda, convening
-from .convening_forms import CancelForm, ChangeForm, PlanForm
-from .models import Announcement, Convening, Meeting
+from . import agenda, convening, proposals
+from .convening_forms import (
+    CancelForm,
+    ChangeForm,
+    DivisionReportForm,
+    PlanForm,
+    ProposalForm,
+    ProposalReasonForm,
+)
+from .models import Announcement, Convening, Meeting, Proposal, ReportItem
 
 staff_required = access.staff_required("只有教育局人員可以籌備會議、發布開會通知。")
 
@@ -118,3 +127,182 @@ def meeting_cancel(request, pk):
         return _state_refusal(request, meeting, exc)
     messages.success(request, "已取消會議，並寄出取消通知。" if sent else "已取消會議。")
     return redirect("meetings:agenda", pk=meeting.pk)
+
+
+# --- proposals (提案) --------------------------------------------------------------------------
+
+MOVE_BUTTONS = {
+    Proposal.State.AT_CONVENER: "送交分區代表",
+    Proposal.State.SUBMITTED: "送出給教育局",
+    Proposal.State.ACCEPTED: "列入議程",
+    Proposal.State.RETURNED: "退回",
+    Proposal.State.MERGED: "併案",
+    Proposal.State.CARRIED: "於下次會議提出",
+}
+
+
+@access.role_required
+def proposal_list(request, pk):
+    meeting, plan = _meeting_for(request, pk)
+    context = {
+        "meeting": meeting,
+        "plan": plan,
+        "proposals": proposals.visible_proposals(request.user, meeting),
+        "can_propose": bool(access.proposal_district_ids(request.user))
+        and plan is not None
+        and not plan.is_cancelled,
+    }
+    return render(request, "meetings/convening/proposals.html", context)
+
+
+@access.role_required
+def proposal_new(request, pk):
+    meeting, plan = _meeting_for(request, pk)
+    districts = proposals.districts_for(request.user)
+    access.require(request, districts.exists(), "只有分區代表與資訊組長可以提出提案。")
+    form = ProposalForm(request.POST or None, districts=districts)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            proposal = proposals.proposal_create(
+                meeting=meeting, user=request.user, district=data["district"],
+                subject=data["subject"], explanation=data["explanation"], method=data["method"],
+            )  # fmt: skip
+        except proposals.ProposalError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "已儲存提案草稿：只有您與教育局看得到，確認後請送出。")
+            return redirect("meetings:proposal", pk=proposal.pk)
+    return render(
+        request, "meetings/convening/proposal_form.html", {"form": form, "meeting": meeting}
+    )
+
+
+def _proposal_for(request, pk):
+    proposal = get_object_or_404(Proposal.objects.select_related("meeting", "district"), pk=pk)
+    plan = Convening.objects.filter(meeting=proposal.meeting).first()
+    visible = access.can_view_proposal(
+        request.user, proposal, agenda_visible=access.can_view_agenda(request.user, plan)
+    )
+    access.require(request, visible, "這份提案尚未公開。")
+    return proposal
+
+
+@access.role_required
+def proposal_detail(request, pk):
+    proposal = _proposal_for(request, pk)
+    moves = proposals.moves_for(request.user, proposal)
+    others = []
+    if Proposal.State.MERGED in moves:
+        others = Proposal.objects.filter(
+            meeting=proposal.meeting, state__in=[Proposal.State.SUBMITTED, Proposal.State.ACCEPTED]
+        ).exclude(pk=proposal.pk)
+    context = {
+        "proposal": proposal,
+        "meeting": proposal.meeting,
+        "moves": [(m, MOVE_BUTTONS[m]) for m in moves],
+        "others": others,
+        "editable": proposal.author_id == request.user.pk and proposal.state in proposals.EDITABLE,
+        "transitions": proposal.transitions.select_related("by"),
+    }
+    return render(request, "meetings/convening/proposal.html", context)
+
+
+@access.role_required
+def proposal_edit(request, pk):
+    proposal = _proposal_for(request, pk)
+    access.require(
+        request,
+        proposal.author_id == request.user.pk and proposal.state in proposals.EDITABLE,
+        "只有撰寫人可以修改草稿或被退回的提案。",
+    )
+    form = ProposalForm(request.POST or None, initial={
+        "subject": proposal.subject, "explanation": proposal.explanation, "method": proposal.method,
+    })  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        proposals.proposal_update(proposal=proposal, user=request.user, **form.cleaned_data)
+        messages.success(request, "已儲存提案。")
+        return redirect("meetings:proposal", pk=proposal.pk)
+    context = {"form": form, "meeting": proposal.meeting, "proposal": proposal}
+    return render(request, "meetings/convening/proposal_form.html", context)
+
+
+@require_POST
+@access.role_required
+def proposal_move(request, pk, to):
+    proposal = _proposal_for(request, pk)
+    if to not in MOVE_BUTTONS:
+        raise Http404
+    form = ProposalReasonForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    into = None
+    if data.get("into"):
+        into = Proposal.objects.filter(pk=data["into"]).first()
+    try:
+        proposals.proposal_move(
+            proposal=proposal, user=request.user, to=to, reason=data.get("reason", ""), into=into
+        )
+    except proposals.ProposalError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"提案已改為「{Proposal.State(to).label}」。")
+    return redirect("meetings:proposal", pk=proposal.pk)
+
+
+# --- the agenda's reports and export --------------------------------------------------------
+
+
+@staff_required
+def division_reports(request, pk):
+    meeting = get_object_or_404(Meeting.objects.select_related("series"), pk=pk)
+    if request.method == "POST":
+        form = DivisionReportForm(request.POST)
+        division = None
+        if form.is_valid():
+            division = Division.objects.filter(pk=form.cleaned_data["division"]).first()
+        if division is None:
+            messages.error(request, "請輸入業務報告內容（每行一項）。")
+        else:
+            access.require(
+                request, access.can_update_division_work(request.user, division),
+                f"只有{division.name}的人員可以填寫這一組的業務報告。",
+            )  # fmt: skip
+            try:
+                convening.division_report_add(
+                    meeting=meeting, user=request.user, division=division,
+                    text=form.cleaned_data["text"],
+                )  # fmt: skip
+            except convening.ConveningError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"已加入{division.name}的業務報告。")
+        return redirect("meetings:division_reports", pk=meeting.pk)
+    items = ReportItem.objects.filter(meeting=meeting, parent__isnull=True).order_by(
+        "position", "id"
+    )
+    slots = [
+        {
+            "division": d,
+            "items": [i for i in items if i.division_id == d.pk],
+            "form": DivisionReportForm(initial={"division": d.pk}, auto_id=f"id_d{d.pk}_%s")
+            if access.can_update_division_work(request.user, d)
+            else None,
+        }
+        for d in Division.objects.order_by("position")
+    ]
+    context = {"meeting": meeting, "slots": slots, "published": meeting.is_published}
+    return render(request, "meetings/convening/reports.html", context)
+
+
+@access.role_required
+def agenda_docx(request, pk):
+    meeting, plan = _meeting_for(request, pk)
+    body = agenda.as_docx(meeting, agenda.agenda_of(meeting))
+    response = HttpResponse(
+        body,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response["Content-Disposition"] = f"attachment; filename=agenda-{meeting.pk}.docx"
+    response["Cache-Control"] = "private, no-store"
+    return response

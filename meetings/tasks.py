@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from portal.jobs import run_job
 
-from . import convening, importer, services
+from . import convening, importer, proposals, services
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60, acks_late=True)
@@ -84,3 +84,8 @@ def send_announcement(self, announcement_id):
         return 0
     except Exception as exc:  # SMTP down: the claims were released, try again later
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(acks_late=True)
+def send_proposal_mail(transition_id):
+    return proposals.proposal_mail_send(transition_id=transition_id)

@@ -218,3 +218,34 @@ def can_view_agenda(user, convening):
     if is_staff(user):
         return True
     return convening is not None and convening.noticed_at is not None and has_role(user)
+
+
+def proposal_district_ids(user):
+    """The districts a person may write proposals (提案) for: a convener's own, and the district of
+    each school a coordinator serves (handed to that district's convener)."""
+    roles = roles_of(user)
+    ids = set(roles.convener_district_ids)
+    if roles.coordinator_school_ids:
+        ids |= set(
+            School.objects.filter(pk__in=roles.coordinator_school_ids).values_list(
+                "district_id", flat=True
+            )
+        )
+    return ids
+
+
+def can_send_proposal_for(user, district_id):
+    """Sending a district's proposal to the bureau: that district's convener."""
+    return district_id in roles_of(user).convener_district_ids
+
+
+def can_view_proposal(user, proposal, *, agenda_visible):
+    """A draft: its author and bureau staff. Sent on: also the district's convener. On the
+    agenda (accepted) once the agenda is visible: every member."""
+    if is_staff(user) or proposal.author_id == user.pk:
+        return True
+    if proposal.state == "draft":
+        return False
+    if proposal.district_id in roles_of(user).convener_district_ids:
+        return True
+    return proposal.state == "accepted" and agenda_visible and has_role(user)

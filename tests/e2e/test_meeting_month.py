@@ -21,7 +21,7 @@ def login_as(page, username, password):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_month_from_the_bureau_planning_october_to_the_notice(page, screenshot):
+def test_one_month_from_the_bureau_planning_october_to_the_proposals(page, screenshot):
     from portal.demo import load as load_people
 
     load_people()
@@ -83,3 +83,54 @@ def test_one_month_from_the_bureau_planning_october_to_the_notice(page, screensh
     assert serious_violations(page) == []
     page.set_viewport_size({"width": 375, "height": 800})
     screenshot(page, "meetings-agenda-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # 文山分區's convener proposes; the draft is theirs until it is sent
+    login_as(page, "convener", "convener-demo-108")
+    page.goto(agenda_url)
+    page.get_by_role("link", name=re.compile("^提案")).click()
+    page.get_by_role("link", name="提出提案").click()
+    page.get_by_label("案由").fill("請教育局統一採購校園無線網路設備")
+    page.get_by_label("說明").fill("文山分區各校設備已逾使用年限。")
+    page.get_by_label("辦法").fill("由教育局統一招標，各校提出需求。")
+    page.get_by_role("button", name="儲存草稿").click()
+    page.get_by_text("已儲存提案草稿").wait_for()
+    screenshot(page, "meetings-proposal-draft")
+    assert serious_violations(page) == []
+    before = len(mail.outbox)
+    page.get_by_role("button", name="送出給教育局").click()
+    page.get_by_text("提案已改為「已送出」").wait_for()
+    sent = mail.outbox[before:]
+    assert [m.to for m in sent] == [["bureau@ntpc.edu.tw"]]
+    assert sent[0].subject.startswith("【提案已送出】116 年度 10 月份聯席會議")
+    assert "（民國 116 年 10 月 12 日（星期二））" in sent[0].body
+
+    # the bureau accepts it onto the agenda
+    login_as(page, "bureau", "bureau-demo-108")
+    page.goto(agenda_url)
+    page.get_by_role("link", name=re.compile("^提案")).click()
+    page.get_by_role("link", name="請教育局統一採購校園無線網路設備").click()
+    before = len(mail.outbox)
+    page.get_by_role("button", name="列入議程").click()
+    page.get_by_text("提案已改為「已列入議程」").wait_for()
+    screenshot(page, "meetings-proposal")
+    accepted = mail.outbox[before:]
+    assert [m.to for m in accepted] == [["it@psps.ntpc.edu.tw"]]
+    assert accepted[0].subject.startswith("【提案已列入議程】")
+    page.goto(agenda_url)
+    assert "案由：請教育局統一採購校園無線網路設備（提案單位：文山分區）" in page.content()
+
+    # the divisions fill their 業務報告 (the demo clerk is of 資訊推廣組)
+    page.get_by_role("link", name="填寫業務報告").click()
+    page.get_by_role("heading", name=re.compile("^業務報告")).wait_for()
+    page.get_by_label("新增業務報告").fill(
+        "請各校於 10 月底前更新學校網站。\n資訊週活動報名至 10/20 止。"
+    )
+    page.get_by_role("button", name="加入資訊推廣組的業務報告").click()
+    page.get_by_text("已加入資訊推廣組的業務報告").wait_for()
+    screenshot(page, "meetings-division-reports")
+    assert serious_violations(page) == []
+    page.goto(agenda_url)
+    content = page.inner_text("main")
+    assert "(一)請各校於 10 月底前更新學校網站。" in content
+    assert "(二)資訊週活動報名至 10/20 止。" in content

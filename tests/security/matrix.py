@@ -56,13 +56,21 @@ API_TOKEN = _policy("unauthorized", "unauthorized", "unauthorized", "unauthorize
                     "unauthorized", "unauthorized")  # fmt: skip
 # Django's admin: is_staff accounts (the system admin); everyone else gets its login page
 ADMIN = _policy("admin_login", "admin_login", "admin_login", "admin_login", "admin_login", "ok")
+# a draft proposal 文山分區's convener wrote: its author and bureau staff
+PROPOSAL_DRAFT = _policy("login", "deny", "deny", "ok", "ok", "ok")
+# changing a draft proposal's text: its author only
+PROPOSAL_AUTHOR = _policy("login", "deny", "deny", "ok", "deny", "deny")
+# writing a proposal for a noticed meeting: coordinators and conveners (for their districts)
+PROPOSERS = _policy("login", "ok", "ok", "ok", "deny", "deny")
 
 POLICY_NAMES = {
     id(p): n
     for n, p in [("public", PUBLIC), ("authenticated", AUTHENTICATED), ("member", MEMBER),
                  ("staff", STAFF), ("school-private", SCHOOL_PRIVATE), ("school-act", SCHOOL_ACT),
                  ("owner", OWNER), ("secret-link", SECRET_LINK), ("unknown-link", UNKNOWN_LINK),
-                 ("api-token", API_TOKEN), ("admin", ADMIN)]
+                 ("api-token", API_TOKEN), ("admin", ADMIN),
+                 ("proposal-draft", PROPOSAL_DRAFT), ("proposal-author", PROPOSAL_AUTHOR),
+                 ("proposers", PROPOSERS)]
 }  # fmt: skip
 
 METHODS = ["GET", "POST"]
@@ -86,7 +94,7 @@ ARGS = {
     "vmquota": {"pk": "xindian_vm", "code": "xindian_code"},
     "admin": {},
 }  # fmt: skip
-LITERALS = {"up", "no-such-path"}
+LITERALS = {"up", "no-such-path", "accepted"}
 
 
 @dataclass(frozen=True)
@@ -198,7 +206,28 @@ MATRIX = [
     R("meetings:motion_add", POST=STAFF),
     R("meetings:motion_update", POST=STAFF),
     R("meetings:motion_action", POST=STAFF),
-    # --- tracking ---------------------------------------------------------------------------------
+    R("meetings:coming", GET=MEMBER, POST=MEMBER),
+    R("meetings:plan", GET=STAFF, POST=STAFF),
+    R("meetings:agenda", variant="planned", GET=STAFF, POST=STAFF,
+      note="before the notice nothing of a meeting is shown to members"),
+    R("meetings:agenda", variant="noticed", args={"pk": "noticed"}, GET=MEMBER, POST=MEMBER),
+    R("meetings:plan_edit", GET=STAFF, POST=STAFF),
+    R("meetings:agenda_docx", variant="planned", GET=STAFF, POST=STAFF),
+    R("meetings:agenda_docx", variant="noticed", args={"pk": "noticed"}, GET=MEMBER,
+      POST=MEMBER),
+    R("meetings:division_reports", GET=STAFF, POST=STAFF,
+      note="each division's staff add to their own division's slot"),
+    R("meetings:notice", POST=STAFF),
+    R("meetings:cancel", POST=STAFF),
+    R("meetings:proposals", variant="planned", GET=STAFF, POST=STAFF),
+    R("meetings:proposals", variant="noticed", args={"pk": "noticed"}, GET=MEMBER, POST=MEMBER),
+    R("meetings:proposal_new", args={"pk": "noticed"}, GET=PROPOSERS, POST=PROPOSERS),
+    R("meetings:proposal", args={"pk": "draft_proposal"}, GET=PROPOSAL_DRAFT, POST=PROPOSAL_DRAFT),
+    R("meetings:proposal_edit", args={"pk": "draft_proposal"}, GET=PROPOSAL_AUTHOR,
+      POST=PROPOSAL_AUTHOR),
+    R("meetings:proposal_move", args={"pk": "draft_proposal", "to": "accepted"},
+      POST=PROPOSAL_DRAFT, note="a move the table refuses is a message on the proposal's page"),
+    # --- tracking ---------------------------------------------------------------------------
     R("tracking:list", GET=MEMBER),
     R("tracking:export", GET=STAFF),
     R("tracking:feed", GET=MEMBER, POST=MEMBER),

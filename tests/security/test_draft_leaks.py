@@ -161,6 +161,7 @@ def _pools(world, draft, user):
         "attachment_pk": [*Attachment.objects.filter(meeting__in=[meeting, published])
                           .values_list("pk", flat=True)],
         "action": ["up", "delete"],
+        "to": ["accepted", "submitted"],
         "key": [_feed_key(user)],
         "job_pk": [*BackgroundJob.objects.values_list("pk", flat=True)[:1]],
         "case_no": [*TrackedItem.objects.values_list("case_no", flat=True)],

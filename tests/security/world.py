@@ -109,6 +109,26 @@ def _meetings_objects(world):
         user=world.people["coordinator"], key="coordinator-feed-key-for-tests"
     ).key
     _meetings_attachments_and_import(world)
+    _meetings_convening(world)
+
+
+def _meetings_convening(world):
+    """A meeting whose notice is out, and a draft proposal its 文山分區 convener wrote for it."""
+    from datetime import time
+
+    from meetings import convening, proposals
+
+    bureau, o = world.people["bureau"], world.objects
+    noticed = convening.meeting_plan(
+        user=bureau, title="115 年度 10 月份聯席會議", held_on=date(2026, 10, 13),
+        start_time=time(10, 0), place="研發中心",
+    )  # fmt: skip
+    convening.notice_publish(meeting=noticed, user=bureau)
+    o["noticed"] = noticed
+    o["draft_proposal"] = proposals.proposal_create(
+        meeting=noticed, user=world.people["convener"], district=world.people["convener"]
+        .memberships.get().district, subject="草稿中的提案", explanation="說明",
+    )  # fmt: skip
 
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
