@@ -19,7 +19,12 @@ def home_block(request):
         ).count()
         ctx["suspended_count"] = VirtualMachine.objects.filter(state="paused").count()
         return "vmquota/home_block.html", ctx
-    school_ids = access.roles_of(user).coordinator_school_ids
+    roles = access.roles_of(user)
+    # a coordinator's school, and a convener's district (whose VMs they may open)
+    school_ids = set(roles.coordinator_school_ids) | set(
+        access.visible_schools(user).filter(district_id__in=roles.convener_district_ids)
+        .values_list("pk", flat=True)
+    ) if roles.convener_district_ids else roles.coordinator_school_ids  # fmt: skip
     if not school_ids and ctx["announcement"] is None:
         return None
     ctx["has_vms"] = VirtualMachine.objects.filter(school_id__in=school_ids).exists()

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal import access
-from portal.models import School
+from portal.models import District, School
 
 from . import selectors, services
 from .actions import vm_resume_request
@@ -41,7 +41,7 @@ def _load_vm(request, pk):
 def index(request):
     if not access.is_staff(request.user):
         schools = list(access.visible_schools(request.user).order_by("code"))
-        if len(schools) == 1:
+        if len(schools) == 1 and not access.roles_of(request.user).convener_district_ids:
             return redirect("vmquota:school", code=schools[0].code)
     else:
         schools = list(
@@ -51,7 +51,8 @@ def index(request):
         VirtualMachine.objects.filter(school__isnull=True).order_by("name")
         if access.is_staff(request.user) else []
     )  # fmt: skip
-    return render(request, "vmquota/index.html", {"schools": schools, "unassigned": unassigned})
+    return render(request, "vmquota/index.html",
+                  {"schools": schools, "unassigned": unassigned, **_nav(request)})  # fmt: skip
 
 
 @access.role_required
@@ -60,13 +61,13 @@ def school(request, code):
     access.require(request, access.can_view_school(request.user, school),
                    "您只能檢視所屬學校的虛擬機。", school=school.pk)  # fmt: skip
     return render(request, "vmquota/school.html",
-                  {"school": school, "vms": selectors.school_vms(school)})  # fmt: skip
+                  {"school": school, "vms": selectors.school_vms(school), **_nav(request)})  # fmt: skip
 
 
 @access.role_required
 def vm_detail(request, pk):
     vm = _load_vm(request, pk)
-    ctx = {"vm": vm, "body": selectors.vm_page_body(vm), "is_staff": access.is_staff(request.user)}
+    ctx = {"vm": vm, "body": selectors.vm_page_body(vm), **_nav(request)}
     if ctx["is_staff"]:
         ctx["assign_form"] = AssignForm(initial={"school": vm.school_id})
     return render(request, "vmquota/vm.html", ctx)
@@ -78,7 +79,8 @@ def incident_detail(request, pk):
         Incident.objects.select_related("vm__school", "vm__hypervisor", "rule__version",
                                         "exemption"), pk=pk)  # fmt: skip
     _load_vm(request, incident.vm_id)  # the incident is the VM's: the same readers
-    return render(request, "vmquota/incident.html", selectors.incident_page(incident))
+    return render(request, "vmquota/incident.html",
+                  {**selectors.incident_page(incident), **_nav(request)})  # fmt: skip
 
 
 @require_POST
@@ -101,9 +103,25 @@ def vm_assign(request, pk):
     return redirect("vmquota:vm", pk=vm.pk)
 
 
+def _nav(request):
+    """What the VM pages' sub-navigation may offer this person (no link they may not follow)."""
+    return {"is_staff": access.is_staff(request.user),
+            "nav_districts": list(access.vm_districts_of(request.user))}  # fmt: skip
+
+
 @access.staff_required("只有教育局人員可以檢視全市虛擬機看板。")
 def board(request):
-    return render(request, "vmquota/board.html", selectors.board())
+    return render(request, "vmquota/board.html", {**selectors.board(), **_nav(request)})
+
+
+@access.role_required
+def district(request, pk):
+    district = get_object_or_404(District, pk=pk)
+    access.require(request, access.can_view_district_vms(request.user, district),
+                   "只有該分區的召集人與教育局人員可以檢視分區的虛擬機事件。",
+                   district=district.pk)  # fmt: skip
+    return render(request, "vmquota/district.html",
+                  {**selectors.district_page(district), **_nav(request)})  # fmt: skip
 
 
 @access.role_required
@@ -111,9 +129,8 @@ def policy(request):
     versions = PolicyVersion.objects.filter(published_at__isnull=False).select_related(
         "changed_by").prefetch_related("rules")  # fmt: skip
     active = active_version()
-    return render(request, "vmquota/policy.html", {
-        "versions": versions, "active": active, "is_staff": access.is_staff(request.user),
-    })  # fmt: skip
+    return render(request, "vmquota/policy.html",
+                  {"versions": versions, "active": active, **_nav(request)})  # fmt: skip
 
 
 def _rule_initial():
