@@ -25,7 +25,7 @@ from .forms import (
 )
 from .ingest import ingest_rows, read_csv
 from .models import CollectorToken, Exemption, Incident, PolicyVersion, VirtualMachine, WhatIfRun
-from .policy import active_version, policy_version_create
+from .policy import active_version, coordinator_count, policy_version_create, version_changes
 
 
 def _load_vm(request, pk):
@@ -154,6 +154,17 @@ def policy_new(request):
             effective = form.cleaned_data["effective_from"]
             if effective < timezone.now() - timedelta(minutes=1):
                 form.add_error("effective_from", "生效時間不可早於現在（不溯及既往）")
+            elif "edit" in request.POST:
+                pass  # back from the confirmation: the form again, as it was filled in
+            elif "confirm" not in request.POST:
+                # show what changes against the version in force, and ask before e-mailing
+                max_gap = timedelta(minutes=form.cleaned_data["max_gap_minutes"])
+                return render(request, "vmquota/policy_confirm.html", {
+                    "form": form, "rules": rules, "current": active_version(),
+                    "changes": version_changes(active_version(), [f.as_rule() for f in rules],
+                                               max_gap),
+                    "effective": effective, "coordinators": coordinator_count(),
+                })  # fmt: skip
             else:
                 policy_version_create(
                     actor=request.user, effective_from=effective,
