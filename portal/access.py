@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from .models import Membership, Role, School
+from .models import District, Membership, Role, School
 
 log = logging.getLogger("portal.access")
 
@@ -249,3 +249,19 @@ def can_view_proposal(user, proposal, *, agenda_visible):
     if proposal.district_id in roles_of(user).convener_district_ids:
         return True
     return proposal.state == "accepted" and agenda_visible and has_role(user)
+
+
+# --- vmquota --------------------------------------------------------------------------------
+
+
+def can_view_district_vms(user, district):
+    """A district's VM incidents and suspensions: its convener, and bureau staff."""
+    roles = roles_of(user)
+    return roles.is_staff or district.pk in roles.convener_district_ids
+
+
+def vm_districts_of(user):
+    """The districts whose VM view this person may open from the VM pages (conveners')."""
+    return District.objects.filter(pk__in=roles_of(user).convener_district_ids).order_by(
+        "position", "name"
+    )

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django import forms
 
-from portal.forms_fields import ModelIdsField
+from portal.forms_fields import ModelIdsField, ROCDateTimeField
 from portal.models import School
 
 from .models import CollectorToken, Hypervisor, Metric, RuleAction, RuleMode, VirtualMachine
@@ -33,9 +33,8 @@ RuleFormSet = forms.formset_factory(RuleRowForm, extra=0, min_num=1, validate_mi
 
 
 class VersionForm(forms.Form):
-    effective_from = forms.DateTimeField(
-        label="生效時間", help_text="例如 2019-10-01 08:00（臺北時間）；不可早於現在（不溯及既往）",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    effective_from = ROCDateTimeField(
+        label="生效時間", help_text="民國年與時間，例如 115/12/31 08:00（臺北時間）；不可早於現在（不溯及既往）",
     )  # fmt: skip
     max_gap_minutes = forms.IntegerField(label="容許資料中斷（分鐘）", min_value=1, max_value=60,
                                          initial=5)  # fmt: skip
@@ -49,12 +48,8 @@ class ExemptionForm(forms.Form):
     school = forms.ModelChoiceField(
         label="或整個學校", queryset=School.objects.all(), required=False
     )
-    starts_at = forms.DateTimeField(
-        label="開始", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
-    ends_at = forms.DateTimeField(
-        label="結束", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    starts_at = ROCDateTimeField(label="開始")
+    ends_at = ROCDateTimeField(label="結束")
     reason = forms.CharField(label="理由", max_length=300)
 
     def clean(self):

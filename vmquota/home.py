@@ -8,7 +8,7 @@ from .selectors import latest_announcement
 
 def home_block(request):
     """The home page's block: open incidents and suspended VMs for staff; a coordinator's own
-    schools' open incidents (or nothing when they have no VM and there is no announcement)."""
+    schools' (or a convener's district's) open incidents (or nothing when they have no VM and there is no announcement)."""
     user = request.user
     ctx = {"announcement": latest_announcement(), "is_staff": access.is_staff(user)}
     if ctx["is_staff"]:
@@ -17,7 +17,12 @@ def home_block(request):
         ).count()
         ctx["suspended_count"] = VirtualMachine.objects.filter(state="paused").count()
         return "vmquota/home_block.html", ctx
-    school_ids = access.roles_of(user).coordinator_school_ids
+    roles = access.roles_of(user)
+    # a coordinator's school, and a convener's district (whose VMs they may open)
+    school_ids = set(roles.coordinator_school_ids) | set(
+        access.visible_schools(user).filter(district_id__in=roles.convener_district_ids)
+        .values_list("pk", flat=True)
+    ) if roles.convener_district_ids else roles.coordinator_school_ids  # fmt: skip
     if not school_ids and ctx["announcement"] is None:
         return None
     ctx["has_vms"] = VirtualMachine.objects.filter(school_id__in=school_ids).exists()

@@ -10,7 +10,7 @@ from portal.mail import send_email
 from portal.models import Role
 
 from . import evaluation
-from .models import Policy, PolicyVersion, Rule
+from .models import Policy, PolicyVersion, Rule, describe_rule
 
 
 def active_version(at=None):
@@ -31,6 +31,32 @@ def rule_specs(version, rules=None):
         )
         for r in rules
     ]  # fmt: skip
+
+
+def version_changes(current, rules, max_gap):
+    """What a new version changes against the one in force: one row per rule (matched by metric
+    and action) – `added`, `removed`, `changed` (with the old text) or `same` – and the gap.
+    rules: [{"metric", "threshold", "duration", "action", "mode"}]."""
+    old = {(r.metric, r.action): r for r in current.rules.all()} if current else {}
+    rows = []
+    for r in rules:
+        text = describe_rule(r["metric"], r["threshold"], r["duration"], r["action"])
+        if r["mode"] == "observe":
+            text += "（觀察，僅記錄）"
+        before = old.pop((r["metric"], r["action"]), None)
+        if before is None:
+            rows.append({"kind": "added", "text": text, "old": ""})
+            continue
+        old_text = str(before) + ("（觀察，僅記錄）" if before.mode == "observe" else "")
+        kind = "same" if old_text == text else "changed"
+        rows.append({"kind": kind, "text": text, "old": old_text if kind == "changed" else ""})
+    for before in old.values():
+        rows.append({"kind": "removed", "text": "", "old": str(before)})
+    gap = None
+    if current is None or current.max_gap != max_gap:
+        gap = {"old": current.max_gap if current else None, "new": max_gap}
+    return {"rules": rows, "gap": gap,
+            "changed": bool(gap) or any(r["kind"] != "same" for r in rows)}  # fmt: skip
 
 
 def policy_version_create(*, actor, effective_from, announcement, max_gap, rules, publish):
@@ -56,16 +82,25 @@ def policy_version_create(*, actor, effective_from, announcement, max_gap, rules
     return version
 
 
-def policy_notify(*, version_id):
-    version = PolicyVersion.objects.prefetch_related("rules").get(pk=version_id)
+def _coordinator_emails():
     User = get_user_model()
-    emails = sorted(
+    return sorted(
         set(
             User.objects.filter(is_active=True, memberships__role=Role.COORDINATOR)
             .exclude(email="")
             .values_list("email", flat=True)
         )
     )
+
+
+def coordinator_count():
+    """How many coordinators a published version e-mails (the confirmation says so)."""
+    return len(_coordinator_emails())
+
+
+def policy_notify(*, version_id):
+    version = PolicyVersion.objects.prefetch_related("rules").get(pk=version_id)
+    emails = _coordinator_emails()
     # one message per recipient: coordinators do not see each other's addresses
     for email in emails:
         send_email("vmquota_policy", {"version": version, "rules": version.rules.all()}, [email])

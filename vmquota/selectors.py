@@ -207,6 +207,40 @@ def incident_page(incident):
             "timeline": timeline}  # fmt: skip
 
 
+def district_page(district, now=None):
+    """A district convener's view of the VM room: the district's open incidents, its suspended
+    VMs, the incidents that ended in the last 7 days, and its schools' VMs."""
+    now = now or timezone.now()
+    base = Incident.objects.filter(
+        vm__school__district=district, withdrawn_at__isnull=True
+    ).select_related("vm__school", "rule")
+    return {
+        "district": district,
+        "open": list(base.filter(ended_at__isnull=True).order_by("-fired_at")[:100]),
+        "recent": list(
+            base.filter(ended_at__gte=now - timedelta(days=7)).order_by("-ended_at")[:50]
+        ),
+        "suspended": list(
+            VirtualMachine.objects.filter(school__district=district, state="paused")
+            .select_related("school")
+            .order_by("name")
+        ),  # fmt: skip
+        "vms": list(
+            VirtualMachine.objects.filter(school__district=district)
+            .select_related("school")
+            .annotate(
+                open_incidents=Count(
+                    "incidents",
+                    filter=Q(
+                        incidents__ended_at__isnull=True, incidents__withdrawn_at__isnull=True
+                    ),
+                )
+            )
+            .order_by("school__code", "name")
+        ),  # fmt: skip
+    }
+
+
 def school_vms(school):
     return (
         VirtualMachine.objects.filter(school=school)

@@ -19,6 +19,7 @@ urlpatterns = [
                 path("vms/<int:pk>/assign/", views.vm_assign, name="vm_assign"),
                 path("incidents/<int:pk>/", views.incident_detail, name="incident"),
                 path("board/", views.board, name="board"),
+                path("districts/<int:pk>/", views.district, name="district"),
                 path("policy/", views.policy, name="policy"),
                 path("policy/new/", views.policy_new, name="policy_new"),
                 path("whatif/", views.whatif, name="whatif"),

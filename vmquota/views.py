@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal import access
 from portal.badinput import query_params
-from portal.models import School
+from portal.models import District, School
 
 from . import selectors, services
 from .actions import vm_resume_request
@@ -27,7 +27,7 @@ from .forms import (
 )
 from .ingest import ingest_rows, read_csv
 from .models import CollectorToken, Exemption, Incident, PolicyVersion, VirtualMachine, WhatIfRun
-from .policy import active_version, policy_version_create
+from .policy import active_version, coordinator_count, policy_version_create, version_changes
 
 
 def _load_vm(request, pk):
@@ -43,7 +43,7 @@ def _load_vm(request, pk):
 def index(request):
     if not access.is_staff(request.user):
         schools = list(access.visible_schools(request.user).order_by("code"))
-        if len(schools) == 1:
+        if len(schools) == 1 and not access.roles_of(request.user).convener_district_ids:
             return redirect("vmquota:school", code=schools[0].code)
     else:
         schools = list(
@@ -53,7 +53,8 @@ def index(request):
         VirtualMachine.objects.filter(school__isnull=True).order_by("name")
         if access.is_staff(request.user) else []
     )  # fmt: skip
-    return render(request, "vmquota/index.html", {"schools": schools, "unassigned": unassigned})
+    return render(request, "vmquota/index.html",
+                  {"schools": schools, "unassigned": unassigned, **_nav(request)})  # fmt: skip
 
 
 @access.role_required
@@ -62,13 +63,13 @@ def school(request, code):
     access.require(request, access.can_view_school(request.user, school),
                    "您只能檢視所屬學校的虛擬機。", school=school.pk)  # fmt: skip
     return render(request, "vmquota/school.html",
-                  {"school": school, "vms": selectors.school_vms(school)})  # fmt: skip
+                  {"school": school, "vms": selectors.school_vms(school), **_nav(request)})  # fmt: skip
 
 
 @access.role_required
 def vm_detail(request, pk):
     vm = _load_vm(request, pk)
-    ctx = {"vm": vm, "body": selectors.vm_page_body(vm), "is_staff": access.is_staff(request.user)}
+    ctx = {"vm": vm, "body": selectors.vm_page_body(vm), **_nav(request)}
     if ctx["is_staff"]:
         ctx["assign_form"] = AssignForm(initial={"school": vm.school_id})
     return render(request, "vmquota/vm.html", ctx)
@@ -80,7 +81,8 @@ def incident_detail(request, pk):
         Incident.objects.select_related("vm__school", "vm__hypervisor", "rule__version",
                                         "exemption"), pk=pk)  # fmt: skip
     _load_vm(request, incident.vm_id)  # the incident is the VM's: the same readers
-    return render(request, "vmquota/incident.html", selectors.incident_page(incident))
+    return render(request, "vmquota/incident.html",
+                  {**selectors.incident_page(incident), **_nav(request)})  # fmt: skip
 
 
 @require_GET
@@ -112,9 +114,25 @@ def vm_assign(request, pk):
     return redirect("vmquota:vm", pk=vm.pk)
 
 
+def _nav(request):
+    """What the VM pages' sub-navigation may offer this person (no link they may not follow)."""
+    return {"is_staff": access.is_staff(request.user),
+            "nav_districts": list(access.vm_districts_of(request.user))}  # fmt: skip
+
+
 @access.staff_required("只有教育局人員可以檢視全市虛擬機看板。")
 def board(request):
-    return render(request, "vmquota/board.html", selectors.board())
+    return render(request, "vmquota/board.html", {**selectors.board(), **_nav(request)})
+
+
+@access.role_required
+def district(request, pk):
+    district = get_object_or_404(District, pk=pk)
+    access.require(request, access.can_view_district_vms(request.user, district),
+                   "只有該分區的召集人與教育局人員可以檢視分區的虛擬機事件。",
+                   district=district.pk)  # fmt: skip
+    return render(request, "vmquota/district.html",
+                  {**selectors.district_page(district), **_nav(request)})  # fmt: skip
 
 
 @access.role_required
@@ -122,9 +140,8 @@ def policy(request):
     versions = PolicyVersion.objects.filter(published_at__isnull=False).select_related(
         "changed_by").prefetch_related("rules")  # fmt: skip
     active = active_version()
-    return render(request, "vmquota/policy.html", {
-        "versions": versions, "active": active, "is_staff": access.is_staff(request.user),
-    })  # fmt: skip
+    return render(request, "vmquota/policy.html",
+                  {"versions": versions, "active": active, **_nav(request)})  # fmt: skip
 
 
 def _rule_initial():
@@ -148,6 +165,17 @@ def policy_new(request):
             effective = form.cleaned_data["effective_from"]
             if effective < timezone.now() - timedelta(minutes=1):
                 form.add_error("effective_from", "生效時間不可早於現在（不溯及既往）")
+            elif "edit" in request.POST:
+                pass  # back from the confirmation: the form again, as it was filled in
+            elif "confirm" not in request.POST:
+                # show what changes against the version in force, and ask before e-mailing
+                max_gap = timedelta(minutes=form.cleaned_data["max_gap_minutes"])
+                return render(request, "vmquota/policy_confirm.html", {
+                    "form": form, "rules": rules, "current": active_version(),
+                    "changes": version_changes(active_version(), [f.as_rule() for f in rules],
+                                               max_gap),
+                    "effective": effective, "coordinators": coordinator_count(),
+                })  # fmt: skip
             else:
                 policy_version_create(
                     actor=request.user, effective_from=effective,

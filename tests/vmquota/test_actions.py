@@ -382,3 +382,19 @@ def test_the_incident_page_tells_which_rule_when_it_started_fired_ended_and_what
     page = client.get(f"/vmquota/incidents/{network_alert.pk}/").content.decode()
     assert "併入「CPU ≥ 100 % 連續 30 分鐘 → 暫停虛擬機」的暫停通知" in page
     assert login(other_coordinator).get(f"/vmquota/incidents/{incident.pk}/").status_code == 403
+
+
+def test_states_and_durations_are_in_chinese_on_the_pages_and_in_the_resume_mail(
+    pegged_now, domain, bureau, login, mailoutbox, django_capture_on_commit_callbacks
+):
+    from vmquota.templatetags.vmquota import duration_zh
+
+    assert [duration_zh(timedelta(minutes=m)) for m in (5, 90, 24 * 60)] == [
+        "5 分鐘", "1 小時 30 分鐘", "1 天"]  # fmt: skip
+    run_cycle(django_capture_on_commit_callbacks, minutes_ago(9))
+    with django_capture_on_commit_callbacks(execute=True):
+        vm_resume_request(vm=pegged_now, actor=bureau, reason="已移除挖礦程式")
+    page = login(bureau).get(f"/vmquota/vms/{pegged_now.pk}/").content.decode()
+    assert "已暫停" in page and "執行中" in page
+    assert ">paused<" not in page and ">running<" not in page
+    assert "讀回狀態：執行中" in mailoutbox[-1].body

@@ -88,11 +88,59 @@ def test_vm_page_query_count_does_not_grow(login, bureau, xindian_school, recent
         assert client.get(f"/vmquota/vms/{vm.pk}/").status_code == 200
 
 
+def roc(dt):
+    local = timezone.localtime(dt)
+    return f"{local.year - 1911}/{local.month}/{local.day} {local:%H:%M}"
+
+
+def test_the_new_version_form_prefills_its_effective_time_in_roc(login, bureau, recent_version):
+    from portal.forms_fields import ROCDateTimeField
+    from vmquota.forms import ExemptionForm, VersionForm
+
+    page = login(bureau).get("/vmquota/policy/new/").content.decode()
+    soon = timezone.localtime().replace(second=0, microsecond=0) + timedelta(hours=1)
+    assert f'value="{roc(soon)}"' in page and 'type="datetime-local"' not in page
+    assert isinstance(VersionForm.base_fields["effective_from"], ROCDateTimeField)
+    assert isinstance(ExemptionForm.base_fields["starts_at"], ROCDateTimeField)
+    assert "資料中斷超過 5 分鐘視為" in login(bureau).get("/vmquota/policy/").content.decode()
+
+
+def test_publishing_asks_first_and_shows_what_changes(
+    login, bureau, coordinator, mailoutbox, recent_version, django_capture_on_commit_callbacks
+):
+    form = {
+        "effective_from": roc(timezone.now() + timedelta(hours=1)), "max_gap_minutes": "10",
+        "announcement": "CPU 告警門檻調整為 90%。",
+        "rules-TOTAL_FORMS": "2", "rules-INITIAL_FORMS": "0", "rules-MIN_NUM_FORMS": "1",
+        "rules-MAX_NUM_FORMS": "20", "rules-0-metric": "cpu_percent", "rules-0-threshold": "90",
+        "rules-0-minutes": "30", "rules-0-action": "alert", "rules-0-mode": "enforce",
+        "rules-1-metric": "cpu_percent", "rules-1-threshold": "100",
+        "rules-1-minutes": "30", "rules-1-action": "suspend", "rules-1-mode": "enforce",
+    }  # fmt: skip
+    client = login(bureau)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post("/vmquota/policy/new/", form).content.decode()
+    assert PolicyVersion.objects.count() == 1 and not mailoutbox  # nothing published yet
+    assert "確認發布並通知資訊組長" in page
+    assert "<del>CPU ≥ 95 % 連續 30 分鐘 → 告警</del>" in page
+    assert "<ins>CPU ≥ 90 % 連續 30 分鐘 → 告警</ins>" in page
+    assert "<del>網路 ≥ 25600 KB/s 連續 30 分鐘 → 暫停虛擬機</del>" in page  # removed
+    assert "<ins>容許資料中斷 10 分鐘</ins>" in page
+    assert "不變" in page  # the ≥ 100 % suspension stays
+    back = client.post("/vmquota/policy/new/", {**form, "edit": "1"}).content.decode()
+    assert 'value="90.0"' in back or 'value="90"' in back
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/vmquota/policy/new/", {**form, "confirm": "1"})
+    assert response.status_code == 302 and PolicyVersion.objects.count() == 2
+    assert len(mailoutbox) == 1
+
+
 def test_publishing_a_version_mails_every_coordinator_and_shows_on_home(
     login, bureau, coordinator, other_coordinator, mailoutbox, django_capture_on_commit_callbacks
 ):
     form = {
-        "effective_from": (timezone.localtime() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "confirm": "1",
+        "effective_from": roc(timezone.now() + timedelta(hours=1)),
         "max_gap_minutes": "5", "announcement": "CPU 告警門檻調整為 90%。",
         "rules-TOTAL_FORMS": "1", "rules-INITIAL_FORMS": "0", "rules-MIN_NUM_FORMS": "1",
         "rules-MAX_NUM_FORMS": "20", "rules-0-metric": "cpu_percent", "rules-0-threshold": "90",
@@ -109,7 +157,7 @@ def test_publishing_a_version_mails_every_coordinator_and_shows_on_home(
 
 def test_a_version_cannot_be_backdated(login, bureau):
     form = {
-        "effective_from": "2019-09-01T08:00", "max_gap_minutes": "5", "announcement": "x",
+        "effective_from": "108/9/1 08:00", "max_gap_minutes": "5", "announcement": "x",
         "rules-TOTAL_FORMS": "1", "rules-INITIAL_FORMS": "0", "rules-MIN_NUM_FORMS": "1",
         "rules-MAX_NUM_FORMS": "20", "rules-0-metric": "cpu_percent", "rules-0-threshold": "90",
         "rules-0-minutes": "30", "rules-0-action": "alert", "rules-0-mode": "enforce",
