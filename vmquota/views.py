@@ -90,7 +90,7 @@ def incident_detail(request, pk):
 def vm_history(request, pk):
     vm = _load_vm(request, pk)
     days = query_params(request, HistoryForm)["days"] or 7
-    ctx = {"vm": vm, "history": selectors.vm_history(vm, days)}
+    ctx = {"vm": vm, "history": selectors.vm_history(vm, days), **_nav(request)}
     return render(request, "vmquota/vm_history.html", ctx)
 
 
