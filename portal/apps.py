@@ -10,6 +10,7 @@ class PortalConfig(AppConfig):
         from .navigation import register_home_block, register_nav, vary_by_roles_and_day
         from .views import PEOPLE_COUNTER, roles_block
 
+        _speak_chinese()
         register_nav("首頁", "home", order=0)
         register_nav("人員與邀請", "people", visible=access.is_staff, order=90)
         register_nav("稽核紀錄", "audit_log", visible=access.is_staff, order=95)
@@ -27,3 +28,17 @@ class PortalConfig(AppConfig):
         register_home_block(
             roles_block, order=90, counters=(PEOPLE_COUNTER,), vary=vary_by_roles_and_day
         )
+
+
+def _speak_chinese():
+    """What Django and its libraries show in English, in the users' words: the admin's
+    「Django 管理」 header and the lockout app's section name. (Every select's empty choice,
+    Django's 「---------」, reads 請選擇 by templates/django/forms/widgets/select_option.html.)"""
+    from django.apps import apps
+    from django.contrib import admin
+
+    admin.site.site_header = "九大分區資訊組長社群 網站管理"
+    admin.site.site_title = "資訊組長社群網站管理"
+    admin.site.index_title = "網站管理"
+    if apps.is_installed("axes"):
+        apps.get_app_config("axes").verbose_name = "登入失敗與鎖定"

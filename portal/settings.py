@@ -80,7 +80,10 @@ INSTALLED_APPS = [
     "tracking",
     "signups",
     "vmquota",
+    "django.forms",  # its widget templates, for FORM_RENDERER below
 ]
+# widgets render through TEMPLATES, so templates/django/forms/ may say 請選擇 for 「---------」
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 MIDDLEWARE = [
     "portal.requestlog.RequestIdMiddleware",  # first: every later log line names the request
@@ -101,6 +104,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "portal.urls"
+FILTERS_EMPTY_CHOICE_LABEL = "請選擇"  # django-filter's selects (Django's own: portal/apps.py)
 WSGI_APPLICATION = "portal.wsgi.application"
 SITE_ID = 1
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from meetings.models import Meeting
@@ -125,7 +125,15 @@ def item_list_queryset(user):
     return (
         TrackedItem.objects.visible_to(user)
         .select_related("division", "origin_meeting")
-        .annotate(update_count=Count("updates", distinct=True))
+        .annotate(
+            update_count=Count("updates", distinct=True),
+            # 最近辦理情形 in the list is what was done, not when
+            last_update_text=Subquery(
+                StatusUpdate.objects.filter(item=OuterRef("pk"))
+                .order_by("-created_at", "-id")
+                .values("text")[:1]
+            ),
+        )
     )
 
 

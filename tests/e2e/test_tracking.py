@@ -110,4 +110,4 @@ def test_a_clerk_of_another_division_sees_why_they_cannot_update(page, people, s
     page.wait_for_url("**/")
     page.goto("/tracking/108-09-01/")
     assert page.get_by_role("heading", name="填報辦理情形").count() == 0
-    assert "辦理情形由承辦組別（系統平臺組）" in page.content()
+    assert "本案的辦理情形由系統平臺組的教育局人員填報，您不在這個組別" in page.content()

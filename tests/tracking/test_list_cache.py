@@ -49,10 +49,10 @@ def test_each_filter_has_its_own_entry(login, coordinator, october, builds):
 
 def test_a_status_update_shows_at_once(login, coordinator, platform_clerk, october):
     client = login(coordinator)
-    assert "（共 1 則）" not in list_page(client)
+    assert "共 1 則）" not in list_page(client)
     item = TrackedItem.objects.get(case_no="108-09-02")
     services.status_update_post(item=item, user=platform_clerk, text="已完成系統調整。")
-    assert "（共 1 則）" in list_page(client)
+    assert "共 1 則）" in list_page(client)
 
 
 def test_a_renamed_item_shows_at_once(login, coordinator, bureau, october):

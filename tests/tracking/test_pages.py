@@ -39,6 +39,18 @@ def test_the_list_shows_open_items_by_default_with_their_age(login, coordinator,
     assert "1 次會議" in body  # opened at 108-09, the October meeting was held since
 
 
+def test_a_new_item_reads_naturally_and_the_latest_status_shows_its_words(
+    login, coordinator, imported_seed, platform_clerk
+):
+    item = TrackedItem.objects.get(case_no="108-09-02")
+    body = login(coordinator).get(reverse("tracking:list")).content.decode()
+    assert "新列管" in body and "0 次會議" not in body  # no meeting held since it was opened
+    services.status_update_post(item=item, user=platform_clerk, text="已與全誼公司協調。")
+    services.status_update_post(item=item, user=platform_clerk, text="寒暑假由客服協助還原。")
+    body = login(coordinator).get(reverse("tracking:list")).content.decode()
+    assert "寒暑假由客服協助還原。" in body and "共 2 則" in body
+
+
 def test_the_list_filters_closed_division_year_and_search(
     login, coordinator, imported_seed, platform
 ):
