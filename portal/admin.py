@@ -59,7 +59,8 @@ class SchoolAdmin(ExportMixin, admin.ModelAdmin):
     search_fields = ["name", "code"]
     resource_classes = [SchoolResource]
     export_formats = EXPORT_FORMATS  # text that looks like a formula stays text
-    change_list_template = "admin/portal/school/change_list.html"
+    # not change_list_template: import-export would extend it from its own and loop
+    import_export_change_list_template = "admin/portal/school/change_list.html"
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.import_school_list)

@@ -62,6 +62,7 @@ PROPOSAL_DRAFT = _policy("login", "deny", "deny", "ok", "ok", "ok")
 PROPOSAL_AUTHOR = _policy("login", "deny", "deny", "ok", "deny", "deny")
 # writing a proposal for a noticed meeting: coordinators and conveners (for their districts)
 PROPOSERS = _policy("login", "ok", "ok", "ok", "deny", "deny")
+DISTRICT_VIEW = _policy("login", "deny", "deny", "ok", "ok", "ok")
 
 POLICY_NAMES = {
     id(p): n
@@ -70,7 +71,7 @@ POLICY_NAMES = {
                  ("owner", OWNER), ("secret-link", SECRET_LINK), ("unknown-link", UNKNOWN_LINK),
                  ("api-token", API_TOKEN), ("admin", ADMIN),
                  ("proposal-draft", PROPOSAL_DRAFT), ("proposal-author", PROPOSAL_AUTHOR),
-                 ("proposers", PROPOSERS)]
+                 ("proposers", PROPOSERS), ("district-view", DISTRICT_VIEW)]
 }  # fmt: skip
 
 METHODS = ["GET", "POST"]
@@ -178,6 +179,7 @@ MATRIX = [
     R("meetings:import", GET=STAFF, POST=STAFF),
     R("meetings:import_preview", GET=STAFF, POST=STAFF, note="a preview job another clerk started"),
     R("meetings:import_save", POST=STAFF),
+    R("meetings:import_fix", POST=STAFF),
     R("meetings:new", GET=STAFF, POST=STAFF),
     R("meetings:feed", GET=SECRET_LINK, POST=SECRET_LINK),
     R("meetings:feed", variant="bad-key", args={"key": "bogus_token"},
@@ -261,6 +263,8 @@ MATRIX = [
     R("vmquota:index", GET=MEMBER, POST=MEMBER),
     R("vmquota:school", GET=SCHOOL_PRIVATE, POST=SCHOOL_PRIVATE),
     R("vmquota:vm", GET=SCHOOL_PRIVATE, POST=SCHOOL_PRIVATE),
+    R("vmquota:incident", args={"pk": "xindian_incident"}, GET=SCHOOL_PRIVATE, POST=SCHOOL_PRIVATE),
+    R("vmquota:district", args={"pk": "wenshan"}, GET=DISTRICT_VIEW, POST=DISTRICT_VIEW),
     R("vmquota:vm_history", GET=SCHOOL_PRIVATE),
     R("vmquota:vm_resume", POST=STAFF, note="bureau staff resume a suspended VM"),
     R("vmquota:vm_assign", POST=STAFF),

@@ -215,3 +215,16 @@ def _vmquota_objects(world):
     o["whatif_run"] = WhatIfRun.objects.create(
         created_by=world.people["bureau"], params={"rules": []}
     )
+    # an ended incident of 新店國小's VM (its page has the VM's readers) and the VM view of its district
+    from django.utils import timezone
+
+    from vmquota.models import Incident, Rule
+
+    rule = Rule.objects.order_by("id").first()
+    if rule is not None:
+        now = timezone.now()
+        o["xindian_incident"] = Incident.objects.create(
+            vm=o["xindian_vm"], rule=rule, streak_start=now, fired_at=now, ended_at=now,
+            end_reason="recovered", first_value=rule.threshold, fired_value=rule.threshold,
+        )  # fmt: skip
+    o["wenshan"] = o["xindian"].district
