@@ -123,8 +123,10 @@ def after(client, path, data, snapshot):
 def test_forged_school_and_status_fields_in_the_filing_are_ignored(world, client):
     client = as_(client, world, "coordinator")
     path = file_url(world, world.xindian)
-    honest, honest_state = after(client, path, table([ROW]), lambda: signups_state(world))
-    forged = table([ROW], school=str(world.jiangcui.pk), school_pk=str(world.jiangcui.pk),
+    # sent, not saved as a draft: a draft never changes what the bureau sees
+    honest, honest_state = after(client, path, table([ROW], action="submit"),
+                                 lambda: signups_state(world))  # fmt: skip
+    forged = table([ROW], action="submit", school=str(world.jiangcui.pk), school_pk=str(world.jiangcui.pk),
                    status="submitted", **{"rows-0-school": str(world.jiangcui.pk),
                                           "rows-0-status": "submitted", "response": "1"})  # fmt: skip
     response, forged_state = after(client, path, forged, lambda: signups_state(world))
