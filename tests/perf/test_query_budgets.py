@@ -241,8 +241,9 @@ def client_for(client):
 def portal_pages(w):
     return {
         "home (coordinator, every app's block)": (w.coordinator, "/", 16),
-        "home (convener)": (w.convener, "/", 14),  # + 本週待辦: next meeting, news, district
-        "home (bureau)": (w.bureau, "/", 16),
+        # + 本週待辦 (next meeting, news, district) and the district's VMs and incidents
+        "home (convener)": (w.convener, "/", 17),
+        "home (bureau)": (w.bureau, "/", 21),  # + the first-run checklist, one query a step
         "people": (w.bureau, reverse("people"), 11),
         "audit log": (w.bureau, reverse("audit_log"), 7),
         "background job": (w.bureau, reverse("job_detail", args=[w.job.pk]), 6),
