@@ -26,6 +26,7 @@ def home_block(request):
     if not school_ids and ctx["announcement"] is None:
         return None
     ctx["has_vms"] = VirtualMachine.objects.filter(school_id__in=school_ids).exists()
+    ctx["whose"] = "分區各校" if roles.convener_district_ids else "您學校"
     ctx["incidents"] = list(
         Incident.objects.filter(
             vm__school_id__in=school_ids, ended_at__isnull=True, withdrawn_at__isnull=True,
