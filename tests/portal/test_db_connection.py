@@ -14,6 +14,9 @@ def pg(transactional_db):  # transactional: a connection may only be replaced ou
         missing_service("PostgreSQL (set DATABASE_URL=postgres://…)")
     assert connection.settings_dict["CONN_HEALTH_CHECKS"]
     assert connection.settings_dict["CONN_MAX_AGE"] > 0
+    # Start on a connection of our own: one this worker opened more than CONN_MAX_AGE ago is
+    # rightly closed at the next request, which is not what these tests are about.
+    connection.close()
     return connection
 
 
