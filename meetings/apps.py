@@ -6,6 +6,7 @@ class MeetingsConfig(AppConfig):
     verbose_name = "會議紀錄"
 
     def ready(self):
+        _describe_audit_codes()
         from portal import fragments
         from portal.navigation import register_home_block, register_nav, vary_by_roles_and_day
         from portal.todo import register_todo
@@ -27,3 +28,38 @@ class MeetingsConfig(AppConfig):
         register_home_block(
             minutes_block, order=10, counters=(MEETINGS_COUNTER,), vary=vary_by_roles_and_day
         )
+
+
+def _describe_audit_codes():
+    from portal import audit
+
+    from .convening_models import Announcement
+    from .models import Meeting
+    from .proposal_models import Proposal
+    from .services import HEADER_FIELDS
+
+    audit.describe(
+        actions={
+            "meetings.imported": "匯入會議紀錄",
+            "meetings.created": "建立會議紀錄",
+            "meetings.updated": "更正會議資料",
+            "meetings.published": "發布會議紀錄",
+            "meetings.attendance_set": "設定出席學校",
+            "meetings.attachment_added": "新增附件",
+            "meetings.attachment_removed": "移除附件",
+            "meetings.planned": "排定會議",
+            "meetings.cancelled": "取消會議",
+            "meetings.proposal_moved": "提案狀態變更",
+            **{f"meetings.announced_{kind}": f"寄發{label}"
+               for kind, label in Announcement.Kind.choices},
+        },
+        details={
+            "meeting_id": "會議編號", "motions": "決議案", "warnings": "警告",
+            "attachment_id": "附件編號", "proposal_id": "提案編號", "announcement_id": "通知編號",
+        },
+        values={
+            "old": {**dict(Meeting.Status.choices), **dict(Proposal.State.choices)},
+            "new": {**dict(Meeting.Status.choices), **dict(Proposal.State.choices)},
+            "fields": HEADER_FIELDS,
+        },
+    )  # fmt: skip

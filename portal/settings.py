@@ -87,6 +87,7 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 MIDDLEWARE = [
     "portal.requestlog.RequestIdMiddleware",  # first: every later log line names the request
+    "portal.errorpages.ErrorPagesMiddleware",  # Chinese 404/400/500 pages with DEBUG on too
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.badinput.BadInputMiddleware",  # a NUL byte never reaches a query; pages for 405s

@@ -174,11 +174,17 @@ def audit_log(request):
     """Bureau staff read the audit log with filters; nobody edits it from the application."""
     from django.core.paginator import Paginator
 
+    from . import audit
     from .filters import AuditEventFilter
 
-    events = AuditEventFilter(request.GET, queryset=AuditEvent.objects.all())
-    page = Paginator(events.qs, 50).get_page(request.GET.get("page"))
-    return render(request, "portal/audit_log.html", {"filter": events, "page": page})
+    events = AuditEventFilter(request.GET or None, queryset=AuditEvent.objects.all())
+    # a filter it cannot read lists nothing (not everything, as if the filter were not there)
+    refused = events.is_bound and not events.is_valid()
+    found = AuditEvent.objects.none() if refused else events.qs
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    context = {"filter": events, "page": page, "refused": refused,
+               "entries": audit.entries(page.object_list)}  # fmt: skip
+    return render(request, "portal/audit_log.html", context)
 
 
 def _job_for(request, pk):

@@ -6,6 +6,7 @@ class SignupsConfig(AppConfig):
     verbose_name = "調查填報"
 
     def ready(self):
+        _describe_audit_codes()
         from django.apps import apps
 
         from meetings import hooks
@@ -44,3 +45,28 @@ class SignupsConfig(AppConfig):
         register_home_block(
             home_block, order=40, counters=(GRID_COUNTER,), vary=vary_by_roles_and_minute
         )
+
+
+def _describe_audit_codes():
+    from portal import audit
+
+    audit.describe(
+        actions={
+            "signups.survey_created": "建立調查表",
+            "signups.survey_edited": "修改調查表",
+            "signups.submitted": "送出填報",
+            "signups.declined": "回覆無意願",
+            "signups.returned": "退回填報",
+            "signups.reopened": "重新開放填報",
+            "signups.reminded": "寄送填報提醒",
+            "signups.exported": "匯出填報資料",
+            "signups.import_queued": "上傳填報檔案",
+            "signups.imported": "匯入填報資料",
+            "signups.import_refused": "填報檔案有誤，未匯入",
+        },
+        details={
+            "version": "版本", "days": "延長天數", "schools": "已寄出學校數",
+            "no_one": "沒有收件人的學校", "import_run": "匯入批次", "size": "檔案大小（位元組）",
+            "rows": "列數", "problems": "問題",
+        },
+    )  # fmt: skip

@@ -443,7 +443,7 @@ def survey_update(*, survey, by, fields, blackouts, request=None):
         survey.save()
         change = SurveyChange.objects.create(survey=survey, by=by, fields=changes)
         audit.record("signups.survey_edited", request=request, actor=by, target=survey,
-                     fields=[c["field"] for c in changes])  # fmt: skip
+                     fields=[c["label"] for c in changes])  # fmt: skip
         return change
 
 

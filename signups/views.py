@@ -446,7 +446,7 @@ def remind(request, pk):
         survey=survey, kind=services.manual_reminder_kind(), by=request.user
     )
     audit.record("signups.reminded", request=request, target=survey, schools=outcome.sent,
-                 no_one=[s.pk for s in outcome.no_one])  # fmt: skip
+                 no_one=[s.name for s in outcome.no_one])  # fmt: skip
     if outcome.sent:
         messages.success(request, f"已寄出提醒給 {outcome.sent} 所尚未回覆的學校。")
     if outcome.no_one:

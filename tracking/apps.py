@@ -6,6 +6,7 @@ class TrackingConfig(AppConfig):
     verbose_name = "列管事項"
 
     def ready(self):
+        _describe_audit_codes()
         from django.apps import apps
 
         from meetings import hooks
@@ -41,3 +42,24 @@ class TrackingConfig(AppConfig):
         register_home_block(
             home_block, order=30, counters=(LIST_COUNTER,), vary=vary_by_roles_and_day
         )
+
+
+def _describe_audit_codes():
+    from portal import audit
+
+    from .transitions import CHOICES
+
+    audit.describe(
+        actions={
+            "tracking.decided": "列管事項決議",
+            "tracking.status_updated": "填寫辦理情形",
+            "tracking.meeting_created": "建立會議（列管事項）",
+            "tracking.meeting_saved": "列管事項隨會議更新",
+            "tracking.exported": "匯出列管事項",
+        },
+        details={
+            "meeting": "會議編號", "decision": "決議", "held_on": "會議日期",
+            "opened": "新列管", "carried": "續列管", "update": "辦理情形編號", "count": "筆數",
+        },
+        values={"decision": dict(CHOICES)},
+    )  # fmt: skip

@@ -276,7 +276,7 @@ def export_xlsx(request):
     )
     selectors.decorate(items, calendar)
     data = xlsx_of(TrackedItemResource().export(items), title="追蹤列管事項")
-    record("tracking.exported", request=request, target="xlsx", count=len(items))
+    record("tracking.exported", request=request, target="列管事項 Excel 檔", count=len(items))
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

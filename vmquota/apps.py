@@ -10,6 +10,7 @@ class VmquotaConfig(AppConfig):
     verbose_name = "虛擬機房資源管理"
 
     def ready(self):
+        _describe_audit_codes()
         from django.conf import settings
 
         from portal import fragments
@@ -51,3 +52,32 @@ class VmquotaConfig(AppConfig):
                 "vmquota：未安裝 libvirt-python，使用 dry-run 轉接器（不會真的暫停虛擬機）；"
                 "安裝：pip install -e '.[libvirt]'（需要 libvirt-dev、pkg-config）"
             )
+
+
+def _describe_audit_codes():
+    from portal import audit
+
+    from .models import VmState
+
+    audit.describe(
+        actions={
+            "vmquota.policy_published": "發布配額政策",
+            "vmquota.policy_drafted": "儲存配額政策草稿",
+            "vmquota.exemption_granted": "核定豁免",
+            "vmquota.token_issued": "發給收集器權杖",
+            "vmquota.token_revoked": "撤銷收集器權杖",
+            "vmquota.token_out_of_scope": "收集器回報了權杖範圍外的虛擬機",
+            "vmquota.vm_assigned": "指定虛擬機所屬學校",
+            "vmquota.suspended": "暫停虛擬機",
+            "vmquota.resume_requested": "申請恢復虛擬機",
+            "vmquota.resumed": "恢復虛擬機",
+            "vmquota.evaluation_failed": "規則評估失敗",
+        },
+        details={
+            "rules": "規則數", "rule": "規則", "observed": "虛擬機狀態", "incident": "事件編號",
+            "action_id": "處置編號", "hypervisors": "虛擬化主機", "token_id": "權杖編號",
+            "vms": "虛擬機", "shard": "分片", "vm": "虛擬機編號", "error": "錯誤",
+            "cycle": "評估時間",
+        },
+        values={"observed": dict(VmState.choices)},
+    )  # fmt: skip

@@ -74,7 +74,7 @@ def policy_version_create(*, actor, effective_from, announcement, max_gap, rules
         )  # fmt: skip
         Rule.objects.bulk_create([Rule(version=version, **r) for r in rules])
         record("vmquota.policy_published" if publish else "vmquota.policy_drafted",
-               actor=actor, target=f"policy version {number}", rules=len(rules))  # fmt: skip
+               actor=actor, target=f"第 {number} 版配額政策", rules=len(rules))  # fmt: skip
         if publish:
             from .tasks import notify_policy
 

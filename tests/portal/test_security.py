@@ -316,4 +316,5 @@ def test_the_audit_log_shows_any_detail_even_a_key_named_items(login, bureau):
     AuditEvent.objects.create(action="meetings.imported", detail={"items": 39, "title": "九月"})
     response = login(bureau).get(reverse("audit_log"))
     assert response.status_code == 200
-    assert "items=39；title=九月" in response.content.decode()
+    html = response.content.decode()
+    assert "項目：39" in html and "標題：九月" in html
