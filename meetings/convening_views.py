@@ -148,6 +148,7 @@ def proposal_list(request, pk):
         "meeting": meeting,
         "plan": plan,
         "proposals": proposals.visible_proposals(request.user, meeting),
+        "staff": access.is_staff(request.user),
         "can_propose": bool(access.proposal_district_ids(request.user))
         and plan is not None
         and not plan.is_cancelled,

@@ -12,7 +12,9 @@ class SignupsConfig(AppConfig):
         from meetings import hooks
         from portal import access, fragments
         from portal.navigation import register_home_block, register_nav, vary_by_roles_and_minute
+        from portal.todo import register_todo
 
+        from . import todo
         from .home import home_block
         from .selectors import GRID_COUNTER
 
@@ -42,6 +44,8 @@ class SignupsConfig(AppConfig):
         )
 
         register_nav("調查填報", "signups:list", visible=access.has_role, order=40)
+        # days left change at midnight and a survey closes at its minute: vary by the minute
+        register_todo(todo.todos, order=40, counters=(GRID_COUNTER,), vary=vary_by_roles_and_minute)
         register_home_block(
             home_block, order=40, counters=(GRID_COUNTER,), vary=vary_by_roles_and_minute
         )

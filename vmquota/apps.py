@@ -16,7 +16,9 @@ class VmquotaConfig(AppConfig):
         from portal import fragments
         from portal.health import register_check
         from portal.navigation import register_home_block, register_nav, vary_by_roles_and_minute
+        from portal.todo import register_todo
 
+        from . import todo
         from .home import home_block
         from .hypervisors.base import libvirt_available
 
@@ -35,6 +37,7 @@ class VmquotaConfig(AppConfig):
         register_home_block(
             home_block, order=60, counters=(ROOM_COUNTER,), vary=vary_by_roles_and_minute
         )
+        register_todo(todo.todos, order=60, counters=(ROOM_COUNTER,), vary=vary_by_roles_and_minute)
         from .selectors import evaluation_health
 
         register_check("evaluation", evaluation_health)

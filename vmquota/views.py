@@ -174,7 +174,7 @@ def policy_new(request):
                     "form": form, "rules": rules, "current": active_version(),
                     "changes": version_changes(active_version(), [f.as_rule() for f in rules],
                                                max_gap),
-                    "effective": effective, "coordinators": coordinator_count(),
+                    "effective": effective, "coordinators": coordinator_count(), **_nav(request),
                 })  # fmt: skip
             else:
                 policy_version_create(
@@ -189,7 +189,8 @@ def policy_new(request):
         form = VersionForm(initial={"effective_from": timezone.localtime().replace(
             second=0, microsecond=0) + timedelta(hours=1), "max_gap_minutes": 5})  # fmt: skip
         rules = RuleFormSet(prefix="rules", initial=_rule_initial())
-    return render(request, "vmquota/policy_new.html", {"form": form, "rules": rules})
+    return render(request, "vmquota/policy_new.html",
+                  {"form": form, "rules": rules, **_nav(request)})  # fmt: skip
 
 
 @access.staff_required("只有教育局人員可以試算政策影響。")
@@ -203,13 +204,13 @@ def whatif(request):
             return redirect("vmquota:whatif_result", pk=run.pk)
     else:
         rules = RuleFormSet(prefix="rules", initial=_rule_initial())
-    return render(request, "vmquota/whatif.html", {"rules": rules})
+    return render(request, "vmquota/whatif.html", {"rules": rules, **_nav(request)})
 
 
 @access.staff_required("只有教育局人員可以檢視政策試算結果。")
 def whatif_result(request, pk):
     run = get_object_or_404(WhatIfRun, pk=pk)
-    return render(request, "vmquota/whatif_result.html", {"run": run})
+    return render(request, "vmquota/whatif_result.html", {"run": run, **_nav(request)})
 
 
 @access.staff_required("只有教育局人員可以管理豁免。")
@@ -222,7 +223,8 @@ def exemptions(request):
         messages.success(request, "已新增豁免。")
         return redirect("vmquota:exemptions")
     rows = Exemption.objects.select_related("vm", "school", "granted_by")[:100]
-    return render(request, "vmquota/exemptions.html", {"form": form, "rows": rows})
+    return render(request, "vmquota/exemptions.html",
+                  {"form": form, "rows": rows, **_nav(request)})  # fmt: skip
 
 
 @access.staff_required("只有教育局人員可以管理收集器權杖。")
@@ -250,7 +252,7 @@ def tokens(request):
     rows = CollectorToken.objects.select_related("school").prefetch_related("hypervisors")[:100]
     return render(request, "vmquota/tokens.html", {
         "form": form, "revoke_form": revoke_form, "new_token": new_token, "rows": rows,
-        "api_url": request.build_absolute_uri(reverse("vmquota:api_samples")),
+        "api_url": request.build_absolute_uri(reverse("vmquota:api_samples")), **_nav(request),
     }, status=status)  # fmt: skip
 
 
@@ -276,4 +278,5 @@ def upload(request):
                     request, f"已匯入 {result.stored} 筆樣本（{result.duplicates} 筆重複已略過）。"
                 )
                 return redirect("vmquota:upload")
-    return render(request, "vmquota/upload.html", {"form": form, "errors": errors})
+    return render(request, "vmquota/upload.html",
+                  {"form": form, "errors": errors, **_nav(request)})  # fmt: skip

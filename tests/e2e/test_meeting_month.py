@@ -121,7 +121,9 @@ def test_one_month_from_the_bureau_planning_october_to_the_proposals(page, scree
     assert "案由：請教育局統一採購校園無線網路設備（提案單位：文山分區）" in page.content()
 
     # the divisions fill their 業務報告 (the demo clerk is of 系統平臺組)
-    page.get_by_role("link", name="填寫業務報告").click()
+    page.get_by_role("navigation", name=re.compile("的籌備$")).get_by_role(
+        "link", name="業務報告", exact=True
+    ).click()
     page.get_by_role("heading", name=re.compile("^業務報告")).wait_for()
     page.get_by_label("新增業務報告").fill(
         "請各校於 10 月底前更新學校網站。\n資訊週活動報名至 10/20 止。"

@@ -240,10 +240,15 @@ def client_for(client):
 
 def portal_pages(w):
     return {
-        "home (coordinator, every app's block)": (w.coordinator, "/", 16),
-        # + 本週待辦 (next meeting, news, district) and the district's VMs and incidents
-        "home (convener)": (w.convener, "/", 17),
-        "home (bureau)": (w.bureau, "/", 21),  # + the first-run checklist, one query a step
+        # + 本週待辦 of surveys (the open ones, the school's answers) and of the VM room (open
+        # incidents, paused VMs): four queries, whatever the number of surveys and VMs
+        "home (coordinator, every app's block)": (w.coordinator, "/", 20),
+        # + 本週待辦 (next meeting, news, district) and the district's VMs and incidents; the
+        # surveys' lines also read the district's schools and their answers
+        "home (convener)": (w.convener, "/", 22),
+        # + the first-run checklist, one query a step; 本週待辦 of surveys (open ones with their
+        # answers, the number of schools) and of the city's open incidents
+        "home (bureau)": (w.bureau, "/", 24),
         "people": (w.bureau, reverse("people"), 11),
         "audit log": (w.bureau, reverse("audit_log"), 7),
         "background job": (w.bureau, reverse("job_detail", args=[w.job.pk]), 6),
