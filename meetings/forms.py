@@ -124,6 +124,43 @@ class ImportHeaderForm(forms.Form):
         }
 
 
+class ImportMoveForm(forms.Form):
+    """One paragraph of an import preview moved elsewhere: the paragraph's name and the target
+    must both be ones that preview showed (importer/moves.py names them)."""
+
+    MAX_MOVES = 200  # each move replays on every later preview; more is not a fix any more
+
+    paragraph = forms.ChoiceField(label="段落", error_messages={
+        "required": "請選擇要移動的段落。",
+        "invalid_choice": "找不到要移動的段落（預覽可能已更新），請重新選擇。",
+    })  # fmt: skip
+    to = forms.ChoiceField(label="移到", error_messages={
+        "required": "請選擇要移到哪裡。",
+        "invalid_choice": "找不到要移到的位置（預覽可能已更新），請重新選擇。",
+    })  # fmt: skip
+
+    def __init__(self, *args, result, moves=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.moves = list(moves)
+        self.fields["paragraph"].choices = [
+            (b["move"], b["text"][:20]) for b in result.get("document") or [] if b.get("move")
+        ]
+        self.fields["to"].choices = [tuple(t) for t in result.get("move_targets") or []]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("paragraph") and data.get("paragraph") == data.get("to"):
+            raise forms.ValidationError("段落不能移到它自己底下。")
+        if len(self.moves) >= self.MAX_MOVES:
+            raise forms.ValidationError(
+                f"已移動 {len(self.moves)} 次；請改正原稿後重新貼上或上傳。"
+            )
+        return data
+
+    def move(self):
+        return [self.cleaned_data["paragraph"], self.cleaned_data["to"]]
+
+
 class HeaderForm(forms.ModelForm):
     held_on = ROCDateField(label="會議日期")
     reason = forms.CharField(

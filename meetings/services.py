@@ -89,13 +89,19 @@ def _header_fixed(result, header):
     return result
 
 
-def meeting_import_check(*, text, header=None):
-    """Parse and validate without saving: the preview shows this. Raises ImportRejected (not
-    minutes at all) or MeetingImportError (minutes, but something required is missing).
-    `header` holds the fields corrected on the preview (ISO dates and times)."""
-    divisions = {d.name: d for d in Division.objects.all()}
+def _parsed(text, header, moves, divisions):
     result = importer.parse(text, division_names=tuple(divisions) or importer.DEFAULT_DIVISIONS)
     _header_fixed(result, header)
+    return importer.moves_apply(result, moves)
+
+
+def meeting_import_check(*, text, header=None, moves=None):
+    """Parse and validate without saving: the preview shows this. Raises ImportRejected (not
+    minutes at all) or MeetingImportError (minutes, but something required is missing).
+    `header` holds the fields corrected on the preview (ISO dates and times), `moves` the
+    paragraphs moved there ([paragraph, target], importer/moves.py), replayed in order."""
+    divisions = {d.name: d for d in Division.objects.all()}
+    result = _parsed(text, header, moves, divisions)
     problems = []
     if not result.title:
         problems.append("缺少會議名稱（例如「108 年度 9 月份聯席會議紀錄」）。")
@@ -128,18 +134,20 @@ def meeting_import_check(*, text, header=None):
     return ImportPlan(result, divisions)
 
 
-def meeting_import_preview(*, text, header=None):
+def meeting_import_preview(*, text, header=None, moves=None):
     """What the import preview shows, as plain data (it is stored on a background job): the
     parse result (`importer.ParseResult.as_json()` plus counts) and the problems that would
     stop the save – empty when it can be saved. Saves nothing."""
     problems = []
     try:
-        result = meeting_import_check(text=text, header=header).result
+        result = meeting_import_check(text=text, header=header, moves=moves).result
     except importer.ImportRejected as exc:
         return {"ok": False, "problems": [str(exc)], "result": None}
     except MeetingImportError as exc:
         problems = exc.problems
-        result = _header_fixed(importer.parse(text), header)  # parsed once already: again
+        divisions = {d.name: d for d in Division.objects.all()}
+        result = _parsed(text, header, moves, divisions)  # parsed once already: again
+    targets = importer.move_targets(result)
     blocks, whole = importer.preview_blocks(result)
     summary = {
         **result.as_json(),
@@ -147,16 +155,17 @@ def meeting_import_preview(*, text, header=None):
         "item_count": result.item_count,
         "document": blocks,  # the minutes as they will look, warnings beside their lines
         "document_warnings": whole,
+        "move_targets": targets,  # where the preview's 移到… lists let a paragraph go
     }
     return {"ok": not problems, "problems": problems, "result": summary}
 
 
 @transaction.atomic
-def meeting_import(*, text, user, publish=False, series=None, header=None):
+def meeting_import(*, text, user, publish=False, series=None, header=None, moves=None):
     """Parse, validate everything, then save the meeting, its report tree, its motions and the
     tracked-item tables in one transaction. Returns the meeting (its `import_warnings` say
-    what the importer could not place). `header`: fields corrected on the preview."""
-    plan = meeting_import_check(text=text, header=header)
+    what the importer could not place). `header`, `moves`: corrections made on the preview."""
+    plan = meeting_import_check(text=text, header=header, moves=moves)
     r = plan.result
     meeting = Meeting.objects.create(
         series=series or default_series(),

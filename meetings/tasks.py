@@ -43,7 +43,9 @@ def _pdf_text(job, progress):
 def preview_work(job, progress):
     progress(0, 2, "正在讀取會議紀錄…")
     text = _pdf_text(job, progress) if job.params.get("pdf") else job.params["text"]
-    preview = services.meeting_import_preview(text=text, header=job.params.get("header"))
+    preview = services.meeting_import_preview(
+        text=text, header=job.params.get("header"), moves=job.params.get("moves")
+    )
     progress(1, 2, "已讀完，正在整理預覽…")
     problems = len(preview.get("problems") or [])
     message = f"預覽已備妥，發現 {problems} 個問題，請看預覽。" if problems else "預覽已備妥。"
@@ -54,8 +56,9 @@ def preview_work(job, progress):
 def save_work(job, progress):
     progress(0, 1, "正在儲存會議紀錄（全部成功才會儲存）…")
     meeting = services.meeting_import(
-        text=job.params["text"], user=job.created_by, header=job.params.get("header")
-    )
+        text=job.params["text"], user=job.created_by, header=job.params.get("header"),
+        moves=job.params.get("moves"),
+    )  # fmt: skip
     progress(1, 1, f"已儲存「{meeting.title}」為草稿。")
     return {
         "meeting_id": meeting.pk,

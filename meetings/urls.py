@@ -11,6 +11,7 @@ urlpatterns = [
     path("import/<int:job_pk>/", views.import_preview, name="import_preview"),
     path("import/<int:job_pk>/save/", views.import_save, name="import_save"),
     path("import/<int:job_pk>/fix/", views.import_fix, name="import_fix"),
+    path("import/<int:job_pk>/move/", views.import_move, name="import_move"),
     path("new/", views.meeting_new, name="new"),
     path("subscribe/", views.subscribe, name="subscribe"),
     path("feed/<str:key>.atom", views.feed_atom, name="feed"),

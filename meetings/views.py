@@ -24,6 +24,7 @@ from .forms import (
     HeaderForm,
     ImportForm,
     ImportHeaderForm,
+    ImportMoveForm,
     ItemAddForm,
     ItemTextForm,
     LinkForm,
@@ -228,7 +229,7 @@ def _preview_context(job, header_form=None):
     return {"job": job, "result": result, "problems": job.result.get("problems") or [],
             "ok": job.result.get("ok", False),
             "header_form": header_form or (ImportHeaderForm.of(result) if result else None),
-            "fixed": bool(job.params.get("header"))}  # fmt: skip
+            "fixed": bool(job.params.get("header")), "moved": len(job.params.get("moves") or [])}  # fmt: skip
 
 
 @staff_required
@@ -256,7 +257,32 @@ def import_fix(request, job_pk):
     job = job_start(
         kind=IMPORT_PREVIEW, title="匯入會議紀錄：依修正重新預覽", user=request.user,
         task=tasks.import_preview,
-        params={"text": preview.params["text"], "header": form.header()},
+        params={"text": preview.params["text"], "header": form.header(),
+                "moves": preview.params.get("moves") or []},
+    )  # fmt: skip
+    return redirect(job_url(job))
+
+
+@require_POST
+@staff_required
+def import_move(request, job_pk):
+    """The bureau moves a paragraph that went to the wrong section or item: the same text is
+    read again with this move after the earlier ones (a new preview job), like a header fix."""
+    preview = _preview_job(request, job_pk)
+    result = preview.result.get("result") if preview.status == preview.Status.DONE else None
+    if not result:
+        return redirect("meetings:import_preview", job_pk=preview.pk)
+    moves = preview.params.get("moves") or []
+    form = ImportMoveForm(request.POST, result=result, moves=moves)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        return redirect("meetings:import_preview", job_pk=preview.pk)
+    moves = [*moves, form.move()]
+    job = job_start(
+        kind=IMPORT_PREVIEW, title="匯入會議紀錄：移動段落後重新預覽", user=request.user,
+        task=tasks.import_preview,
+        params={"text": preview.params["text"], "header": preview.params.get("header") or {},
+                "moves": moves},
     )  # fmt: skip
     return redirect(job_url(job))
 
@@ -273,7 +299,7 @@ def import_save(request, job_pk):
         kind=IMPORT_SAVE, title=f"匯入會議紀錄：儲存「{title}」", user=request.user,
         task=tasks.import_save,
         params={"text": preview.params["text"], "header": preview.params.get("header") or {},
-                "preview_job": preview.pk},
+                "moves": preview.params.get("moves") or [], "preview_job": preview.pk},
         back_url=reverse("meetings:import_preview", args=[preview.pk]),
     )  # fmt: skip
     return redirect(job_url(job))

@@ -26,9 +26,11 @@ One module per part of the minutes, each reading the lines of its own sections:
 - `reports.py` – 業務報告: divisions and the tree of numbered items;
 - `motions.py` – 提案討論 and 臨時動議;
 - `adjourn.py` – 散會, and whatever follows it;
-- `parser.py` – hands each line to the section it belongs to, and the checks at the end.
+- `parser.py` – hands each line to the section it belongs to, and the checks at the end;
+- `moves.py` – a paragraph moved to another section, item or motion on the preview.
 """
 
+from .moves import MoveRefused, move_targets, moves_apply, paragraph_move
 from .parser import parse
 from .preview import preview_blocks
 from .reports import DEFAULT_DIVISIONS
@@ -58,6 +60,7 @@ __all__ = [
     "MAX_PDF_BYTES",
     "SECTIONS",
     "ImportRejected",
+    "MoveRefused",
     "ParseResult",
     "ParsedDivision",
     "ParsedItem",
@@ -68,6 +71,9 @@ __all__ = [
     "is_pdf",
     "pdf_text",
     "key_of",
+    "move_targets",
+    "moves_apply",
+    "paragraph_move",
     "parse",
     "preview_blocks",
     "text_from_upload",

@@ -2,8 +2,10 @@
 order, each block with its source line and the warnings about the lines it came from.
 
 `preview_blocks(result)` is plain data (it is stored on the preview job): a list of
-{"kind", "label", "text", "line", "depth", "warnings"} – kind is title, heading, field, item,
-motion, row or note – and the warnings that concern no line (of the whole document)."""
+{"kind", "label", "text", "line", "depth", "field", "move", "warnings"} – kind is title, heading,
+field, item, motion, row or note; `field` names the header field a block shows, `move` the
+paragraph's name for moving it (importer/moves.py), empty when it cannot be moved – and the
+warnings that concern no line (of the whole document)."""
 
 from portal import rocdate
 
@@ -22,9 +24,9 @@ def _number(n, digits=_FORMAL):
     return digits[9] + (digits[(n - 1) % 10] if n % 10 else "")
 
 
-def _block(kind, text, line=None, label="", depth=0, field=""):
+def _block(kind, text, line=None, label="", depth=0, field="", move=""):
     return {"kind": kind, "label": label, "text": text or "", "line": line, "depth": depth,
-            "field": field, "warnings": []}  # fmt: skip
+            "field": field, "move": move, "warnings": []}  # fmt: skip
 
 
 def preview_blocks(result):
@@ -91,7 +93,7 @@ def preview_blocks(result):
         for d, division in enumerate(r.divisions, 1):
             blocks.append(_block("item", division.name or "（未寫組別）", division.line,
                                  label=f"{_number(d, _CHINESE)}、", depth=1))  # fmt: skip
-            _items(blocks, division.items, 2)
+            _items(blocks, division.items, 2, f"item:{d - 1}:")
         notes(blocks, r, shown, "reports")
     for key, kind in (("proposals", "proposal"), ("extempore", "extempore")):
         motions = [m for m in r.motions if m.kind == kind]
@@ -101,9 +103,12 @@ def preview_blocks(result):
         for i, m in enumerate(motions, 1):
             label = "案由" if len(motions) == 1 else f"案由{_number(i, _CHINESE)}"
             blocks.append(_block("motion", m.subject, m.line, label=label, depth=1))
+            n = r.motions.index(m)
             if m.explanation:
-                blocks.append(_block("field", m.explanation, None, label="說明", depth=2))
-            blocks.append(_block("field", m.resolution or _MISSING, None, label="決議", depth=2))
+                blocks.append(_block("field", m.explanation, None, label="說明", depth=2,
+                                     move=f"motion:{n}:explanation"))  # fmt: skip
+            blocks.append(_block("field", m.resolution or _MISSING, None, label="決議", depth=2,
+                                 move=f"motion:{n}:resolution" if m.resolution else ""))  # fmt: skip
         notes(blocks, r, shown, key)
         if key == "extempore":
             notes(blocks, r, shown, "todo")
@@ -126,13 +131,14 @@ def notes(blocks, r, shown, key):
     lines = r.note_lines.get(key, [])
     for i, text in enumerate(texts):
         line = lines[i] if i < len(lines) else None
-        blocks.append(_block("note", text, line, label="未歸類", depth=1))
+        blocks.append(_block("note", text, line, label="未歸類", depth=1, move=f"note:{key}:{i}"))
 
 
-def _items(blocks, items, depth):
-    for item in items:
-        blocks.append(_block("item", item.text, item.line, label=item.marker, depth=depth))
-        _items(blocks, item.children, depth + 1)
+def _items(blocks, items, depth, path):
+    for i, item in enumerate(items):
+        blocks.append(_block("item", item.text, item.line, label=item.marker, depth=depth,
+                             move=f"{path}{i}"))  # fmt: skip
+        _items(blocks, item.children, depth + 1, f"{path}{i}.")
 
 
 def _place_warnings(blocks, warnings):

@@ -180,6 +180,7 @@ MATRIX = [
     R("meetings:import_preview", GET=STAFF, POST=STAFF, note="a preview job another clerk started"),
     R("meetings:import_save", POST=STAFF),
     R("meetings:import_fix", POST=STAFF),
+    R("meetings:import_move", POST=STAFF),
     R("meetings:new", GET=STAFF, POST=STAFF),
     R("meetings:feed", GET=SECRET_LINK, POST=SECRET_LINK),
     R("meetings:feed", variant="bad-key", args={"key": "bogus_token"},
