@@ -18,6 +18,7 @@ from . import feeds, proposals, services
 from .agenda import agenda_of
 from .convening_models import Announcement, AnnouncementDelivery, Convening
 from .models import Meeting
+from .proposal_models import Proposal
 
 log = logging.getLogger(__name__)
 
@@ -271,3 +272,58 @@ def division_report_add(*, meeting, user, division, text):
         services.report_item_add(meeting=meeting, user=user, division=division, text=line)
         for line in lines
     ]
+
+
+# --- after the meeting: the agenda becomes the draft minutes ------------------------------------
+
+
+def proposal_explanation(proposal):
+    """說明, and 辦法 on its own line, as minutes write them (the importer reads 辦法 as part of
+    說明)."""
+    parts = [proposal.explanation.strip()]
+    if proposal.method.strip():
+        parts.append(f"辦法：{proposal.method.strip()}")
+    return "\n".join(p for p in parts if p)
+
+
+@transaction.atomic
+def minutes_from_agenda(*, meeting, user):
+    """The recorder opens the agenda as the draft minutes: the meeting is already the draft (the
+    carried-over tracked items and the divisions' reports are in it); the accepted proposals
+    become its 提案討論 motions, in the agenda's order, each waiting for its 決議. Running it again
+    adds only proposals accepted since; a proposal's motion is never made twice."""
+    convening = Convening.objects.select_for_update().get_or_create(meeting=meeting)[0]
+    meeting = Meeting.objects.get(pk=meeting.pk)
+    if convening.is_cancelled:
+        raise ConveningError("這次會議已取消，沒有會議紀錄。")
+    if meeting.is_published:
+        raise ConveningError("這次會議的紀錄已發布。")
+    if not convening.is_noticed:
+        raise ConveningError("開會通知尚未發布：議程還沒有公開，不能轉為會議紀錄。")
+    accepted = (
+        Proposal.objects.select_for_update()
+        .filter(meeting=meeting, state=Proposal.State.ACCEPTED, motion__isnull=True)
+        .select_related("district")
+        .order_by("position", "id")
+    )
+    made = []
+    for proposal in accepted:
+        motion = services.motion_add(
+            meeting=meeting, user=user, kind="proposal", subject=proposal.subject,
+            explanation=proposal_explanation(proposal), proposer=proposal.district.name,
+        )  # fmt: skip
+        proposal.motion = motion
+        proposal.save(update_fields=["motion", "updated_at"])
+        made.append(motion)
+    if not convening.minutes_opened:
+        convening.minutes_opened_at = timezone.now()
+        convening.save(update_fields=["minutes_opened_at"])
+        if not meeting.attendance_note:
+            services.meeting_update(
+                meeting=meeting, user=user, changes={"attendance_note": "詳簽到表"}
+            )
+    audit.record(
+        "meetings.minutes_opened", actor=user, target=meeting, meeting_id=meeting.pk,
+        motions=[m.pk for m in made],
+    )  # fmt: skip
+    return made

@@ -26,6 +26,10 @@ class Convening(models.Model):
     proposals_due = models.DateTimeField("提案截止", null=True, blank=True)
     noticed_at = models.DateTimeField("開會通知發布時間", null=True, blank=True)
     cancelled_at = models.DateTimeField("取消時間", null=True, blank=True)
+    minutes_opened_at = models.DateTimeField(
+        "轉為紀錄草稿時間", null=True, blank=True,
+        help_text="紀錄人員把議程轉為會議紀錄草稿的時間（提案已成為提案討論）。",
+    )  # fmt: skip
 
     class Meta:
         verbose_name = "會議籌備"
@@ -39,6 +43,10 @@ class Convening(models.Model):
         """The notice is out (the meeting may since have been called off): the agenda and the
         announcements are shown to every member."""
         return self.noticed_at is not None
+
+    @property
+    def minutes_opened(self):
+        return self.minutes_opened_at is not None
 
     @property
     def is_cancelled(self):

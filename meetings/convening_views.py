@@ -129,6 +129,24 @@ def meeting_cancel(request, pk):
     return redirect("meetings:agenda", pk=meeting.pk)
 
 
+@require_POST
+@staff_required
+def minutes_open(request, pk):
+    """After the meeting the recorder turns the agenda into the draft minutes and writes the
+    決議 there (the minutes' edit page)."""
+    meeting = get_object_or_404(Meeting, pk=pk)
+    try:
+        made = convening.minutes_from_agenda(meeting=meeting, user=request.user)
+    except convening.ConveningError as exc:
+        return _state_refusal(request, meeting, exc)
+    messages.success(
+        request,
+        f"已把議程轉為會議紀錄草稿（{len(made)} 項提案列入提案討論）：請填寫各案決議、"
+        "臨時動議，再發布。",
+    )
+    return redirect("meetings:edit", pk=meeting.pk)
+
+
 # --- proposals (提案) --------------------------------------------------------------------------
 
 MOVE_BUTTONS = {

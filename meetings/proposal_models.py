@@ -46,6 +46,11 @@ class Proposal(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="carried_to",
         verbose_name="延續自",
     )  # fmt: skip
+    # the 提案討論 motion of the draft minutes it became (convening.minutes_from_agenda)
+    motion = models.OneToOneField(
+        "meetings.Motion", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="from_proposal", verbose_name="紀錄中的提案",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("<int:pk>/agenda/edit/", convening_views.plan_edit, name="plan_edit"),
     path("<int:pk>/agenda/notice/", convening_views.notice_publish, name="notice"),
     path("<int:pk>/agenda/cancel/", convening_views.meeting_cancel, name="cancel"),
+    path("<int:pk>/agenda/minutes/", convening_views.minutes_open, name="minutes_open"),
     path("<int:pk>/proposals/", convening_views.proposal_list, name="proposals"),
     path("<int:pk>/proposals/new/", convening_views.proposal_new, name="proposal_new"),
     path("proposals/<int:pk>/", convening_views.proposal_detail, name="proposal"),

@@ -2,7 +2,8 @@
 several lines).
 
 Motions come in several shapes, each read as a class:
-- labelled fields: 案由 (案由一, 案 由, 提案一, 第一案, 議題 1., 動議 1.), 說明 (辦法, 理由),
+- labelled fields: 案由 (案由一, 案 由, 提案一, 第一案, 議題 1., 動議 1.), 說明 (理由; a 辦法
+  after it stays in the explanation on its own line, `辦法：…`),
   決議 (決定, 大會決議, 表決, 結論; 附帶決議 is kept as part of it), 提案單位 (動議人, 提案人);
 - a record that starts with its 動議人 / 提案人 line, the 案由 following;
 - numbered items with no labels (一、宿舍裝設新監視器案): the item's line is the subject (with
@@ -21,7 +22,8 @@ _N = r"[一二三四五六七八九十百\d]+"
 FIELDS = (
     (re.compile(rf"^(?:案由(?:{_N})?|案名|提案{_N}|第{_N}案|案{_N})[:：、.]?(?=.)"), "subject"),
     (re.compile(rf"^(?:議題|動議|提案|討論案|議案)(?:{_N})[.、:：]"), "subject"),
-    (re.compile(r"^(?:提案說明|說明|辦法|理由|建議辦法)[:：]"), "explanation"),
+    (re.compile(r"^(?:辦法|建議辦法)[:：]"), "method"),
+    (re.compile(r"^(?:提案說明|說明|理由)[:：]"), "explanation"),
     (re.compile(r"^附帶決議[:：]"), "rider"),
     (re.compile(r"^(?:大會決議|決議事項|決議|決定|表決結果|表決|結論)[:：]"), "resolution"),
     (re.compile(r"^(?:動議人|提案人|提案單位|提案學校|提案者)[:：]"), "proposer"),
@@ -154,11 +156,19 @@ class Motions(SectionReader):
                 motion = self._new(line)
             motion.resolution = append(motion.resolution, "附帶決議：" + value)
             name = "resolution"
+        elif name == "method" and motion is not None:
+            # 說明 then 辦法 (a proposal's two parts): one explanation, 辦法 on its own line
+            if motion.explanation:
+                motion.explanation += "\n辦法：" + value
+            else:
+                motion.explanation = value
+            name = "explanation"
         elif name == "resolution" and motion is not None and motion.resolution:
             # a second 決議 line of the same motion (its points written as bullets)
             motion.resolution = motion.resolution + "\n" + value
             self.r.warn(line.number, "同一案有第二個「決議」，已併入前一個決議，請核對。")
         else:
+            name = "explanation" if name == "method" else name
             if motion is None or getattr(motion, name):
                 self.r.warn(line.number, "「說明／決議」之前沒有案由，已另立一案，請核對。")
                 motion = self._new(line)

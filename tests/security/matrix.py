@@ -222,6 +222,8 @@ MATRIX = [
       note="each division's staff add to their own division's slot"),
     R("meetings:notice", POST=STAFF),
     R("meetings:cancel", POST=STAFF),
+    R("meetings:minutes_open", args={"pk": "noticed"}, POST=STAFF,
+      note="the recorder turns the agenda into the draft minutes"),
     R("meetings:proposals", variant="planned", GET=STAFF, POST=STAFF),
     R("meetings:proposals", variant="noticed", args={"pk": "noticed"}, GET=MEMBER, POST=MEMBER),
     R("meetings:proposal_new", args={"pk": "noticed"}, GET=PROPOSERS, POST=PROPOSERS),
