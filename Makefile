@@ -39,8 +39,8 @@ test: install lint
 	DJANGO_SECRET_KEY=check-only $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: install
-	$(PY) -m bench.run_all
+bench: install  # BEFORE=<commit>: the load benchmark measures that commit beside this one
+	$(PY) -m bench.run_all $(if $(BEFORE),--before $(BEFORE))
 
 # One file with the database and the uploaded files: `make backup` (FILE= to name it),
 # `make restore FILE=var/backups/portal-….tar.gz` (stop web, workers and beat first).

@@ -4,7 +4,11 @@ app's bench/bench_*.py module, each in its own process. Prints everything, with 
 command, the commit and the machine. Figures only: nothing here asserts a timing, and none of it
 runs under `make test`.
 
-    .venv/bin/python -m bench.run_all [--duration 10] [--skip-load] [--only bench_vmquota]
+    .venv/bin/python -m bench.run_all [--duration 10] [--skip-load] [--only bench_vmquota] [--before REF]
+    make bench BEFORE=REF
+
+`--before REF` has the load benchmark measure a worktree of REF beside this checkout, slice for
+slice in the same run (bench/load.py says how).
 
 PostgreSQL: the load benchmark uses BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/portal_bench, filled by `manage.py generate_load_data`);
@@ -50,6 +54,7 @@ def main(argv=None):
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--only", action="append", help="run only these bench_* modules")
     parser.add_argument("--module-timeout", type=int, default=240)
+    parser.add_argument("--before", metavar="REF", help="the load benchmark also measures REF")
     args = parser.parse_args(argv)
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     python = str(ROOT / ".venv" / "bin" / "python")
@@ -66,8 +71,9 @@ def main(argv=None):
         env = {**os.environ, "BENCH_DATABASE_URL": database_url}
         results["load"] = run(
             "Load benchmark (bench/load.py)",
-            [python, "-m", "bench.load", "--duration", str(args.duration)],
-            env, timeout=30 * 60,
+            [python, "-m", "bench.load", "--duration", str(args.duration),
+             *(["--before", args.before] if args.before else [])],
+            env, timeout=(60 if args.before else 30) * 60,
         )  # fmt: skip
         results["ingest_cost"] = run(
             "Ingest's cost, server and Python CPU a batch (bench/ingest_cost.py)",
