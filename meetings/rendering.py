@@ -29,6 +29,15 @@ PREVIOUS_COLUMNS = (
 NEW_COLUMNS = (("case_no", "案號"), ("subject", "案由"))
 
 
+def _cell(row, key):
+    """A cell of the tracked-items tables; the 案號 cell is the row's number as the minutes print
+    it (「1.」) with the portal's case number beside it: 「1.（108-09-01）」."""
+    value = row.get(key) or ""
+    if key == "case_no" and row.get("number") and value:
+        return f"{row['number']}（{value}）"
+    return value
+
+
 @dataclass
 class AttachmentRef:
     """An attached file or link (to a survey, say) as the minutes show it."""
@@ -274,7 +283,7 @@ def build(meeting, items, motions, tables, *, attendees=(), attachments=()):
             "上次會議追蹤列管事項",
             table=Table(
                 [h for _k, h in PREVIOUS_COLUMNS],
-                [[row.get(k) or "" for k, _h in PREVIOUS_COLUMNS] for row in previous],
+                [[_cell(row, k) for k, _h in PREVIOUS_COLUMNS] for row in previous],
             )
             if previous
             else None,
@@ -287,7 +296,7 @@ def build(meeting, items, motions, tables, *, attendees=(), attachments=()):
             colon=False,
             table=Table(
                 [h for _k, h in NEW_COLUMNS],
-                [[row.get(k) or "" for k, _h in NEW_COLUMNS] for row in new],
+                [[_cell(row, k) for k, _h in NEW_COLUMNS] for row in new],
             )
             if new
             else None,

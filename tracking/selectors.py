@@ -25,27 +25,115 @@ NO_STATUS = "/"
 LIST_COUNTER = "tracking:list"
 
 
+# How the minutes number the rows of their two tables (the seed: 「1.」 in 上次會議追蹤列管事項,
+# 「1」 in 新追蹤列管事項); the portal's 案號 is printed beside it
+TABLE_TITLES = {"previous": "上次會議追蹤列管事項", "new": "新追蹤列管事項"}
+
+
+def row_number(table, n):
+    return f"{n}." if table == "previous" else str(n)
+
+
 def minutes_tables(meeting):
     """The two tables of a meeting's minutes, in the official layout:
-    {"previous": [{"case_no", "subject", "previous_status", "current_status", "resolution"}],
-     "new": [{"case_no", "subject"}]}."""
+    {"previous": [{"number", "case_no", "subject", "previous_status", "current_status",
+    "resolution"}], "new": [{"number", "case_no", "subject"}]}; `number` is the row's number as
+    the minutes print it."""
+    reviews = (
+        Review.objects.filter(meeting=meeting)
+        .select_related("item")
+        .order_by("position", "item__case_no")
+    )
     previous = [
         {
+            "number": row_number("previous", n),
             "case_no": r.item.case_no,
             "subject": r.item.subject,
             "previous_status": r.previous_status or NO_STATUS,
             "current_status": r.current_status,
             "resolution": r.resolution,
         }
-        for r in Review.objects.filter(meeting=meeting)
-        .select_related("item")
-        .order_by("position", "item__case_no")
+        for n, r in enumerate(reviews, start=1)
     ]
+    opened = TrackedItem.objects.filter(origin_meeting=meeting).order_by("position", "case_no")
     new = [
-        {"case_no": i.case_no, "subject": i.subject}
-        for i in TrackedItem.objects.filter(origin_meeting=meeting).order_by("position", "case_no")
+        {"number": row_number("new", n), "case_no": i.case_no, "subject": i.subject}
+        for n, i in enumerate(opened, start=1)
     ]
     return {"previous": previous, "new": new}
+
+
+@dataclass(frozen=True)
+class MinutesNumber:
+    """Where an item last appears in minutes its reader may read, numbered as they print it."""
+
+    meeting: Meeting
+    table: str  # "previous" or "new"
+    number: str  # 1. / 1
+
+    @property
+    def table_title(self):
+        return TABLE_TITLES[self.table]
+
+    @property
+    def short(self):
+        from portal.rocdate import format_short
+
+        return f"{format_short(self.meeting.held_on)} 紀錄 {self.number}"
+
+
+def _ranks(rows):
+    """{(meeting id, item id): n} from (meeting id, item id) rows in each table's order."""
+    ranks, counts = {}, {}
+    for meeting_id, item_id in rows:
+        counts[meeting_id] = counts.get(meeting_id, 0) + 1
+        ranks[(meeting_id, item_id)] = counts[meeting_id]
+    return ranks
+
+
+def minutes_numbers(items, user):
+    """{item id: MinutesNumber} for these items: the latest meeting that reviewed each (its row
+    in 上次會議追蹤列管事項), else the meeting that opened it (its row in 新追蹤列管事項).
+    Numbered as `minutes_tables` numbers them; only minutes `user` may read (no draft's row).
+    At most three queries whatever the number of items."""
+    by_id = {i.pk: i for i in items}
+    if not by_id:
+        return {}
+    readable = visible_meetings(user)
+    latest = {}  # item id → its latest reviewing meeting
+    for review in (
+        Review.objects.filter(item_id__in=by_id, meeting__in=readable)
+        .select_related("meeting")
+        .order_by("meeting__held_on", "meeting_id")
+    ):
+        latest[review.item_id] = review.meeting
+    found = {}
+    if latest:
+        rows = (
+            Review.objects.filter(meeting__in={m.pk for m in latest.values()})
+            .order_by("meeting_id", "position", "item__case_no")
+            .values_list("meeting_id", "item_id")
+        )
+        ranks = _ranks(rows)
+        for item_id, meeting in latest.items():
+            n = ranks[(meeting.pk, item_id)]
+            found[item_id] = MinutesNumber(meeting, "previous", row_number("previous", n))
+    openers = {
+        i.origin_meeting_id
+        for pk, i in by_id.items()
+        if pk not in found and i.origin_meeting_id is not None
+    }
+    if openers:
+        rows = (
+            TrackedItem.objects.filter(origin_meeting__in=readable.filter(pk__in=openers))
+            .order_by("origin_meeting_id", "position", "case_no")
+            .values_list("origin_meeting_id", "pk")
+        )
+        for (_meeting, item_id), n in _ranks(rows).items():
+            item = by_id.get(item_id)
+            if item is not None and item_id not in found:
+                found[item_id] = MinutesNumber(item.origin_meeting, "new", row_number("new", n))
+    return found
 
 
 @dataclass(frozen=True)
@@ -98,7 +186,20 @@ def decorate(items, calendar):
         show_published_state(item)
         item.age_meetings = calendar.meetings_after(item.opened_on)
         item.is_stale = bool(item.is_open and cutoff is not None and activity_day(item) < cutoff)
+        item.age_label = age_label(item)
     return items
+
+
+def age_label(item):
+    """「已列管」 in words: meetings held since it was opened; 新列管 before the first; nothing
+    once it is closed or merged (its 解列 date says it)."""
+    if not item.is_open:
+        return ""
+    if item.age_meetings:
+        return f"{item.age_meetings} 次會議"
+    if item.origin_meeting_id is None:
+        return "匯入前即已列管"
+    return "新列管"
 
 
 def stale_q(calendar):
@@ -184,41 +285,41 @@ def _changes(user):
     return Change.objects.visible_to(user).select_related("actor", "meeting").order_by("at", "id")
 
 
+# Order of the entries a meeting records on its day: the item opens, the meeting reviews it,
+# then decides (a decision's state change); what people do between meetings follows.
+_OPENED, _REVIEWED, _DECIDED, _BETWEEN = range(4)
+
+
+def _when(moment):
+    return timezone.localtime(moment) if moment is not None else None
+
+
 def timeline(item):
-    """Every review, update and change of the item, oldest first, as dicts for the template."""
+    """Every review, update and change of the item, oldest first, as dicts for the template.
+
+    Strictly in time order: what a meeting records (its review, the item's opening and the
+    decision's state change) sits on the meeting's day, opening before review before decision,
+    whenever it was typed in (an imported meeting's rows are recorded years later); everything
+    else by its own time. A meeting's entries come before the rest of its day."""
     entries = []
     for review in item.reviews.all():
-        entries.append(
-            {
-                "kind": "review",
-                "sort": (review.meeting.held_on, 1, review.decided_at or timezone.now()),
-                "review": review,
-            }
-        )
+        moment = _when(review.decided_at or review.created_at)
+        entries.append({"kind": "review", "review": review,
+                        "sort": (review.meeting.held_on, _REVIEWED, moment, review.pk)})  # fmt: skip
     for update in item.updates.all():
-        entries.append(
-            {
-                "kind": "update",
-                "sort": (timezone.localtime(update.created_at).date(), 2, update.created_at),
-                "update": update,
-            }
-        )
+        moment = _when(update.created_at)
+        entries.append({"kind": "update", "update": update,
+                        "sort": (moment.date(), _BETWEEN, moment, update.pk)})  # fmt: skip
     for change in item.changes.all():
-        entries.append(
-            {
-                "kind": "change",
-                "sort": (
-                    change.meeting.held_on
-                    if change.meeting
-                    else timezone.localtime(change.at).date(),
-                    3,
-                    change.at,
-                ),
-                "change": change,
-                "old_label": STATE_LABELS.get(change.old, change.old),
-                "new_label": STATE_LABELS.get(change.new, change.new),
-            }
-        )
+        moment = _when(change.at)
+        if change.meeting is not None:
+            step = _OPENED if change.field == change.Field.STATE and not change.old else _DECIDED
+            sort = (change.meeting.held_on, step, moment, change.pk)
+        else:
+            sort = (moment.date(), _BETWEEN, moment, change.pk)
+        entries.append({"kind": "change", "change": change, "sort": sort,
+                        "old_label": STATE_LABELS.get(change.old, change.old),
+                        "new_label": STATE_LABELS.get(change.new, change.new)})  # fmt: skip
     entries.sort(key=lambda e: e["sort"])
     return entries
 

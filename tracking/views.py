@@ -53,6 +53,9 @@ def item_list(request):
         items = items.order_by("opened_on", "case_no")
         page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
         selectors.decorate(page.object_list, calendar)
+        numbers = selectors.minutes_numbers(page.object_list, request.user)
+        for item in page.object_list:
+            item.minutes_number = numbers.get(item.pk)
         return render_to_string(
             "tracking/_list_body.html",
             {"filter": filterset, "page": page, "query": query.urlencode(), "is_staff": is_staff,
@@ -99,6 +102,7 @@ def _detail_context(request, item, *, update_form=None, assign_form=None):
         if is_staff and item.is_open
         else [],
         "subscribed": selectors.is_subscribed(item, user),
+        "minutes_number": selectors.minutes_numbers([item], user).get(item.pk),
     }
 
 

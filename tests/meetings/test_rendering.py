@@ -14,7 +14,6 @@ def seed_content_lines(seed_text):
     - a sentence cut by a page break (a line not ending in a closing punctuation mark, followed
       after the break by its continuation) is one line;
     - a table row continued after a page break (leading empty cells) is merged cell by cell;
-    - case numbers written "1." are "1" (the export shows tracking/'s case numbers instead).
     The letterhead (first two lines) and what follows 散會 (an attached form) are taken line by
     line. Nothing else is changed: every other character must match the export."""
     lines = []
@@ -33,7 +32,6 @@ def seed_content_lines(seed_text):
                         previous[i] += cell
                 lines[-1] = "\t".join(previous)
                 continue
-            cells[0] = re.sub(r"^(\d+)\.$", r"\1", cells[0])
             while cells and cells[-1] == "" and len(cells) > 2:
                 cells.pop()
             line = "\t".join(cells)
@@ -59,7 +57,8 @@ def export_lines(text):
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-CASE_NO = re.compile(r"^\d{3}-\d{2}-R?\d{2}\t")
+# the row's number as the seed prints it, tracking/'s case number beside it: 1.（108-09-R01）
+CASE_NO = re.compile(r"^(\d+\.?)（(\d{3}-\d{2}-R?\d{2})）\t")
 
 
 def test_the_plain_text_export_matches_the_seed_line_by_line(seed_meeting, seed_text):
@@ -68,14 +67,15 @@ def test_the_plain_text_export_matches_the_seed_line_by_line(seed_meeting, seed_
     expected = seed_content_lines(seed_text)
     case_numbers = []
     for number, (got, want) in enumerate(zip(exported, expected, strict=False), start=1):
-        if CASE_NO.match(got):  # tracking/ numbers the cases; the seed numbers the rows
-            (got_no, got), (want_no, want) = got.split("\t", 1), want.split("\t", 1)
-            case_numbers.append((want_no, got_no))
+        if m := CASE_NO.match(got):  # the seed numbers the rows; tracking/ the cases beside
+            (_, got), (want_no, want) = got.split("\t", 1), want.split("\t", 1)
+            assert m[1] == want_no, f"line {number}: the row's number as the seed prints it"
+            case_numbers.append((want_no, m[2]))
         assert got == want, f"line {number}"
     assert len(exported) == len(expected)
     # reviewed rows met first in these minutes get an R number, new items the next numbers
     assert case_numbers == [
-        ("1", "108-09-R01"), ("2", "108-09-R02"), ("1", "108-09-01"), ("2", "108-09-02"),
+        ("1.", "108-09-R01"), ("2.", "108-09-R02"), ("1", "108-09-01"), ("2", "108-09-02"),
     ]  # fmt: skip
 
 

@@ -124,7 +124,9 @@ def test_a_motion_whose_resolution_says_to_track_opens_an_item(make_meeting, imp
     )
     meeting_saved(meeting=october)
     new = minutes_tables(october)["new"]
-    assert new == [{"case_no": "108-10-01", "subject": "有關 NAS 連接市府 SSO 問題。"}]
+    assert new == [
+        {"number": "1", "case_no": "108-10-01", "subject": "有關 NAS 連接市府 SSO 問題。"}
+    ]
     item = TrackedItem.objects.get(case_no="108-10-01")
     assert item.origin_motion.position == 1
     assert item.changes.get().reason == "本案列為下次會議列管事項。"
