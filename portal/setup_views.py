@@ -128,28 +128,30 @@ def _back_to_list(request):
     return redirect(f"{url}?status={status}" if status in STATUS_FILTERS else url)
 
 
-@require_POST
-@access.staff_required("只有教育局人員可以重寄邀請。")
-def invitation_resend_view(request, pk):
+def _on_invitation(request, pk, service, done):
+    """Call `service` on one invitation, say what happened (`done` names the address), and go
+    back to the list as it was filtered; a refusal (already accepted, …) is the message."""
     invitation = get_object_or_404(Invitation, pk=pk)
     try:
-        invitation_resend(invitation=invitation, by=request.user, request=request)
-        messages.success(request, f"已重寄邀請給 {invitation.email}（效期重新計算 14 天）。")
+        service(invitation=invitation, by=request.user, request=request)
+        messages.success(request, done.format(email=invitation.email))
     except InvitationError as exc:
         messages.error(request, str(exc))
     return _back_to_list(request)
+
+
+@require_POST
+@access.staff_required("只有教育局人員可以重寄邀請。")
+def invitation_resend_view(request, pk):
+    return _on_invitation(
+        request, pk, invitation_resend, "已重寄邀請給 {email}（效期重新計算 14 天）。"
+    )
 
 
 @require_POST
 @access.staff_required("只有教育局人員可以撤銷邀請。")
 def invitation_revoke_view(request, pk):
-    invitation = get_object_or_404(Invitation, pk=pk)
-    try:
-        invitation_revoke(invitation=invitation, by=request.user, request=request)
-        messages.success(request, f"已撤銷給 {invitation.email} 的邀請，連結立即失效。")
-    except InvitationError as exc:
-        messages.error(request, str(exc))
-    return _back_to_list(request)
+    return _on_invitation(request, pk, invitation_revoke, "已撤銷給 {email} 的邀請，連結立即失效。")
 
 
 class MailTestForm(forms.Form):
