@@ -76,6 +76,27 @@ def _words(data):
     return words
 
 
+def _separators(body, first):
+    """The offsets of the commas and newlines from `first` on, found a megabyte at a time into
+    reused buffers (a fresh page costs more here than comparing its bytes), as int32 when the
+    file allows."""
+    import numpy as np
+
+    step = 1 << 20
+    dtype = np.int32 if len(body) < 2**31 else np.int64
+    comma, newline, out = np.empty(step, bool), np.empty(step, bool), []
+    for at in range(first, len(body), step):
+        chunk = body[at : at + step]
+        n = len(chunk)
+        np.equal(chunk, 44, out=comma[:n])
+        np.equal(chunk, 10, out=newline[:n])
+        np.logical_or(comma[:n], newline[:n], out=comma[:n])
+        found = np.flatnonzero(comma[:n]).astype(dtype)
+        found += at
+        out.append(found)
+    return np.concatenate(out) if out else np.zeros(0, dtype)
+
+
 def _intern(words, start, width):
     """Equal fields → equal codes: (code per row, one row of each code), or None. A field is
     read as 8-byte words (at most WIDEST_FIELD bytes), hashed, and every row is then compared
@@ -166,39 +187,41 @@ def _plain_columns(data, max_gap, size=None):
     if data[size - 1] != 10:  # the last line's newline
         data[size], size = 10, size + 1
     body = np.frombuffer(data, dtype=np.uint8, count=size)
-    ends = np.flatnonzero((body == 44) | (body == 10))
-    ends = ends[ends >= len(HEADER)]
+    ends = _separators(body, len(HEADER))
     rows = len(ends) // 4
     if not rows or len(ends) != 4 * rows:
         return None
-    kind = body[ends].reshape(rows, 4)
+    ends = ends.reshape(rows, 4)
+    kind = body[ends]
     if not ((kind[:, :3] == 44).all() and (kind[:, 3] == 10).all()):
         return None  # a row of more or fewer fields, or a blank line
-    starts = np.empty_like(ends)
-    starts[0], starts[1:] = len(HEADER), ends[:-1] + 1
-    starts, widths = starts.reshape(rows, 4), (ends - starts.reshape(-1)).reshape(rows, 4)
+    line_starts = np.empty(rows, dtype=ends.dtype)
+    line_starts[0], line_starts[1:] = len(HEADER), ends[:-1, 3] + 1
+    # each field's start and width as its own column (contiguous, as the word reads want)
+    starts = [line_starts] + [ends[:, k - 1] + 1 for k in (1, 2, 3)]
+    widths = [ends[:, k] - starts[k] for k in range(4)]
     words = _words(data)
-    cpu = _decimals(words, starts[:, 2], widths[:, 2])
-    net = _decimals(words, starts[:, 3], widths[:, 3])
+    cpu = _decimals(words, starts[2], widths[2])
+    net = _decimals(words, starts[3], widths[3])
     if cpu is None or net is None:
         return None
     if not ((cpu <= 100).all() and (net <= trace.MAX_NET_KBPS).all()):
         return None
-    vms = _intern(words, starts[:, 0], widths[:, 0])
-    times = _intern(words, starts[:, 1], widths[:, 1])
+    vms = _intern(words, starts[0], widths[0])
+    times = _intern(words, starts[1], widths[1])
     if vms is None or times is None:
         return None
     names = []
     for row in vms[1].tolist():
-        s, e = int(starts[row, 0]), int(ends[4 * row])
-        name = data[s:e].decode("utf-8")
+        s = int(starts[0][row])
+        name = data[s : s + int(widths[0][row])].decode("utf-8")
         if not (name and name.isprintable()):
             return None
         names.append(name)
     us = []
     for row in times[1].tolist():
-        s = int(starts[row, 1])
-        ts = trace.parse_ts(data[s : s + int(widths[row, 1])].decode("ascii", "replace"))
+        s = int(starts[1][row])
+        ts = trace.parse_ts(data[s : s + int(widths[1][row])].decode("ascii", "replace"))
         if ts is None:
             return None
         us.append(whatif_fold.to_us(ts))
@@ -262,11 +285,25 @@ def render(incidents, as_json, tz_name=TIME_ZONE):
     )
 
 
+def _keep_freed_memory():
+    """A short process: let glibc keep what numpy frees for the next array, instead of giving
+    each large array fresh pages from the kernel (a fresh page costs more than filling it)."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):
+        return  # not glibc
+    for option, value in ((-1, 1 << 30), (-2, 64 << 20), (-3, 1 << 30)):  # M_TRIM_THRESHOLD,
+        mallopt(option, value)  # M_TOP_PAD, M_MMAP_THRESHOLD (malloc.h)
+
+
 def main(argv=None):
     import argparse
 
     # numpy's BLAS starts a thread per core at import; nothing here multiplies matrices
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    _keep_freed_memory()
 
     parser = argparse.ArgumentParser(
         prog="python -m vmquota.replay",
