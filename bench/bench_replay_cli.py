@@ -24,7 +24,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 AIM = 20
 TPE = timezone(timedelta(hours=8))
 T0 = datetime(2026, 11, 2, 0, 0, tzinfo=TPE)

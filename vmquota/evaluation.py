@@ -214,9 +214,13 @@ def replay(samples: Iterable, rules, max_gap=DEFAULT_MAX_GAP, as_of=None):
     return result
 
 
-def incident_json(inc, tz):
-    def iso(dt):
-        return dt.astimezone(tz).isoformat() if dt is not None else None
+def incident_json(inc, tz, iso=None):
+    """The incident as the replay prints it; `iso(dt)` may stand in for the formatting of a
+    time in tz (a replay formats each distinct time once)."""
+    if iso is None:
+
+        def iso(dt):
+            return dt.astimezone(tz).isoformat() if dt is not None else None
 
     threshold = inc.rule.threshold
     return {

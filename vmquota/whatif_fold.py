@@ -62,6 +62,7 @@ class Columns:
         if n > 1:
             brk[1:] = (self.vm[1:] != self.vm[:-1]) | (self.ts[1:] - self.ts[:-1] > self.max_gap)
         self.brk = brk
+        self._sort_key = None
 
     def __len__(self):
         return len(self.ts)
@@ -92,40 +93,91 @@ class Columns:
         vms, counts = np.unique(self.vm[starts[fired]], return_counts=True)
         return dict(zip(vms.tolist(), counts.tolist(), strict=True))
 
+    def _key(self):
+        """A number per sample that grows along the sorted columns (VM, then time), for
+        searching a time within one VM; None when it would not fit in 64 bits."""
+        if self._sort_key is None and len(self.ts):
+            self._sort_key = sort_key(self.vm, self.ts)
+        return self._sort_key
+
     def incidents(self, rule):
         """The rule's incidents as `evaluation.Incident`s (times in UTC)."""
         starts, lasts = self.streaks(rule)
-        ts = self.ts
+        ts, vm = self.ts, self.vm
         duration = rule.duration // US
         fired = (ts[lasts] - ts[starts]) >= duration
-        starts, lasts = starts[fired].tolist(), lasts[fired].tolist()
-        if not starts:
+        starts, lasts = starts[fired], lasts[fired]
+        if not len(starts):
             return []
-        # plain lists from here: a few numbers per incident, where numpy's scalars cost more
-        tsl, vml = ts.tolist(), self.vm.tolist()
-        values = self.values[evaluation.METRIC_INDEX[rule.metric]].tolist()
+        key = self._key()
+        if key is not None:  # the first sample of the streak at least `duration` after its start
+            firing = np.searchsorted(key, key[starts] + duration, side="left")
+        else:
+            tsl = ts.tolist()
+            firing = np.array(
+                [bisect_left(tsl, tsl[s] + duration, s, e + 1) for s, e in zip(starts.tolist(),
+                 lasts.tolist(), strict=True)], dtype=np.int64,
+            )  # fmt: skip
+        values = self.values[evaluation.METRIC_INDEX[rule.metric]]
         _, high = _window_us(rule)
-        n, max_gap = len(tsl), self.max_gap
+        n = len(ts)
+        nxt = np.minimum(lasts + 1, n - 1)
+        ended = (lasts + 1 < n) & (vm[nxt] == vm[lasts]) & (ts[nxt] < high)
+        no_data = ended & (ts[nxt] - ts[lasts] > self.max_gap)
+        end_us = np.where(no_data, ts[lasts] + self.max_gap, ts[nxt])
+        # plain numbers from here, and one datetime per distinct time: a trace repeats its times
+        at = {}
+
+        def when(us):
+            dt = at.get(us)
+            if dt is None:
+                dt = at[us] = from_us(us)
+            return dt
+
         out = []
-        for s, e in zip(starts, lasts, strict=True):
-            f = bisect_left(tsl, tsl[s] + duration, s, e + 1)
-            inc = evaluation.Incident(
-                vml[s], rule, from_us(tsl[s]), from_us(tsl[f]), values[s], values[f]
-            )
-            nxt = e + 1
-            if nxt < n and vml[nxt] == vml[e] and tsl[nxt] < high:
-                inc.last_sample_at = from_us(tsl[e])
-                if tsl[nxt] - tsl[e] > max_gap:
-                    inc.ended_at, inc.end_reason = from_us(tsl[e] + max_gap), "no_data"
-                else:
-                    inc.ended_at, inc.end_reason = from_us(tsl[nxt]), "recovered"
+        for v, s, f, first, fired_value, e, nd, last, end in zip(
+            vm[starts].tolist(), ts[starts].tolist(), ts[firing].tolist(),
+            values[starts].tolist(), values[firing].tolist(), ended.tolist(),
+            no_data.tolist(), ts[lasts].tolist(), end_us.tolist(), strict=True,
+        ):  # fmt: skip
+            inc = evaluation.Incident(v, rule, when(s), when(f), first, fired_value)
+            if e:
+                inc.last_sample_at, inc.ended_at = when(last), when(end)
+                inc.end_reason = "no_data" if nd else "recovered"
             out.append(inc)
         return out
 
 
-def replay_columns(columns, rules):
-    """All incidents of the rules, sorted as `evaluation.replay` sorts them."""
+def sort_key(vm, ts):
+    """vm · (span of times + 1) + (ts − first time): orders samples by (vm, ts) in one int64,
+    or None when the VM ids and the span of times are too large for that."""
+    span = int(ts.max()) - int(ts.min()) + 1
+    low, high = int(vm.min()), int(vm.max())
+    if low < 0 or (high + 1) * span >= 2**62:
+        return None
+    return vm * span + (ts - ts.min())
+
+
+def sort_order(vm, ts):
+    """The stable order of samples by (vm, ts): of two at one (vm, ts) the first stays first."""
+    if not len(ts):
+        return np.arange(0)
+    if (ts[1:] >= ts[:-1]).all() and vm.min() >= 0 and vm.max() < 2**16:
+        # already in time order, as collectors send: a stable sort by VM alone (a radix sort)
+        return np.argsort(vm.astype(np.uint16), kind="stable")
+    key = sort_key(vm, ts)
+    if key is None:
+        return np.lexsort((ts, vm))
+    return np.argsort(key, kind="stable")
+
+
+def replay_columns(columns, rules, names=None):
+    """All incidents of the rules, sorted as `evaluation.replay` sorts them; with `names`, each
+    incident's VM is its name (names[vm id])."""
     result = [inc for rule in rules for inc in columns.incidents(rule)]
+    if names is not None:
+        for inc in result:
+            inc.vm = names[inc.vm]
     order = {r.key: i for i, r in enumerate(rules)}
     result.sort(key=lambda i: (str(i.vm), i.streak_start, order[i.rule.key]))
     return result

@@ -128,7 +128,7 @@ def test_the_whole_file_path_equals_evaluation_replay(tmp_path_factory, samples)
     want = evaluation.replay(replay.load(path), rules, evaluation.DEFAULT_MAX_GAP)
     got = replay.replay_file(path)
     assert replay.render(got, True) == replay.render(want, True)
-    plain = replay._plain_columns(path.read_text(), evaluation.DEFAULT_MAX_GAP)
+    plain = replay._plain_columns(path.read_bytes(), evaluation.DEFAULT_MAX_GAP)
     assert (plain is not None) == bool(samples)
 
 
@@ -136,3 +136,97 @@ def test_dumps_is_json_with_an_indent_of_two():
     items = [{"vm": 'a"b\\c 中', "n": 1, "x": 2.5, "none": None}, {"vm": "z", "n": 0}]
     assert replay.dumps(items) == json.dumps(items, ensure_ascii=False, indent=2)
     assert replay.dumps([]) == json.dumps([], ensure_ascii=False, indent=2)
+
+
+def decimal_text(digits, point):
+    """digits with a point inserted `point` places from the left (None: no point)."""
+    if point is None:
+        return digits
+    point = min(point, len(digits))
+    return digits[:point] + "." + digits[point:]
+
+
+names = st.text(st.characters(codec="utf-8", exclude_characters=',\n"\r'), min_size=0, max_size=30)
+numbers = st.one_of(
+    st.builds(decimal_text, st.text("0123456789", max_size=17), st.none() | st.integers(0, 17)),
+    st.sampled_from(["1e3", "-1", "1_0", "+5", "nan", "inf", "5..", "１"]),
+)
+times = st.builds(
+    lambda m, form: form(m),
+    st.integers(0, 30),
+    st.sampled_from([iso, lambda m: iso(m).replace("+08:00", "Z"),
+                     lambda m: iso(m)[:-6] + ".250000+08:00", lambda m: iso(m)[:-6]]),
+)  # fmt: skip
+
+
+def read_as_rows(text):
+    """(names, columns) of the whole-file path held to the row reader, or None if it declined."""
+    from vmquota import whatif_fold
+
+    plain = replay._plain_columns(text.encode(), evaluation.DEFAULT_MAX_GAP)
+    if plain is None:
+        return None
+    samples, errors = trace.read_trace(text)
+    assert not errors
+    first = {}
+    for vm, ts, cpu, net in samples:
+        first.setdefault((vm, whatif_fold.to_us(ts)), (cpu, net))
+    names_, columns = plain
+    got = [
+        ((names_[v], t), (c, n))
+        for v, t, c, n in zip(columns.vm.tolist(), columns.ts.tolist(),
+                              columns.values[0].tolist(), columns.values[1].tolist(), strict=True)
+    ]  # fmt: skip
+    assert sorted(got) == sorted(first.items())
+    assert len({names_[v] for v in columns.vm.tolist()}) == len(names_)
+    return plain
+
+
+def trace_text(rows, ending):
+    text = "vm,ts,cpu_percent,net_kbps\n" + "\n".join(",".join(r) for r in rows)
+    return text + ("\n" if ending and rows else "")
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.tuples(names, times, numbers, numbers), max_size=40), ending=st.booleans())
+def test_the_whole_file_reader_reads_what_the_row_reader_reads_or_declines(rows, ending):
+    """Any names, times in several forms, and decimals up to 17 digits: whenever the whole-file
+    path takes a trace, it reads exactly the samples – the first of each (vm, ts) – and the
+    float() values the row reader reads."""
+    read_as_rows(trace_text(rows, ending))
+
+
+good_names = st.text(
+    st.characters(codec="utf-8", categories=["L", "N", "P", "S"], exclude_characters=',"'),
+    min_size=1, max_size=16,  # at most 64 bytes of UTF-8: longer names go row by row
+)  # fmt: skip
+cpu_texts = st.builds(decimal_text, st.text("0123456789", min_size=1, max_size=2),
+                      st.none() | st.integers(0, 2))  # fmt: skip
+net_texts = st.builds(decimal_text, st.text("0123456789", min_size=1, max_size=15),
+                      st.none() | st.integers(0, 8))  # fmt: skip
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(st.tuples(good_names, times.filter(lambda t: t[-1] != "0" or "+" in t),
+                            cpu_texts, net_texts), min_size=1, max_size=40),
+    ending=st.booleans(),
+)  # fmt: skip
+def test_the_whole_file_reader_takes_every_plain_trace(rows, ending):
+    rows = [r for r in rows if float(r[3]) <= trace.MAX_NET_KBPS] or [("vm", iso(0), "1", "1")]
+    assert read_as_rows(trace_text(rows, ending)) is not None
+
+
+def test_plain_decimals_are_read_as_float_reads_them():
+    texts = ["0", "100", "99.9", "0.1", "23040.5", "5.", ".5", "007", "12345678.1234567",
+             "0.00000000000001", "99999999.9999999", "25600.00000000"]  # fmt: skip
+    text = "vm,ts,cpu_percent,net_kbps\n" + "".join(
+        f"a{i},{iso(0)},0,{t}\n" for i, t in enumerate(texts)
+    )
+    names_, columns = replay._plain_columns(text.encode(), evaluation.DEFAULT_MAX_GAP)
+    got = dict(
+        zip((names_[v] for v in columns.vm.tolist()), columns.values[1].tolist(), strict=True)
+    )
+    assert [got[f"a{i}"] for i in range(len(texts))] == [float(t) for t in texts]
+    sixteen = text.replace("25600.00000000", "0000000000000001")  # 16 digits: not taken
+    assert replay._plain_columns(sixteen.encode(), evaluation.DEFAULT_MAX_GAP) is None

@@ -4,7 +4,7 @@
 
 Without --policy: the active published version, or the seed minutes' four rules when the
 database has none. Prints the incidents as a JSON array: what `python -m vmquota.replay` prints
-(the same reader and output, without Django's start-up) for the seed rules.
+(the same reader, fold and output, without Django's start-up) for the seed rules.
 """
 
 from django.conf import settings
@@ -24,10 +24,9 @@ class Command(BaseCommand):
     def handle(self, trace, policy=None, **options):
         specs, max_gap = self._rules(policy)
         try:
-            samples = replay.load(trace)
+            incidents = replay.replay_file(trace, specs, max_gap)
         except replay.TraceError as exc:
             raise CommandError(str(exc)) from exc
-        incidents = evaluation.replay(samples, specs, max_gap)
         text = replay.render(incidents, options.get("json"), settings.TIME_ZONE)
         if text:
             self.stdout.write(text)
