@@ -76,9 +76,10 @@ class AnnouncementInline(admin.TabularInline):
 
 @admin.register(Convening)
 class ConveningAdmin(admin.ModelAdmin):
-    list_display = ["meeting", "state", "proposals_due", "noticed_at", "cancelled_at"]
+    list_display = ["meeting", "state", "proposals_due", "noticed_at", "minutes_opened_at",
+                    "cancelled_at"]  # fmt: skip
     list_filter = ["state"]
-    readonly_fields = ["noticed_at", "cancelled_at"]
+    readonly_fields = ["noticed_at", "minutes_opened_at", "cancelled_at"]
 
 
 @admin.register(Announcement)
@@ -109,5 +110,35 @@ class ProposalAdmin(admin.ModelAdmin):
     list_display = ["subject", "meeting", "district", "state", "position"]
     list_filter = ["state", "district"]
     search_fields = ["subject", "explanation"]
-    readonly_fields = ["state", "merged_into", "carried_from"]
+    readonly_fields = ["state", "merged_into", "carried_from", "motion"]
     inlines = [ProposalTransitionInline]
+
+
+from .attendance_models import AttendanceReply, SignIn, TimetableNote  # noqa: E402
+
+
+@admin.register(AttendanceReply)
+class AttendanceReplyAdmin(admin.ModelAdmin):
+    """Replies are history (the latest counts): read here, answered on the reply page."""
+
+    list_display = ["meeting", "school", "answer", "attendee", "answered_by", "answered_at"]
+    list_filter = ["answer", "school__district"]
+    search_fields = ["school__name", "attendee"]
+    readonly_fields = ["meeting", "school", "answer", "attendee", "note", "answered_by",
+                       "answered_at"]  # fmt: skip
+
+
+@admin.register(SignIn)
+class SignInAdmin(admin.ModelAdmin):
+    list_display = ["meeting", "school", "name", "method", "signed_at"]
+    list_filter = ["method", "school__district"]
+    search_fields = ["school__name", "name"]
+    readonly_fields = ["signed_by", "signed_at"]
+
+
+@admin.register(TimetableNote)
+class TimetableNoteAdmin(admin.ModelAdmin):
+    list_display = ["meeting", "school", "teacher", "classes", "collected_at"]
+    list_filter = ["school__district"]
+    search_fields = ["school__name", "teacher"]
+    readonly_fields = ["requested_by", "requested_at", "collected_by", "collected_at"]

@@ -299,5 +299,6 @@ class FeedKey(models.Model):
 
 
 # The meeting before the minutes (its notice and announcements) lives in its own module.
+from .attendance_models import AttendanceReply, SignIn, TimetableNote  # noqa: E402, F401
 from .convening_models import Announcement, AnnouncementDelivery, Convening  # noqa: E402, F401
 from .proposal_models import Proposal, ProposalTransition  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import convening_views, views
+from . import attendance_views, convening_views, views
 
 app_name = "meetings"
 
@@ -25,6 +25,17 @@ urlpatterns = [
     path("<int:pk>/agenda/notice/", convening_views.notice_publish, name="notice"),
     path("<int:pk>/agenda/cancel/", convening_views.meeting_cancel, name="cancel"),
     path("<int:pk>/agenda/minutes/", convening_views.minutes_open, name="minutes_open"),
+    path("<int:pk>/attendance/replies/", attendance_views.replies, name="attendance_replies"),
+    path("<int:pk>/signin/", attendance_views.signin, name="signin"),
+    path("<int:pk>/signin/desk/", attendance_views.signin_desk, name="signin_desk"),
+    path("<int:pk>/signin-sheet/", attendance_views.signin_sheet, name="signin_sheet"),
+    path("<int:pk>/timetables/", attendance_views.timetables, name="timetables"),
+    path(
+        "timetables/<int:pk>/collect/",
+        attendance_views.timetable_collect,
+        name="timetable_collect",
+    ),  # fmt: skip
+    path("absences/", attendance_views.absences, name="absences"),
     path("<int:pk>/proposals/", convening_views.proposal_list, name="proposals"),
     path("<int:pk>/proposals/new/", convening_views.proposal_new, name="proposal_new"),
     path("proposals/<int:pk>/", convening_views.proposal_detail, name="proposal"),

@@ -87,6 +87,8 @@ def meeting_detail(request, pk):
             "meeting": meeting,
             "minutes": minutes_cache.rendered_minutes(meeting),
             "can_manage": manage,
+            # 出席人員：詳簽到表 – the sheet, when the meeting kept one in the portal
+            "has_sign_in": meeting.sign_ins.exists(),
         },
     )
 

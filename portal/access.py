@@ -251,6 +251,36 @@ def can_view_proposal(user, proposal, *, agenda_visible):
     return proposal.state == "accepted" and agenda_visible and has_role(user)
 
 
+def attendance_schools(user):
+    """The schools a person answers attendance for, signs in and asks timetable notes for: a
+    coordinator's own school, every school of a convener's district."""
+    from django.db.models import Q
+
+    roles = roles_of(user)
+    return (
+        School.objects.filter(
+            Q(pk__in=roles.coordinator_school_ids) | Q(district_id__in=roles.convener_district_ids)
+        )
+        .select_related("district")
+        .order_by("district__position", "code")
+    )
+
+
+def absence_district_ids(user):
+    """Whose absences over a year a person sees: bureau staff every district (None), a
+    convener their own districts, anyone else none (an empty set)."""
+    roles = roles_of(user)
+    if roles.is_staff:
+        return None
+    return set(roles.convener_district_ids)
+
+
+def can_collect_timetables(user, district_id):
+    """Collecting a district's timetable notes (課表): its convener, and bureau staff."""
+    roles = roles_of(user)
+    return roles.is_staff or district_id in roles.convener_district_ids
+
+
 # --- vmquota --------------------------------------------------------------------------------
 
 

@@ -42,7 +42,8 @@ def test_query_counts_do_not_grow_with_the_data(size, login, coordinator, divisi
     client.get(reverse("meetings:list"))  # the first visit warms the session
     with django_assert_max_num_queries(9):
         client.get(reverse("meetings:list") + "?year=108")
-    with django_assert_max_num_queries(11):  # 9 + attending schools + attachments
+    # 9 + attending schools + attachments + whether it kept a sign-in sheet (簽到表)
+    with django_assert_max_num_queries(12):
         response = client.get(meetings[-1].get_absolute_url())
     assert response.content.decode().count('class="minutes-entry depth-2"') == size[1]
     with django_assert_max_num_queries(7):

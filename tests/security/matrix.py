@@ -63,6 +63,9 @@ PROPOSAL_AUTHOR = _policy("login", "deny", "deny", "ok", "deny", "deny")
 # writing a proposal for a noticed meeting: coordinators and conveners (for their districts)
 PROPOSERS = _policy("login", "ok", "ok", "ok", "deny", "deny")
 DISTRICT_VIEW = _policy("login", "deny", "deny", "ok", "ok", "ok")
+# answering attendance, signing in, asking for a timetable note: for one's own schools (a
+# coordinator's, a convener's district's); bureau staff have no school to answer for
+ATTENDEES = _policy("login", "ok", "ok", "ok", "deny", "deny")
 
 POLICY_NAMES = {
     id(p): n
@@ -71,7 +74,8 @@ POLICY_NAMES = {
                  ("owner", OWNER), ("secret-link", SECRET_LINK), ("unknown-link", UNKNOWN_LINK),
                  ("api-token", API_TOKEN), ("admin", ADMIN),
                  ("proposal-draft", PROPOSAL_DRAFT), ("proposal-author", PROPOSAL_AUTHOR),
-                 ("proposers", PROPOSERS), ("district-view", DISTRICT_VIEW)]
+                 ("proposers", PROPOSERS), ("district-view", DISTRICT_VIEW),
+                 ("attendees", ATTENDEES)]
 }  # fmt: skip
 
 METHODS = ["GET", "POST"]
@@ -222,6 +226,21 @@ MATRIX = [
       note="each division's staff add to their own division's slot"),
     R("meetings:notice", POST=STAFF),
     R("meetings:cancel", POST=STAFF),
+    R("meetings:attendance_replies", variant="planned", GET=STAFF, POST=STAFF),
+    R("meetings:attendance_replies", variant="noticed", args={"pk": "noticed"}, GET=MEMBER,
+      POST=MEMBER, note="a reply for a school one does not serve is a message, nothing saved"),
+    R("meetings:signin", args={"pk": "noticed"}, GET=ATTENDEES, POST=ATTENDEES,
+      note="the page the QR code opens; the code itself is checked by attendance.sign_in"),
+    R("meetings:signin_desk", args={"pk": "noticed"}, GET=STAFF, POST=STAFF,
+      note="the QR code and the recorder's ticks"),
+    R("meetings:signin_sheet", variant="draft", GET=STAFF, POST=STAFF),
+    R("meetings:signin_sheet", variant="published", args={"pk": "published"}, GET=MEMBER,
+      POST=MEMBER, note="the 簽到表 goes with the minutes"),
+    R("meetings:timetables", args={"pk": "noticed"}, GET=MEMBER, POST=ATTENDEES),
+    R("meetings:timetable_collect", args={"pk": "timetable_note"}, POST=DISTRICT_VIEW,
+      note="the note's district's convener, and bureau staff"),
+    R("meetings:absences", GET=DISTRICT_VIEW, POST=DISTRICT_VIEW,
+      note="conveners see their district's schools only (tests/meetings)"),
     R("meetings:minutes_open", args={"pk": "noticed"}, POST=STAFF,
       note="the recorder turns the agenda into the draft minutes"),
     R("meetings:proposals", variant="planned", GET=STAFF, POST=STAFF),

@@ -129,6 +129,13 @@ def _meetings_convening(world):
         meeting=noticed, user=world.people["convener"], district=world.people["convener"]
         .memberships.get().district, subject="草稿中的提案", explanation="說明",
     )  # fmt: skip
+    from meetings import attendance
+
+    coordinator = world.people["coordinator"]
+    o["timetable_note"] = attendance.timetable_note_add(
+        meeting=noticed, user=coordinator, school=coordinator.memberships.get().school,
+        teacher="陳組長", classes="週三第 4 節",
+    )  # fmt: skip
 
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
