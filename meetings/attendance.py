@@ -98,7 +98,7 @@ def reply_set(*, meeting, user, school, answer, attendee="", note=""):
     if answer == AttendanceReply.Answer.SUBSTITUTE and not attendee:
         raise AttendanceError(f"{school.name}：代理出席請填寫代理人姓名。")
     if answer == AttendanceReply.Answer.ATTEND and not attendee:
-        attendee = user.get_full_name() or user.get_username()
+        attendee = user.display_name
     if answer == AttendanceReply.Answer.ABSENT:
         attendee = ""
     if len(attendee) > 60 or len(note) > 200:
@@ -133,7 +133,7 @@ def sign_in(*, meeting, user, school, name, code, at=None):
     if not signin_code_valid(meeting.pk, code, at):
         raise AttendanceError("簽到代碼不正確或已過期，請以會場顯示的最新代碼簽到。")
     _school_of(user, school)
-    name = (name or "").strip() or user.get_full_name() or user.get_username()
+    name = (name or "").strip() or user.display_name
     if len(name) > 60:
         raise AttendanceError("簽到人姓名最多 60 字。")
     try:

@@ -136,7 +136,7 @@ def signin(request, pk):
     latest = attendance.latest_replies(meeting)
     first = schools.first()
     reply = latest.get(first.pk) if first else None
-    name = (reply.attendee if reply else "") or request.user.get_full_name()
+    name = (reply.attendee if reply else "") or request.user.display_name
     initial = {"code": query_params(request, CodeQuery).get("code") or "", "name": name}
     form = SignInForm(request.POST or None, initial=initial, schools=schools)
     done = SignIn.objects.filter(meeting=meeting, school__in=schools).select_related("school")

@@ -457,7 +457,8 @@ def motion_update(*, motion, user, changes, reason=""):
     for name, value in changes.items():
         if name not in MOTION_FIELDS:
             raise MeetingError(f"不能修改欄位 {name}。")
-        value = (value or "").strip()
+        # a browser posts a textarea's lines with CRLF: store them as the importer reads them
+        value = (value or "").replace("\r\n", "\n").strip()
         if name == "subject" and not value:
             raise MeetingError("案由不可空白。")
         old = getattr(motion, name)

@@ -8,8 +8,9 @@ from datetime import date, time
 import pytest
 from django.urls import reverse
 
-from meetings import convening, hooks, importer, proposals, rendering, selectors, services
+from meetings import convening, proposals, rendering, selectors, services
 from meetings.models import Meeting, Motion, Proposal
+from tests.meetings.roundtrip import as_imported, as_stored
 from tracking.models import Review, TrackedItem
 from tracking.services import review_decide
 
@@ -37,68 +38,6 @@ def accepted(meeting, convener, district, bureau, subject, method=""):
     proposals.proposal_move(proposal=proposal, user=convener, to=S.SUBMITTED)
     proposals.proposal_move(proposal=proposal, user=bureau, to=S.ACCEPTED)
     return proposal
-
-
-def tree(items):
-    return [(i.text, tree(i.children)) for i in items]
-
-
-def db_tree(items, parent=None):
-    return [(i.text, db_tree(items, i.pk)) for i in items if i.parent_id == parent]
-
-
-def as_imported(text):
-    """What the importer reads from the text: the fields meeting_import saves."""
-    r = importer.parse(text)
-    return {
-        "header": [
-            r.title,
-            r.held_on,
-            r.start_time,
-            r.place,
-            r.chair,
-            r.recorder,
-            r.attendance_note,
-            r.chair_remarks,
-            r.adjourned_time,
-        ],  # fmt: skip
-        "reports": [(d.name, tree(d.items)) for d in r.divisions],
-        "motions": [
-            (m.kind, m.subject, m.explanation, m.resolution, m.proposer) for m in r.motions
-        ],  # fmt: skip
-        "tracked": [dict(row) for row in r.tracked_items],
-        "new_tracked": [dict(row) for row in r.new_tracked_items],
-        "warnings": [w.message for w in r.warnings],
-    }
-
-
-def as_stored(meeting):
-    items = list(meeting.report_items.select_related("division").order_by("position", "id"))
-    divisions = sorted({i.division for i in items}, key=lambda d: d.position)
-    tables = hooks.minutes_tables(meeting)
-    return {
-        "header": [
-            meeting.title,
-            meeting.held_on,
-            meeting.start_time,
-            meeting.place or None,
-            meeting.chair or None,
-            meeting.recorder or None,
-            meeting.attendance_note or None,
-            meeting.chair_remarks or None,
-            meeting.adjourned_time,
-        ],  # fmt: skip
-        "reports": [
-            (d.name, db_tree([i for i in items if i.division_id == d.pk])) for d in divisions
-        ],
-        "motions": [
-            (m.kind, m.subject, m.explanation, m.resolution, m.proposer)
-            for m in meeting.motions.order_by("-kind", "position", "id")
-        ],  # fmt: skip
-        "tracked": tables["previous"],
-        "new_tracked": tables["new"],
-        "warnings": [],
-    }
 
 
 def test_the_agenda_becomes_the_draft_minutes_with_the_accepted_proposals(
