@@ -33,6 +33,7 @@ class MeetingsConfig(AppConfig):
 def _describe_audit_codes():
     from portal import audit
 
+    from .attendance_models import AttendanceReply
     from .convening_models import Announcement
     from .models import Meeting
     from .proposal_models import Proposal
@@ -50,16 +51,25 @@ def _describe_audit_codes():
             "meetings.planned": "排定會議",
             "meetings.cancelled": "取消會議",
             "meetings.proposal_moved": "提案狀態變更",
+            "meetings.minutes_opened": "議程轉為會議紀錄草稿",
+            "meetings.attendance_replied": "回覆出席",
+            "meetings.signed_in": "簽到",
+            "meetings.sign_ins_ticked": "登記簽到",
+            "meetings.timetable_noted": "提出課表需求",
+            "meetings.timetable_collected": "收齊課表",
             **{f"meetings.announced_{kind}": f"寄發{label}"
                for kind, label in Announcement.Kind.choices},
         },
         details={
             "meeting_id": "會議編號", "motions": "決議案", "warnings": "警告",
             "attachment_id": "附件編號", "proposal_id": "提案編號", "announcement_id": "通知編號",
+            "school_id": "學校編號", "answer": "回覆", "added": "新簽到的學校",
+            "removed": "取消簽到的學校", "note_id": "課表需求編號",
         },
         values={
             "old": {**dict(Meeting.Status.choices), **dict(Proposal.State.choices)},
             "new": {**dict(Meeting.Status.choices), **dict(Proposal.State.choices)},
             "fields": HEADER_FIELDS,
+            "answer": dict(AttendanceReply.Answer.choices),
         },
     )  # fmt: skip
