@@ -185,6 +185,16 @@ class TrackedTable(SectionReader):
                     if name in values:
                         values[name] = append(values[name], cell) if values[name] else cell
                 values = {k: v.replace("\u2028", "\n") for k, v in values.items()}
-                values["case_no"] = re.sub(r"[.、．\s]+$", "", values["case_no"])
+                values["case_no"] = _case_number(values["case_no"])
                 target.append(values)
         self.reset()
+
+
+# The portal prints a row's 案號 as the minutes number it with its own case number beside it
+# (「1.（108-09-01）」); reading its own minutes back must give the case number, not the label.
+_NUMBER_WITH_CASE_NO = re.compile(r"[^（(]{0,6}[（(]\s*(\d{2,3}-\d{2}-[A-Z]?\d{2,3})\s*[)）]")
+
+
+def _case_number(cell):
+    both = _NUMBER_WITH_CASE_NO.fullmatch(cell.strip())
+    return both.group(1) if both else re.sub(r"[.、．\s]+$", "", cell)

@@ -60,7 +60,12 @@ def as_stored(meeting):
             (m.kind, m.subject, m.explanation, m.resolution, m.proposer)
             for m in meeting.motions.order_by("-kind", "position", "id")
         ],  # fmt: skip
-        "tracked": tables["previous"],
-        "new_tracked": tables["new"],
+        # 「1.」 is how the minutes number a row, not a field: the importer reads the case number
+        "tracked": [_without_number(row) for row in tables["previous"]],
+        "new_tracked": [_without_number(row) for row in tables["new"]],
         "warnings": [],
     }
+
+
+def _without_number(row):
+    return {k: v for k, v in row.items() if k != "number"}
