@@ -95,7 +95,7 @@ def test_one_month_from_the_bureau_planning_october_to_the_proposals(page, scree
     # 文山分區's convener proposes; the draft is theirs until it is sent
     login_as(page, "convener", "convener-demo-108")
     page.goto(agenda_url)
-    page.get_by_role("link", name=re.compile("^提案（截止")).click()
+    page.get_by_role("link", name="提案", exact=True).click()
     page.get_by_role("link", name="提出提案").click()
     page.get_by_label("案由").fill("請教育局統一採購校園無線網路設備")
     page.get_by_label("說明").fill("文山分區各校設備已逾使用年限。")
@@ -125,7 +125,7 @@ def test_one_month_from_the_bureau_planning_october_to_the_proposals(page, scree
     # the bureau accepts it onto the agenda
     login_as(page, "bureau", "bureau-demo-108")
     page.goto(agenda_url)
-    page.get_by_role("link", name=re.compile("^提案（截止")).click()
+    page.get_by_role("link", name="提案", exact=True).click()
     page.get_by_role("link", name="請教育局統一採購校園無線網路設備").click()
     before = len(mail.outbox)
     page.get_by_role("button", name="列入議程").click()
