@@ -13,7 +13,7 @@ from portal import audit, rocdate
 from portal.jobs import job_start
 from portal.models import Membership, Role, School
 
-from . import rules
+from . import columns, rules
 from .models import (
     ANSWERED,
     Blackout,
@@ -26,6 +26,9 @@ from .models import (
     Submission,
     Survey,
     SurveyChange,
+    SurveyColumn,
+    SurveyRule,
+    params_of,
 )
 from .rules import format_grades, format_range
 
@@ -59,13 +62,62 @@ def _require_editable(response, now=None):
         raise SignupError("本調查已截止，無法再修改；如需更正請洽教育局承辦人重新開放。")
 
 
+def winter_values(values, school_name):
+    """One winter-camp row (`rules.OfferValues`) as typed JSON values by the table's columns
+    (`columns.winter_camp_columns`)."""
+    day = lambda d: d.isoformat()  # noqa: E731
+    return {
+        "category": values.category,
+        "school": school_name,
+        "course_name": values.course_name,
+        "activity": {"start": day(values.activity[0]), "end": day(values.activity[1])},
+        "venue": values.venue,
+        "fee": values.fee,
+        "registration": {"start": day(values.registration[0]), "end": day(values.registration[1])},
+        "grades": {"from": values.grades[0], "to": values.grades[1], "gender": values.gender},
+        "capacity": values.capacity,
+    }
+
+
+def winter_table(survey, blackouts):
+    """The winter-camp survey's columns and rules from its form's fields: 類型's options, the
+    activity window, each blackout, 報名 before 活動. `blackouts` are (label, start, end)."""
+    table = columns.winter_camp_columns(survey.category_list or ["技能研習"])
+    found = []
+    if survey.activity_starts_on and survey.activity_ends_on:
+        found.append(columns.Rule("within", "activity", start=survey.activity_starts_on,
+                                  end=survey.activity_ends_on, label=survey.window_label))  # fmt: skip
+    found += [columns.Rule("outside", "activity", start=s, end=e, label=label)
+              for label, s, e in blackouts]  # fmt: skip
+    if survey.registration_before_activity:
+        found.append(columns.Rule("before", "registration", other="activity"))
+    return table, found
+
+
+def table_store(survey, table, found):
+    """Replace the survey's columns and rules (`columns.Column`, `columns.Rule`)."""
+    survey.columns.all().delete()
+    survey.table_rules.all().delete()
+    SurveyColumn.objects.bulk_create(
+        SurveyColumn(survey=survey, position=i, key=c.key, label=c.label, type=c.type,
+                     required=c.required, help_text=c.help, options=dict(c.options))
+        for i, c in enumerate(table, start=1)
+    )  # fmt: skip
+    SurveyRule.objects.bulk_create(
+        SurveyRule(survey=survey, position=i, kind=r.kind, params=params_of(r))
+        for i, r in enumerate(found, start=1)
+    )
+
+
 def _replace_offers(response, rows):
     response.offers.all().delete()
+    school_name = response.school.name
     Offer.objects.bulk_create(
         [
             Offer(
                 response=response,
                 position=i,
+                values=winter_values(v, school_name),
                 category=v.category,
                 course_name=v.course_name,
                 activity_starts_on=v.activity[0],
@@ -342,6 +394,7 @@ def survey_create(*, by, blackouts=(), **fields):
                 for label, s, e in blackouts
             ]
         )
+        table_store(survey, *winter_table(survey, blackouts))
         audit.record("signups.survey_created", actor=by, target=survey)
         return survey
 
@@ -441,6 +494,8 @@ def survey_update(*, survey, by, fields, blackouts, request=None):
         if not changes:
             return None
         survey.save()
+        if survey.activity_starts_on is not None:  # a survey with the winter-camp form's rules
+            table_store(survey, *winter_table(survey, new_periods))
         change = SurveyChange.objects.create(survey=survey, by=by, fields=changes)
         audit.record("signups.survey_edited", request=request, actor=by, target=survey,
                      fields=[c["field"] for c in changes])  # fmt: skip
