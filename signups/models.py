@@ -58,6 +58,10 @@ class Survey(models.Model):
     activity_starts_on = models.DateField("活動期間開始", null=True, blank=True)
     activity_ends_on = models.DateField("活動期間結束", null=True, blank=True)
     registration_before_activity = models.BooleanField("報名須於活動開始前截止", default=True)
+    is_draft = models.BooleanField(
+        "草稿（尚未公布）", default=False,
+        help_text="依範本建立的調查先是草稿：教育局檢查欄位後公布，學校才看得到",
+    )  # fmt: skip
     reminder_days_before = models.PositiveSmallIntegerField(
         "截止前幾天自動提醒", default=3, help_text="0 表示不自動提醒"
     )
@@ -92,7 +96,7 @@ class Survey(models.Model):
 
     def is_open(self, now=None):
         now = now or timezone.now()
-        return self.opens_at <= now < self.closes_at
+        return not self.is_draft and self.opens_at <= now < self.closes_at
 
     def table(self):
         """The survey's table as the engine reads it: ([columns.Column], [columns.Rule])."""
@@ -102,16 +106,27 @@ class Survey(models.Model):
         )
 
     def rules(self, blackouts=None):
-        """The survey's date rules as the plain value `rules.py` checks rows against."""
-        if blackouts is None:
-            blackouts = list(self.blackouts.all())
+        """The winter-camp form's view of the survey's stored rules (`rules.SurveyRules`): the
+        rules themselves, plus the window and blackouts on 活動日期 for the page to show.
+        `blackouts` is accepted for older callers and ignored: the stored rules are the truth."""
+        table, stored = self.table()
+        on_activity = [r for r in stored if r.column == "activity"]
+        window = next((r for r in on_activity if r.kind == "within"), None)
+        choices = next((c.choices for c in table if c.key == "category"), None)
         return rules.SurveyRules(
             school_year=self.school_year,
-            categories=tuple(self.category_list),
-            window=rules.Period(self.activity_starts_on, self.activity_ends_on, self.window_label),
-            blackouts=tuple(rules.Period(b.starts_on, b.ends_on, b.label) for b in blackouts),
-            registration_before_activity=self.registration_before_activity,
+            categories=tuple(choices if choices is not None else self.category_list),
+            window=rules.Period(window.start, window.end, window.label) if window else None,
+            blackouts=tuple(
+                rules.Period(r.start, r.end, r.label) for r in on_activity if r.kind == "outside"
+            ),  # fmt: skip
+            registration_before_activity=any(r.kind == "before" for r in stored),
+            table_rules=tuple(stored),
         )
+
+    @property
+    def is_winter_camp(self):
+        return columns.is_winter_camp(self.table()[0])
 
 
 class SurveyColumn(models.Model):

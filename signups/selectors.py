@@ -131,7 +131,9 @@ def totals(groups):
 
 def open_surveys(now=None):
     now = now or timezone.now()
-    return Survey.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("closes_at")
+    return Survey.objects.filter(opens_at__lte=now, closes_at__gt=now, is_draft=False).order_by(
+        "closes_at"
+    )
 
 
 def status_of(survey, school):
