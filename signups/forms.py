@@ -9,6 +9,7 @@ from django import forms
 
 from portal import rocdate
 from portal.forms_fields import ROCDateField, ROCDateTimeField
+from portal.models import District, SchoolLevel
 
 from . import columns, rules
 from .models import Blackout, Survey, SurveyColumn
@@ -511,3 +512,24 @@ class ColumnForm(forms.ModelForm):
 def column_formset(survey, *, data=None):
     formset_class = forms.modelformset_factory(SurveyColumn, form=ColumnForm, extra=0)
     return formset_class(data=data, queryset=survey.columns.order_by("position"), prefix="columns")
+
+
+class AudienceForm(forms.Form):
+    """Who files: every school, or those of some districts and/or levels (國小 / 國中)."""
+
+    districts = forms.MultipleChoiceField(label="填報分區（不選即全部）", required=False,
+                                          widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    levels = forms.MultipleChoiceField(label="填報學制（不選即全部）", required=False,
+                                       widget=forms.CheckboxSelectMultiple,
+                                       choices=SchoolLevel.choices)  # fmt: skip
+
+    def __init__(self, *args, survey, **kwargs):
+        kwargs.setdefault("initial", {"districts": [str(i) for i in survey.district_ids],
+                                      "levels": list(survey.levels)})  # fmt: skip
+        super().__init__(*args, prefix="audience", **kwargs)
+        self.fields["districts"].choices = [
+            (str(d.pk), d.name) for d in District.objects.order_by("position")
+        ]
+
+    def clean_districts(self):
+        return sorted(int(i) for i in self.cleaned_data["districts"])

@@ -58,6 +58,15 @@ class Survey(models.Model):
     activity_starts_on = models.DateField("活動期間開始", null=True, blank=True)
     activity_ends_on = models.DateField("活動期間結束", null=True, blank=True)
     registration_before_activity = models.BooleanField("報名須於活動開始前截止", default=True)
+    # who files: every school, or only the schools of these districts and/or levels
+    # district ids rather than a many-to-many: a handful of numbers read with the survey, so the
+    # filing page and the grid ask nothing more of the database
+    district_ids = models.JSONField(
+        "填報分區", default=list, blank=True, help_text="空白即全部分區"
+    )
+    levels = models.JSONField(
+        "填報學制", default=list, blank=True, help_text='例如 ["elementary"]；空白即全部學制'
+    )
     is_draft = models.BooleanField(
         "草稿（尚未公布）", default=False,
         help_text="依範本建立的調查先是草稿：教育局檢查欄位後公布，學校才看得到",
@@ -97,6 +106,23 @@ class Survey(models.Model):
     def is_open(self, now=None):
         now = now or timezone.now()
         return not self.is_draft and self.opens_at <= now < self.closes_at
+
+    def schools(self):
+        """The schools asked to file this survey."""
+        from portal.models import School
+
+        found = School.objects.all()
+        if self.levels:
+            found = found.filter(level__in=self.levels)
+        if self.district_ids:
+            found = found.filter(district_id__in=self.district_ids)
+        return found
+
+    def asks(self, school):
+        """Whether `school` is one of those asked to file."""
+        if self.levels and school.level not in self.levels:
+            return False
+        return not self.district_ids or school.district_id in self.district_ids
 
     def table(self):
         """The survey's table as the engine reads it: ([columns.Column], [columns.Rule])."""

@@ -350,7 +350,7 @@ def unanswered_schools(survey):
     answered = Response.objects.filter(
         survey=survey, status__in=[Status.SUBMITTED, Status.DECLINED]
     )
-    return School.objects.exclude(pk__in=answered.values("school_id")).order_by("code")
+    return survey.schools().exclude(pk__in=answered.values("school_id")).order_by("code")
 
 
 @dataclass
@@ -515,6 +515,30 @@ def survey_columns_update(*, survey, by, columns_, request=None):
         change = SurveyChange.objects.create(survey=survey, by=by, fields=changes)
         audit.record("signups.survey_columns_edited", request=request, actor=by, target=survey,
                      fields=[c["field"] for c in changes])  # fmt: skip
+        return change
+
+
+def survey_audience_set(*, survey, by, district_ids, levels, request=None):
+    """Who files: the schools of `district_ids` and `levels` (empty = all), recorded."""
+    from portal.models import District, SchoolLevel
+
+    def shown(ids, lvls):
+        names = dict(District.objects.values_list("pk", "name"))
+        parts = ["、".join(names.get(i, str(i)) for i in ids) or "全部分區",
+                 "、".join(SchoolLevel(v).label for v in lvls) or "全部學制"]  # fmt: skip
+        return "；".join(parts)
+
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().get(pk=survey.pk)
+        if (survey.district_ids, survey.levels) == (list(district_ids), list(levels)):
+            return None
+        old = shown(survey.district_ids, survey.levels)
+        survey.district_ids, survey.levels = list(district_ids), list(levels)
+        survey.save(update_fields=["district_ids", "levels"])
+        change = SurveyChange.objects.create(survey=survey, by=by, fields=[
+            {"field": "audience", "label": "填報對象", "old": old,
+             "new": shown(survey.district_ids, survey.levels)}])  # fmt: skip
+        audit.record("signups.survey_audience", request=request, actor=by, target=survey)
         return change
 
 

@@ -24,6 +24,7 @@ from portal.models import School
 
 from . import bureau_template, columns, resources, selectors, services
 from .forms import (
+    AudienceForm,
     SurveyEditForm,
     SurveyForm,
     TemplateUploadForm,
@@ -47,6 +48,8 @@ def _survey_and_school(request, pk, school_pk):
     school = get_object_or_404(School.objects.select_related("district"), pk=school_pk)
     if survey.is_draft and not access.is_staff(request.user):
         raise Http404("找不到這個調查。")
+    if not survey.asks(school):
+        raise Http404("這所學校不在本調查的填報對象中。")
     access.require(
         request,
         access.can_view_school(request.user, school),
@@ -179,13 +182,19 @@ def survey_columns(request, pk):
     _staff_only(request)
     survey = get_object_or_404(Survey, pk=pk)
     formset = column_formset(survey, data=request.POST or None)
+    audience = AudienceForm(request.POST or None, survey=survey)
     if request.method == "POST":
         try:
             if request.POST.get("action") == "publish":
                 services.survey_publish(survey=survey, by=request.user, request=request)
                 messages.success(request, f"已公布調查：{survey.title}")
                 return redirect("signups:grid", survey.pk)
-            if formset.is_valid():
+            if formset.is_valid() and audience.is_valid():
+                services.survey_audience_set(
+                    survey=survey, by=request.user, request=request,
+                    district_ids=audience.cleaned_data["districts"],
+                    levels=audience.cleaned_data["levels"],
+                )  # fmt: skip
                 pairs = [(f.instance, {**{k: f.cleaned_data[k] for k in
                                           ("type", "required", "help_text")},
                                        "options": f.cleaned_data["options"]})
@@ -204,6 +213,7 @@ def survey_columns(request, pk):
     context = {
         "survey": survey,
         "formset": formset,
+        "audience": audience,
         "rules_shown": _rules_shown(survey, table, found),
     }
     return render(request, "signups/columns.html", context)

@@ -163,3 +163,27 @@ def test_the_review_page_changes_a_column_and_publishes(equipment, login, bureau
     assert r.status_code == 302
     equipment.refresh_from_db()
     assert not equipment.is_draft
+
+
+def test_only_the_schools_asked_file_and_appear_on_the_grid(
+    equipment, login, bureau, coordinator, other_coordinator, xindian_school, jiangcui_school,
+    beixin_school,
+):  # fmt: skip
+    from signups import selectors
+
+    xindian_school.level, jiangcui_school.level = "elementary", "junior_high"
+    beixin_school.level = "elementary"
+    for school in (xindian_school, jiangcui_school, beixin_school):
+        school.save()
+    change = services.survey_audience_set(survey=equipment, by=bureau, levels=["elementary"],
+                                          district_ids=[xindian_school.district_id])  # fmt: skip
+    assert change.fields[0]["new"] == "文山分區；國小" or "國小" in change.fields[0]["new"]
+    services.survey_publish(survey=equipment, by=bureau)
+    equipment.refresh_from_db()
+    listed = [r.school.name for g in selectors.survey_grid(equipment) for r in g.rows]
+    assert sorted(listed) == ["北新國小", "新店國小"]
+    assert [s.name for s in services.unanswered_schools(equipment)] == ["北新國小", "新店國小"]
+    url = reverse("signups:file", args=[equipment.pk, jiangcui_school.pk])
+    assert login(other_coordinator).get(url).status_code == 404
+    url = reverse("signups:file", args=[equipment.pk, xindian_school.pk])
+    assert login(coordinator).get(url).status_code == 200
