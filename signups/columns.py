@@ -94,6 +94,7 @@ class Problem:
     column: str  # the column's label, "" for the table
     rule: str  # the rule's kind or "type"
     message: str
+    key: str = ""  # the column's key ("" for the table)
 
     def __str__(self):
         where = f"第 {self.row} 列，" if self.row else ""
@@ -246,7 +247,6 @@ class TableResult:
 def check_table(columns, rules, raw_rows, *, school_year, school_name=""):
     """Read every row (dicts of column key → text) by its columns' types, then judge the rules.
     Every problem is reported; `rows` is filled only when there are none."""
-    by_key = {c.key: c for c in columns}
     result = TableResult()
     typed = []
     for number, raw in enumerate(raw_rows, start=1):
@@ -256,15 +256,20 @@ def check_table(columns, rules, raw_rows, *, school_year, school_name=""):
                 row[column.key] = parse(column, raw.get(column.key, ""), school_year=school_year,
                                         school_name=school_name)  # fmt: skip
             except RuleError as exc:
-                result.problems.append(Problem(number, column.label, "type", str(exc)))
+                result.problems.append(Problem(number, column.label, "type", str(exc), column.key))
                 row_ok = False
         typed.append(row if row_ok else None)
-    for rule in rules:
-        result.problems.extend(_judge(rule, by_key, typed))
+    result.problems.extend(judge_rows(columns, rules, typed))
     result.problems.sort(key=lambda p: (p.row or 10**9,))
     if not result.problems:
         result.rows = typed
     return result
+
+
+def judge_rows(columns, rules, typed):
+    """The rules' problems with rows already typed (None for a row that could not be read)."""
+    by_key = {c.key: c for c in columns}
+    return [p for rule in rules for p in _judge(rule, by_key, typed)]
 
 
 def _judge(rule, by_key, typed):
@@ -278,7 +283,7 @@ def _judge(rule, by_key, typed):
         total = sum(r.get(rule.column) or 0 for r in typed if r is not None)
         if rule.limit is not None and total > rule.limit:
             return [Problem(None, label, rule.kind,
-                            f"各列{label}合計 {total:,}，超過上限 {rule.limit:,}。")]  # fmt: skip
+                            f"各列{label}合計 {total:,}，超過上限 {rule.limit:,}。", rule.column)]  # fmt: skip
         return []
     problems = []
     for number, row in enumerate(typed, start=1):
@@ -291,10 +296,11 @@ def _judge(rule, by_key, typed):
         name = rule.label or "規定"
         if rule.kind == "within" and not (rule.start <= start and end <= rule.end):
             problems.append(Problem(number, label, rule.kind,
-                                    f"{label}須在{name}期間（{rule.period_text}）內。"))  # fmt: skip
+                                    f"{label}須在{name}期間（{rule.period_text}）內。", rule.column))  # fmt: skip
         elif rule.kind == "outside" and start <= rule.end and end >= rule.start:
             problems.append(Problem(number, label, rule.kind,
-                                    f"{label}不可在{name}期間（{rule.period_text}），請改期。"))  # fmt: skip
+                                    f"{label}不可在{name}期間（{rule.period_text}），請改期。",
+                                    rule.column))  # fmt: skip
         elif rule.kind == "before":
             other = by_key.get(rule.other)
             later = _dates(other, row.get(rule.other)) if other else None
@@ -302,7 +308,7 @@ def _judge(rule, by_key, typed):
                 problems.append(Problem(
                     number, label, rule.kind,
                     f"{label}截止日（{rocdate.format_short(end)}）須早於{other.label}開始日"
-                    f"（{rocdate.format_short(later[0])}）。",
+                    f"（{rocdate.format_short(later[0])}）。", rule.column,
                 ))  # fmt: skip
     return problems
 
@@ -328,6 +334,15 @@ def rule_as_data(rule, columns=()):
     if rule.limit is not None:
         data["limit"] = rule.limit
     return data
+
+
+WINTER_CAMP_KEYS = ("category", "school", "course_name", "activity", "venue", "fee",
+                    "registration", "grades", "capacity")  # fmt: skip
+
+
+def is_winter_camp(columns):
+    """The seed's table: filed through the winter-camp form (grade selects, named fields)."""
+    return tuple(c.key for c in columns) == WINTER_CAMP_KEYS
 
 
 def winter_camp_columns(categories=("技能研習",)):

@@ -18,6 +18,7 @@ from meetings import services as meetings_services
 from meetings.models import Attachment, Meeting, ReportItem
 from portal.models import School
 
+from . import services
 from .models import Blackout, Offer, Response, Status, StatusChange, Submission, Survey
 
 TITLE = "新北市政府教育局辦理109年度寒假青少年休閒育樂活動開辦調查表"
@@ -82,6 +83,8 @@ def load(stdout=None):
             starts_on=date(2020, 1, 23),
             ends_on=date(2020, 1, 29),
         )
+        blackouts = [(b.label, b.starts_on, b.ends_on) for b in survey.blackouts.all()]
+        services.table_store(survey, *services.winter_table(survey, blackouts))
     elif meeting is not None and survey.meeting_id is None:
         survey.meeting, survey.report_item = meeting, item
         survey.save(update_fields=["meeting", "report_item"])
@@ -95,6 +98,17 @@ def load(stdout=None):
         Offer.objects.create(
             response=response,
             position=1,
+            values={
+                "category": "技能研習",
+                "school": school.name,
+                "course_name": "FUN Coding (KODU+RPG)",
+                "activity": {"start": "2020-02-03", "end": "2020-02-04"},
+                "venue": "新店國小",
+                "fee": 0,
+                "registration": {"start": "2019-12-25", "end": "2020-01-03"},
+                "grades": {"from": 4, "to": 6, "gender": "girls_only"},
+                "capacity": 20,
+            },
             category="技能研習",
             course_name="FUN Coding (KODU+RPG)",
             activity_starts_on=date(2020, 2, 3),
@@ -108,11 +122,9 @@ def load(stdout=None):
             gender="girls_only",
             capacity=20,
         )
-        from .services import snapshot_of
-
         Submission.objects.create(
             response=response, number=1, by=coordinator, at=now,
-            snapshot=snapshot_of(response.offers.all()),
+            snapshot=services.snapshot_of(response.offers.all()),
         )  # fmt: skip
         StatusChange.objects.create(
             response=response, event=StatusChange.Event.SUBMITTED, old_status=Status.NONE,

@@ -9,9 +9,10 @@ from django import forms
 
 from portal import rocdate
 from portal.forms_fields import ROCDateField, ROCDateTimeField
+from portal.models import District, SchoolLevel
 
-from . import rules
-from .models import Blackout, Survey
+from . import columns, rules
+from .models import Blackout, Survey, SurveyColumn
 
 GRADE_CHOICES = [("", "請選擇")] + [(str(g), str(g)) for g in range(1, 13)]
 GENDER_CHOICES = list(rules.GENDERS.items())
@@ -357,3 +358,178 @@ class TemplateUploadForm(forms.Form):
         else:
             self.add_error("file", "請選擇範本檔案（.xlsx）。")
         return data
+
+
+# --- any survey's table: one field per column, judged by columns.py ---------------------------
+
+
+class RowForm(forms.Form):
+    """One row of a survey's table: a text field per column (a select for `choice`). Each value
+    is read by its column's type and the row judged by the survey's rules, in `columns.py`; the
+    table's own rules (most rows, a total) are judged by the formset."""
+
+    def __init__(self, *args, table, table_rules, school_year, school_name="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.table, self.table_rules = table, table_rules
+        self.school_year, self.school_name = school_year, school_name
+        for column in table:
+            if column.type == "choice":
+                field = forms.CharField(required=False, widget=forms.Select(
+                    choices=[("", "請選擇")] + [(c, c) for c in column.choices]))  # fmt: skip
+            else:
+                field = forms.CharField(required=False, max_length=columns.MAX_TEXT)
+                field.widget.attrs["autocomplete"] = "off"
+                if column.type in ("integer", "money"):
+                    field.widget.attrs["inputmode"] = "numeric"
+            field.label, field.help_text = column.label, column.help
+            if column.type == "school" and school_name:
+                field.widget.attrs["placeholder"] = school_name
+            self.fields[column.key] = field
+        self.values = None
+
+    def raw(self):
+        return {c.key: str(self[c.key].value() or "") for c in self.table}
+
+    def has_changed(self):
+        """Filled in when a column other than the school (which defaults to it) has text."""
+        return any(v.strip() for k, v in self.raw().items()
+                   if next(c for c in self.table if c.key == k).type != "school")  # fmt: skip
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": f"{self[name].auto_id}_error"}
+                )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        row_rules = [r for r in self.table_rules if r.kind not in ("max_rows", "total")]
+        result = columns.check_table(self.table, row_rules, [self.raw()],
+                                     school_year=self.school_year, school_name=self.school_name)  # fmt: skip
+        for problem in result.problems:
+            self.add_error(problem.key if problem.key in self.fields else None, problem.message)
+        self.values = result.rows[0] if result.ok else None
+        return data
+
+
+class BaseRowFormSet(BaseOfferFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [f.values for f in self.ordered_forms if f.values is not None]
+        first = self.forms[0] if self.forms else self.empty_form
+        table_rules = [r for r in first.table_rules if r.kind in ("max_rows", "total")]
+        for problem in columns.judge_rows(first.table, table_rules, kept):
+            raise forms.ValidationError(str(problem))
+
+    def typed_rows(self):
+        forms_ = [f for f in self.forms if f.has_changed() and not self._should_delete_form(f)]
+
+        def order(item):
+            i, f = item
+            try:
+                return (0, int(f["ORDER"].value()), i)
+            except (TypeError, ValueError):
+                return (1, 0, i)
+
+        return [f.raw() for _, f in sorted(enumerate(forms_), key=order)]
+
+
+def initial_of_row(table, values, school_year):
+    """A stored row as the school typed it."""
+    return {c.key: columns.show(c, values.get(c.key), school_year=school_year) for c in table}
+
+
+def row_formset(survey, *, data=None, offers=(), extra=1, school_name=""):
+    table, table_rules = survey.table()
+    initial = [initial_of_row(table, o.values, survey.school_year) for o in offers]
+    formset_class = forms.formset_factory(
+        RowForm, formset=BaseRowFormSet, extra=extra, can_delete=True, can_order=True,
+        max_num=200, validate_max=True,
+    )  # fmt: skip
+    kwargs = {"table": table, "table_rules": table_rules, "school_year": survey.school_year,
+              "school_name": school_name}  # fmt: skip
+    return formset_class(data=data, initial=initial, prefix="rows", form_kwargs=kwargs)
+
+
+def row_formset_data(table, rows, extra=0):
+    """The POST body of the table formset for kept rows ({key: text})."""
+    total = len(rows) + extra
+    data = {"rows-TOTAL_FORMS": str(total), "rows-INITIAL_FORMS": "0",
+            "rows-MIN_NUM_FORMS": "0", "rows-MAX_NUM_FORMS": "1000"}  # fmt: skip
+    for i, row in enumerate(rows):
+        for column in table:
+            data[f"rows-{i}-{column.key}"] = str(row.get(column.key, ""))
+        data[f"rows-{i}-ORDER"] = str(i + 1)
+    return data
+
+
+class ColumnForm(forms.ModelForm):
+    """One column in the bureau's review: its type, required, help text and the type's options
+    (a choice's options one a line; an integer's bounds)."""
+
+    choices_text = forms.CharField(label="選項（每行一個）", required=False,
+                                   widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    minimum = forms.IntegerField(label="最小值", required=False)
+    maximum = forms.IntegerField(label="最大值", required=False)
+
+    class Meta:
+        model = SurveyColumn
+        fields = ["type", "required", "help_text"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        options = self.instance.options or {}
+        self.fields["choices_text"].initial = "\n".join(options.get("choices", []))
+        self.fields["minimum"].initial = options.get("min")
+        self.fields["maximum"].initial = options.get("max")
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("type")
+        choices = [c.strip() for c in (data.get("choices_text") or "").splitlines() if c.strip()]
+        if kind == "choice" and not choices:
+            self.add_error(
+                "choices_text", f"「{self.instance.label}」是選項欄位，請至少填一個選項。"
+            )
+        low, high = data.get("minimum"), data.get("maximum")
+        if low is not None and high is not None and low > high:
+            self.add_error("maximum", "最大值不可小於最小值。")
+        options = {}
+        if kind == "choice":
+            options["choices"] = choices
+        if kind == "integer":
+            options |= {k: v for k, v in (("min", low), ("max", high)) if v is not None}
+        data["options"] = options
+        return data
+
+
+def column_formset(survey, *, data=None):
+    formset_class = forms.modelformset_factory(SurveyColumn, form=ColumnForm, extra=0)
+    return formset_class(data=data, queryset=survey.columns.order_by("position"), prefix="columns")
+
+
+class AudienceForm(forms.Form):
+    """Who files: every school, or those of some districts and/or levels (國小 / 國中)."""
+
+    districts = forms.MultipleChoiceField(label="填報分區（不選即全部）", required=False,
+                                          widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    levels = forms.MultipleChoiceField(label="填報學制（不選即全部）", required=False,
+                                       widget=forms.CheckboxSelectMultiple,
+                                       choices=SchoolLevel.choices)  # fmt: skip
+
+    def __init__(self, *args, survey, **kwargs):
+        kwargs.setdefault("initial", {"districts": [str(i) for i in survey.district_ids],
+                                      "levels": list(survey.levels)})  # fmt: skip
+        super().__init__(*args, prefix="audience", **kwargs)
+        self.fields["districts"].choices = [
+            (str(d.pk), d.name) for d in District.objects.order_by("position")
+        ]
+
+    def clean_districts(self):
+        return sorted(int(i) for i in self.cleaned_data["districts"])

@@ -7,7 +7,7 @@ activity), so the next survey of the same kind needs no code. A school's answer 
 is a `StatusChange` row and every submission a `Submission` version with a snapshot of the rows.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from portal import rocdate
 
-from . import rules
+from . import columns, rules
 
 
 class Survey(models.Model):
@@ -54,9 +54,23 @@ class Survey(models.Model):
         "類型選項", help_text="每行一個，例如：技能研習", default="技能研習"
     )
     window_label = models.CharField("活動期間名稱", max_length=30, default="寒假")
-    activity_starts_on = models.DateField("活動期間開始")
-    activity_ends_on = models.DateField("活動期間結束")
+    # the winter-camp form's window; the rules judged are the survey's `SurveyRule` rows
+    activity_starts_on = models.DateField("活動期間開始", null=True, blank=True)
+    activity_ends_on = models.DateField("活動期間結束", null=True, blank=True)
     registration_before_activity = models.BooleanField("報名須於活動開始前截止", default=True)
+    # who files: every school, or only the schools of these districts and/or levels
+    # district ids rather than a many-to-many: a handful of numbers read with the survey, so the
+    # filing page and the grid ask nothing more of the database
+    district_ids = models.JSONField(
+        "填報分區", default=list, blank=True, help_text="空白即全部分區"
+    )
+    levels = models.JSONField(
+        "填報學制", default=list, blank=True, help_text='例如 ["elementary"]；空白即全部學制'
+    )
+    is_draft = models.BooleanField(
+        "草稿（尚未公布）", default=False,
+        help_text="依範本建立的調查先是草稿：教育局檢查欄位後公布，學校才看得到",
+    )  # fmt: skip
     reminder_days_before = models.PositiveSmallIntegerField(
         "截止前幾天自動提醒", default=3, help_text="0 表示不自動提醒"
     )
@@ -91,19 +105,128 @@ class Survey(models.Model):
 
     def is_open(self, now=None):
         now = now or timezone.now()
-        return self.opens_at <= now < self.closes_at
+        return not self.is_draft and self.opens_at <= now < self.closes_at
+
+    def schools(self):
+        """The schools asked to file this survey."""
+        from portal.models import School
+
+        found = School.objects.all()
+        if self.levels:
+            found = found.filter(level__in=self.levels)
+        if self.district_ids:
+            found = found.filter(district_id__in=self.district_ids)
+        return found
+
+    def asks(self, school):
+        """Whether `school` is one of those asked to file."""
+        if self.levels and school.level not in self.levels:
+            return False
+        return not self.district_ids or school.district_id in self.district_ids
+
+    def table(self):
+        """The survey's table as the engine reads it: ([columns.Column], [columns.Rule])."""
+        return (
+            [c.as_column() for c in self.columns.all()],
+            [r.as_rule() for r in self.table_rules.all()],
+        )
 
     def rules(self, blackouts=None):
-        """The survey's date rules as the plain value `rules.py` checks rows against."""
-        if blackouts is None:
-            blackouts = list(self.blackouts.all())
+        """The winter-camp form's view of the survey's stored rules (`rules.SurveyRules`): the
+        rules themselves, plus the window and blackouts on 活動日期 for the page to show.
+        `blackouts` is accepted for older callers and ignored: the stored rules are the truth."""
+        table, stored = self.table()
+        on_activity = [r for r in stored if r.column == "activity"]
+        window = next((r for r in on_activity if r.kind == "within"), None)
+        choices = next((c.choices for c in table if c.key == "category"), None)
         return rules.SurveyRules(
             school_year=self.school_year,
-            categories=tuple(self.category_list),
-            window=rules.Period(self.activity_starts_on, self.activity_ends_on, self.window_label),
-            blackouts=tuple(rules.Period(b.starts_on, b.ends_on, b.label) for b in blackouts),
-            registration_before_activity=self.registration_before_activity,
+            categories=tuple(choices if choices is not None else self.category_list),
+            window=rules.Period(window.start, window.end, window.label) if window else None,
+            blackouts=tuple(
+                rules.Period(r.start, r.end, r.label) for r in on_activity if r.kind == "outside"
+            ),  # fmt: skip
+            registration_before_activity=any(r.kind == "before" for r in stored),
+            table_rules=tuple(stored),
         )
+
+    @property
+    def is_winter_camp(self):
+        return columns.is_winter_camp(self.table()[0])
+
+
+class SurveyColumn(models.Model):
+    """One column of the survey's table, in order: its label, type (`columns.TYPES`), whether it
+    must be filled in, help text and the type's options (integer: min/max; choice: choices).
+    `key` names the column inside each row's `values` and never changes once rows are filed."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="columns")
+    position = models.PositiveSmallIntegerField("順序")
+    key = models.CharField("欄位代號", max_length=40)
+    label = models.CharField("欄位名稱", max_length=60)
+    type = models.CharField("類型", max_length=20, choices=list(columns.TYPES.items()))
+    required = models.BooleanField("必填", default=True)
+    help_text = models.CharField("填寫說明", max_length=200, blank=True)
+    options = models.JSONField("類型選項", default=dict, blank=True)
+
+    class Meta:
+        ordering = ["survey", "position", "id"]
+        verbose_name = "調查欄位"
+        verbose_name_plural = "調查欄位"
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "key"], name="one_column_per_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.survey} – {self.label}"
+
+    def as_column(self):
+        return columns.Column(self.key, self.label, self.type, self.required, self.help_text,
+                              dict(self.options or {}))  # fmt: skip
+
+
+class SurveyRule(models.Model):
+    """One rule of the survey's table (`columns.RULE_KINDS`). `params` holds the rule's
+    column keys (`column`, `other`), its period (`start`, `end` as YYYY-MM-DD, `label`) or its
+    `limit`, as `columns.Rule` reads them."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="table_rules")
+    position = models.PositiveSmallIntegerField("順序", default=0)
+    kind = models.CharField("規則", max_length=20, choices=list(columns.RULE_KINDS.items()))
+    params = models.JSONField("參數", default=dict, blank=True)
+
+    class Meta:
+        ordering = ["survey", "position", "id"]
+        verbose_name = "調查規則"
+        verbose_name_plural = "調查規則"
+
+    def __str__(self):
+        return f"{self.survey} – {self.get_kind_display()}"
+
+    def as_rule(self):
+        return rule_of(self.kind, self.params)
+
+
+def rule_of(kind, params):
+    """A stored rule (kind + JSON params) as the `columns.Rule` the engine judges with."""
+    p = params or {}
+    day = date.fromisoformat
+    return columns.Rule(
+        kind=kind, column=p.get("column", ""), other=p.get("other", ""),
+        start=day(p["start"]) if p.get("start") else None,
+        end=day(p["end"]) if p.get("end") else None,
+        label=p.get("label", ""), limit=p.get("limit"),
+    )  # fmt: skip
+
+
+def params_of(rule):
+    """`columns.Rule` → the JSON params stored on a `SurveyRule`."""
+    params = {k: getattr(rule, k) for k in ("column", "other", "label") if getattr(rule, k)}
+    if rule.start is not None:
+        params |= {"start": rule.start.isoformat(), "end": rule.end.isoformat()}
+    if rule.limit is not None:
+        params["limit"] = rule.limit
+    return params
 
 
 class Blackout(models.Model):
@@ -189,24 +312,28 @@ class Gender(models.TextChoices):
 
 
 class Offer(models.Model):
-    """One row of the table: one course a school offers."""
+    """One row of a school's table. `values` is the row, typed by the survey's columns
+    ({column key: value}, see `columns.py`), and is what every survey reads. The named fields
+    are the winter-camp table's columns, still filled for surveys with those columns so the
+    older queries and the admin keep working; other surveys leave them empty."""
 
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="offers")
     position = models.PositiveIntegerField("順序", default=0)
-    category = models.CharField("類型", max_length=40)
-    course_name = models.CharField("課程名稱", max_length=120)
-    activity_starts_on = models.DateField("活動日期（起）")
-    activity_ends_on = models.DateField("活動日期（迄）")
-    venue = models.CharField("活動地點", max_length=120)
-    fee = models.PositiveIntegerField("費用（新臺幣元，0 為免費）", default=0)
-    registration_starts_on = models.DateField("報名日期（起）")
-    registration_ends_on = models.DateField("報名日期（迄）")
-    grade_from = models.PositiveSmallIntegerField("參加年級（起）")
-    grade_to = models.PositiveSmallIntegerField("參加年級（迄）")
+    values = models.JSONField("內容", default=dict, blank=True)
+    category = models.CharField("類型", max_length=40, blank=True)
+    course_name = models.CharField("課程名稱", max_length=120, blank=True)
+    activity_starts_on = models.DateField("活動日期（起）", null=True, blank=True)
+    activity_ends_on = models.DateField("活動日期（迄）", null=True, blank=True)
+    venue = models.CharField("活動地點", max_length=120, blank=True)
+    fee = models.PositiveIntegerField("費用（新臺幣元，0 為免費）", null=True, blank=True)
+    registration_starts_on = models.DateField("報名日期（起）", null=True, blank=True)
+    registration_ends_on = models.DateField("報名日期（迄）", null=True, blank=True)
+    grade_from = models.PositiveSmallIntegerField("參加年級（起）", null=True, blank=True)
+    grade_to = models.PositiveSmallIntegerField("參加年級（迄）", null=True, blank=True)
     gender = models.CharField(
-        "招收對象", max_length=12, choices=Gender.choices, default=Gender.OPEN
+        "招收對象", max_length=12, choices=Gender.choices, default=Gender.OPEN, blank=True
     )
-    capacity = models.PositiveIntegerField("人數")
+    capacity = models.PositiveIntegerField("人數", null=True, blank=True)
 
     class Meta:
         ordering = ["response", "position", "id"]
@@ -223,7 +350,7 @@ class Offer(models.Model):
         ]
 
     def __str__(self):
-        return self.course_name
+        return self.course_name or f"第 {self.position} 列"
 
     def as_values(self):
         return rules.OfferValues(

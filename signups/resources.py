@@ -20,11 +20,12 @@ from datetime import date, datetime
 from import_export import fields, resources
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from portal import rocdate
 from portal.spreadsheets import put as _put
 
-from . import rules
+from . import columns, rules
 from .models import Offer
 
 HEADERS = ["項次", "類型", "承辦學校", "課程名稱", "活動日期", "活動地點", "費用", "報名日期",
@@ -93,13 +94,13 @@ def consolidated_offers(survey):
     )
 
 
-def _workbook(title, rows, notes=()):
+def _workbook(title, rows, notes=(), headers=HEADERS):
     wb = Workbook()
     ws = wb.active
     ws.title = "調查表"
     _put(ws, 1, 1, title).font = Font(bold=True, size=14)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
-    for column, header in enumerate(HEADERS, start=1):
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
+    for column, header in enumerate(headers, start=1):
         cell = _put(ws, 2, column, header)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
@@ -109,8 +110,12 @@ def _workbook(title, rows, notes=()):
             _put(ws, r, column, value)
     for offset, note in enumerate(notes, start=2):
         _put(ws, r + offset, 1, note)
-    for letter, width in zip("ABCDEFGHIJ", (6, 10, 12, 28, 12, 14, 8, 12, 16, 6), strict=True):
-        ws.column_dimensions[letter].width = width
+    if headers is HEADERS:
+        widths = (6, 10, 12, 28, 12, 14, 8, 12, 16, 6)
+    else:
+        widths = [6] + [max(10, min(30, 2 * len(h) + 4)) for h in headers[1:]]
+    for column, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(column)].width = width
     ws.freeze_panes = "A3"
     out = io.BytesIO()
     wb.save(out)
@@ -118,24 +123,54 @@ def _workbook(title, rows, notes=()):
 
 
 def survey_notes(survey):
+    if not survey.is_winter_camp:
+        return [line for line in survey.instructions.splitlines() if line.strip()]
     notes = ["*表格不足請自行增列"]
-    window = survey.rules().window
-    notes.append(f"{window.label}時間為{rocdate.format_date(window.start, era=False, weekday=False)}"
-                 f"至{rocdate.format_date(window.end, era=False, weekday=False)}")  # fmt: skip
-    for b in survey.blackouts.all():
+    survey_rules = survey.rules()  # the stored rules: the window and blackouts on 活動日期
+    window = survey_rules.window
+    if window is not None:
         notes.append(
-            f"（{rocdate.format_short(b.starts_on)}至{rocdate.format_short(b.ends_on)}{b.label}）"
+            f"{window.label}時間為{rocdate.format_date(window.start, era=False, weekday=False)}"
+            f"至{rocdate.format_date(window.end, era=False, weekday=False)}"
         )
+    for b in survey_rules.blackouts:
+        notes.append(f"（{rocdate.format_short(b.start)}至{rocdate.format_short(b.end)}{b.label}）")
     return notes
 
 
+def table_headers(table):
+    return ["項次"] + [c.label for c in table]
+
+
 def export_xlsx(survey, offers=None):
+    """The consolidated rows of the schools that sent, in the survey's layout: title, header,
+    rows, notes. Text that Excel could read as a formula is written as text."""
+    table = survey.table()[0]
+    if not columns.is_winter_camp(table):
+        offers = offers if offers is not None else consolidated_offers(survey)
+        rows = [[n] + [_cell_value(c, o.values.get(c.key), survey.school_year) for c in table]
+                for n, o in enumerate(offers, start=1)]  # fmt: skip
+        return _workbook(survey.title, rows, survey_notes(survey), table_headers(table))
     dataset = OfferResource().export(offers if offers is not None else consolidated_offers(survey))
     return _workbook(survey.title, [list(row) for row in dataset], survey_notes(survey))
 
 
+def _cell_value(column, value, school_year):
+    """A stored value as its sheet cell: numbers stay numbers, the rest as people type them."""
+    if column.type == "integer" and value is not None:
+        return value
+    if column.type == "money" and value:
+        return value
+    return columns.show(column, value, school_year=school_year)
+
+
 def template_xlsx(survey, school):
-    """The empty table a school may fill offline, with the seed's example row (skipped on import)."""
+    """The empty table a school may fill offline, with the seed's example row (skipped on import);
+    for other surveys one blank row with the school filled in."""
+    table = survey.table()[0]
+    if not columns.is_winter_camp(table):
+        row = ["1"] + [school.name if c.type == "school" else "" for c in table]
+        return _workbook(survey.title, [row], survey_notes(survey), table_headers(table))
     example = ["1 (例)", (survey.category_list or ["技能研習"])[0], school.name,
                "FUN Coding (KODU+RPG)", "2/3~4", school.name, "免費", "12/25~1/3", "4~6年級 女生",
                20]  # fmt: skip
@@ -226,9 +261,12 @@ class ParsedSheet:
     rows: list  # [(excel row number, OfferValues)]
 
 
-def read_rows(upload, *, survey_rules, school, progress=None):
+def read_rows(upload, *, survey_rules, school, progress=None, survey=None):
     """Every row of the uploaded table, judged; raises ImportRefused listing every problem.
-    `progress(done, total, message)` is told how far the check has come (for the progress bar)."""
+    `progress(done, total, message)` is told how far the check has come (for the progress bar).
+    A `survey` whose columns are not the winter-camp table's is read by its own columns."""
+    if survey is not None and not survey.is_winter_camp:
+        return _read_table_rows(upload, survey=survey, school=school, progress=progress)
     check_xlsx(upload)
     unreadable = ImportRefused(["檔案無法讀取，請確認是 Excel 活頁簿（.xlsx）且沒有損毀。"])
     try:
@@ -304,3 +342,65 @@ def read_rows(upload, *, survey_rules, school, progress=None):
     if messages:
         raise ImportRefused(messages)
     return ParsedSheet(rows=parsed)
+
+
+def _sheet_rows(upload, width):
+    check_xlsx(upload)
+    unreadable = ImportRefused(["檔案無法讀取，請確認是 Excel 活頁簿（.xlsx）且沒有損毀。"])
+    try:
+        wb = load_workbook(upload, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 – any parser failure means "not a readable workbook"
+        raise unreadable from None
+    try:
+        ws = wb.worksheets[0]
+        ws.reset_dimensions()
+        rows = list(ws.iter_rows(values_only=True, max_col=width, max_row=SCAN_ROWS + 1))
+    except Exception:  # noqa: BLE001
+        raise unreadable from None
+    finally:
+        wb.close()
+    if len(rows) > SCAN_ROWS:
+        raise ImportRefused([f"工作表在第 {SCAN_ROWS:,} 列之後還有內容（或有格式的空白列）。"
+                             f"請刪除第 {SCAN_ROWS:,} 列以下的所有列後再上傳。"])  # fmt: skip
+    return rows
+
+
+def _read_table_rows(upload, *, survey, school, progress=None):
+    """Any survey's sheet: the header row (項次 and the columns' labels, in order) within the
+    first 5 rows, then every row under it judged by `columns.check_table`; a note under the
+    table (text in the first cell only) and the (例) row are skipped."""
+    table, found = survey.table()
+    headers = table_headers(table)
+    rows = _sheet_rows(upload, len(headers))
+    header_at = next((i for i, row in enumerate(rows[:5]) if row and [str(v or "").strip()
+                      for v in row][: len(headers)] == headers), None)  # fmt: skip
+    if header_at is None:
+        raise ImportRefused([f"找不到標題列：前 5 列中須有一列依序為「{'、'.join(headers)}」。"])
+    entries = []
+    for index, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+        cells = [_cell_text(v, survey.school_year) for v in row] + [""] * len(headers)
+        rest = cells[1 : len(headers)]
+        if not any(rest) or "例" in cells[0]:
+            continue
+        school_column = [i for i, c in enumerate(table) if c.type == "school"]
+        if all(not v for i, v in enumerate(rest) if i not in school_column):
+            continue  # only the school filled in: the blank template's row
+        entries.append((index, dict(zip((c.key for c in table), rest, strict=True))))
+    if len(entries) > MAX_ROWS:
+        raise ImportRefused([f"表中有 {len(entries)} 列資料，超過每校上限 {MAX_ROWS} 列；"
+                             f"請分開填報或刪除多餘的列後再上傳。"])  # fmt: skip
+    if progress:
+        progress(0, len(entries), "檢查中")
+    result = columns.check_table(table, found, [raw for _, raw in entries],
+                                 school_year=survey.school_year, school_name=school.name)  # fmt: skip
+    if not entries:
+        raise ImportRefused(["表中沒有任何資料列。"])
+    if not result.ok:
+        # the problem's row is the table's; name the row Excel shows
+        messages = []
+        for p in result.problems:
+            where = f"第 {entries[p.row - 1][0]} 列，" if p.row else ""
+            what = f"欄位 {p.column}：" if p.column else ""
+            messages.append(f"{where}{what}{p.message}")
+        raise ImportRefused(messages)
+    return ParsedSheet(rows=[(n, v) for (n, _), v in zip(entries, result.rows, strict=True)])

@@ -1,7 +1,9 @@
-"""The survey's rules, as pure functions: text in, values or Chinese messages out.
+"""The winter-camp table's own form, as pure functions: text in, values or Chinese messages out.
 
-Used by the filing form and by the spreadsheet import alike, so a row is judged the same way
-whichever way it arrives. No database here: a survey passes its rules in as `SurveyRules`.
+The winter-camp filing form splits 參加年級 into two selects and a 招收對象 select and keeps the
+named `OfferValues`; this module reads those fields. The survey's rules are not judged here:
+`clean_row` hands the row's dates to `columns.py`, the one rule engine every survey uses, with
+the survey's stored rules (`SurveyRules.table_rules`). No database here.
 Every message names what is wrong and what to write instead.
 """
 
@@ -50,6 +52,24 @@ class SurveyRules:
     window: Period | None = None
     blackouts: tuple = ()
     registration_before_activity: bool = True
+    # the survey's stored rules (columns.Rule); when empty they are made from the fields above
+    table_rules: tuple = ()
+
+    def as_rules(self):
+        """The rules `columns.py` judges the table's dates with."""
+        from .columns import Rule
+
+        if self.table_rules:
+            return list(self.table_rules)
+        found = []
+        if self.window is not None:
+            found.append(Rule("within", "activity", start=self.window.start,
+                              end=self.window.end, label=self.window.label))  # fmt: skip
+        found += [Rule("outside", "activity", start=b.start, end=b.end, label=b.label)
+                  for b in self.blackouts]  # fmt: skip
+        if self.registration_before_activity:
+            found.append(Rule("before", "registration", other="activity"))
+        return found
 
 
 @dataclass(frozen=True)
@@ -207,26 +227,18 @@ def check_grades(lo, hi):
     return messages
 
 
-def check_activity(start, end, rules):
-    messages = []
-    window = rules.window
-    if window is not None and not (window.start <= start and end <= window.end):
-        messages.append(f"活動日期須在{window.label}期間（{window.text}）內。")
-    for blackout in rules.blackouts:
-        if blackout.overlaps(start, end):
-            messages.append(f"活動日期不可在{blackout.label}期間（{blackout.text}），請改期。")
-    return messages
+def check_dates(activity, registration, rules):
+    """{field: [messages]} for the row's dates by the survey's rules, judged by `columns.py`."""
+    from .columns import judge_rows, winter_camp_columns
 
-
-def check_registration(registration, activity, rules):
-    if not rules.registration_before_activity:
-        return []
-    if registration[1] >= activity[0]:
-        return [
-            f"報名截止日（{rocdate.format_short(registration[1])}）須早於活動開始日"
-            f"（{rocdate.format_short(activity[0])}）。"
-        ]
-    return []
+    iso = lambda span: {"start": span[0].isoformat(), "end": span[1].isoformat()}  # noqa: E731
+    row = {"activity": iso(activity)}
+    if registration is not None:
+        row["registration"] = iso(registration)
+    found = {}
+    for problem in judge_rows(winter_camp_columns(), rules.as_rules(), [row]):
+        found.setdefault(problem.key, []).append(problem.message)
+    return found
 
 
 def clean_row(raw, rules):
@@ -266,11 +278,9 @@ def clean_row(raw, rules):
         for message in check_grades(lo, hi):
             result.add("grade_from" if not 1 <= lo <= 12 else "grade_to", message)
     if activity is not None:
-        for message in check_activity(*activity, rules):
-            result.add("activity", message)
-        if registration is not None:
-            for message in check_registration(registration, activity, rules):
-                result.add("registration", message)
+        for name, messages in check_dates(activity, registration, rules).items():
+            for message in messages:
+                result.add(name, message)
 
     if not result.errors:
         result.values = OfferValues(

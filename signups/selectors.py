@@ -69,7 +69,9 @@ def survey_grid(survey):
         .values("school_id", "status", "offer_count", "submitted_at", "updated_at")
     }
     groups = OrderedDict()
-    for school in School.objects.select_related("district").order_by("district__position", "code"):
+    for school in (
+        survey.schools().select_related("district").order_by("district__position", "code")
+    ):
         group = groups.setdefault(school.district_id, DistrictGroup(district=school.district))
         r = responses.get(school.pk)
         group.rows.append(
@@ -131,7 +133,9 @@ def totals(groups):
 
 def open_surveys(now=None):
     now = now or timezone.now()
-    return Survey.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("closes_at")
+    return Survey.objects.filter(opens_at__lte=now, closes_at__gt=now, is_draft=False).order_by(
+        "closes_at"
+    )
 
 
 def status_of(survey, school):

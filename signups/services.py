@@ -13,7 +13,7 @@ from portal import audit, rocdate
 from portal.jobs import job_start
 from portal.models import Membership, Role, School
 
-from . import rules
+from . import columns, rules
 from .models import (
     ANSWERED,
     Blackout,
@@ -26,6 +26,9 @@ from .models import (
     Submission,
     Survey,
     SurveyChange,
+    SurveyColumn,
+    SurveyRule,
+    params_of,
 )
 from .rules import format_grades, format_range
 
@@ -59,29 +62,97 @@ def _require_editable(response, now=None):
         raise SignupError("本調查已截止，無法再修改；如需更正請洽教育局承辦人重新開放。")
 
 
+def winter_values(values, school_name):
+    """One winter-camp row (`rules.OfferValues`) as typed JSON values by the table's columns
+    (`columns.winter_camp_columns`)."""
+    day = lambda d: d.isoformat()  # noqa: E731
+    return {
+        "category": values.category,
+        "school": school_name,
+        "course_name": values.course_name,
+        "activity": {"start": day(values.activity[0]), "end": day(values.activity[1])},
+        "venue": values.venue,
+        "fee": values.fee,
+        "registration": {"start": day(values.registration[0]), "end": day(values.registration[1])},
+        "grades": {"from": values.grades[0], "to": values.grades[1], "gender": values.gender},
+        "capacity": values.capacity,
+    }
+
+
+def winter_table(survey, blackouts):
+    """The winter-camp survey's columns and rules from its form's fields: 類型's options, the
+    activity window, each blackout, 報名 before 活動. `blackouts` are (label, start, end)."""
+    table = columns.winter_camp_columns(survey.category_list or ["技能研習"])
+    found = []
+    if survey.activity_starts_on and survey.activity_ends_on:
+        found.append(columns.Rule("within", "activity", start=survey.activity_starts_on,
+                                  end=survey.activity_ends_on, label=survey.window_label))  # fmt: skip
+    found += [columns.Rule("outside", "activity", start=s, end=e, label=label)
+              for label, s, e in blackouts]  # fmt: skip
+    if survey.registration_before_activity:
+        found.append(columns.Rule("before", "registration", other="activity"))
+    return table, found
+
+
+def table_store(survey, table, found):
+    """Replace the survey's columns and rules (`columns.Column`, `columns.Rule`)."""
+    survey.columns.all().delete()
+    survey.table_rules.all().delete()
+    SurveyColumn.objects.bulk_create(
+        SurveyColumn(survey=survey, position=i, key=c.key, label=c.label, type=c.type,
+                     required=c.required, help_text=c.help, options=dict(c.options))
+        for i, c in enumerate(table, start=1)
+    )  # fmt: skip
+    SurveyRule.objects.bulk_create(
+        SurveyRule(survey=survey, position=i, kind=r.kind, params=params_of(r))
+        for i, r in enumerate(found, start=1)
+    )
+
+
 def _replace_offers(response, rows):
+    """Replace the school's rows: `OfferValues` from the winter-camp form (its named fields are
+    filled too), or typed values {column key: value} from any survey's table."""
     response.offers.all().delete()
+    school_name = response.school.name
     Offer.objects.bulk_create(
         [
-            Offer(
-                response=response,
-                position=i,
-                category=v.category,
-                course_name=v.course_name,
-                activity_starts_on=v.activity[0],
-                activity_ends_on=v.activity[1],
-                venue=v.venue,
-                fee=v.fee,
-                registration_starts_on=v.registration[0],
-                registration_ends_on=v.registration[1],
-                grade_from=v.grades[0],
-                grade_to=v.grades[1],
-                gender=v.gender,
-                capacity=v.capacity,
-            )
+            _winter_offer(response, i, v, school_name)
+            if isinstance(v, rules.OfferValues)
+            else Offer(response=response, position=i, values=v)
             for i, v in enumerate(rows, start=1)
         ]
     )
+
+
+def _winter_offer(response, position, v, school_name):
+    return Offer(
+        response=response,
+        position=position,
+        values=winter_values(v, school_name),
+        category=v.category,
+        course_name=v.course_name,
+        activity_starts_on=v.activity[0],
+        activity_ends_on=v.activity[1],
+        venue=v.venue,
+        fee=v.fee,
+        registration_starts_on=v.registration[0],
+        registration_ends_on=v.registration[1],
+        grade_from=v.grades[0],
+        grade_to=v.grades[1],
+        gender=v.gender,
+        capacity=v.capacity,
+    )
+
+
+def _as_typed(survey, rows):
+    """Rows as the school would type them, for an edit kept apart from the sent version."""
+    from .forms import initial_of_row, initial_of_values
+
+    year = survey.school_year
+    if rows and isinstance(rows[0], rules.OfferValues):
+        return [initial_of_values(v, year) for v in rows]
+    table = survey.table()[0]
+    return [initial_of_row(table, v, year) for v in rows]
 
 
 def _last_version_number(response):
@@ -101,15 +172,12 @@ def offers_save(*, response, rows, by, event=StatusChange.Event.SAVED):
     """Save the school's table `rows` (OfferValues, in order). Before the school has answered they
     are its rows (草稿). Once it has sent (or declined) they are kept apart as an edit: the answer
     stays 已送出 with the version the bureau consolidates until the school sends the new one."""
-    from .forms import initial_of_values
-
     with transaction.atomic():
         response = Response.objects.select_for_update().select_related("survey").get(pk=response.pk)
         _require_editable(response)
         if response.status in ANSWERED:
-            year = response.survey.school_year
-            _keep_apart(response, typed_rows=[initial_of_values(v, year) for v in rows],
-                        complete=True, event=event, by=by)  # fmt: skip
+            _keep_apart(response, typed_rows=_as_typed(response.survey, rows), complete=True,
+                        event=event, by=by)  # fmt: skip
             return response
         _replace_offers(response, rows)
         response.draft_rows, response.draft_complete = None, True
@@ -152,23 +220,45 @@ def snapshot_of(offers):
     ]
 
 
+def table_snapshot(survey, offers):
+    """Any survey's rows as shown: [{column key: text}]."""
+    table = survey.table()[0]
+    return [{c.key: columns.show(c, o.values.get(c.key), school_year=survey.school_year)
+             for c in table} for o in offers]  # fmt: skip
+
+
 def _new_version(response, *, by, declined):
     number = _last_version_number(response) + 1
+    survey, offers = response.survey, response.offers.all()
+    if declined:
+        snapshot = []
+    elif survey.is_winter_camp:
+        snapshot = snapshot_of(offers)
+    else:
+        snapshot = table_snapshot(survey, offers)
     return Submission.objects.create(
-        response=response,
-        number=number,
-        by=by,
-        declined=declined,
-        snapshot=[] if declined else snapshot_of(response.offers.all()),
+        response=response, number=number, by=by, declined=declined, snapshot=snapshot
     )
 
 
 def _kept_rows(response):
     """The kept edit's values, judged again by today's rules; refused while any row is wrong."""
-    survey_rules = response.survey.rules()
+    unfinished = SignupError("有尚未完成的修改，請先修正表格中標示的欄位再送出。")
+    survey = response.survey
+    if not response.draft_complete:
+        raise unfinished
+    if not survey.is_winter_camp:
+        table, found = survey.table()
+        result = columns.check_table(table, found, response.draft_rows,
+                                     school_year=survey.school_year,
+                                     school_name=response.school.name)  # fmt: skip
+        if not result.ok:
+            raise unfinished
+        return result.rows
+    survey_rules = survey.rules()
     results = [rules.clean_row(row, survey_rules) for row in response.draft_rows]
-    if not response.draft_complete or any(r.errors for r in results):
-        raise SignupError("有尚未完成的修改，請先修正表格中標示的欄位再送出。")
+    if any(r.errors for r in results):
+        raise unfinished
     return [r.values for r in results]
 
 
@@ -182,10 +272,12 @@ def response_submit(*, response, by, rows=None, request=None):
             rows = _kept_rows(response)
         if rows is not None:
             if not rows:
-                raise SignupError("尚未填寫任何課程；若貴校不辦理，請按「本校不辦理（無意願）」。")
+                raise SignupError(
+                    "尚未填寫任何資料列；若貴校不辦理，請按「本校不辦理（無意願）」。"
+                )
             _replace_offers(response, rows)
         if not response.offers.exists():
-            raise SignupError("尚未填寫任何課程；若貴校不辦理，請按「本校不辦理（無意願）」。")
+            raise SignupError("尚未填寫任何資料列；若貴校不辦理，請按「本校不辦理（無意願）」。")
         version = _new_version(response, by=by, declined=False)
         response.submitted_at = version.at
         response.return_comment = ""
@@ -258,7 +350,7 @@ def unanswered_schools(survey):
     answered = Response.objects.filter(
         survey=survey, status__in=[Status.SUBMITTED, Status.DECLINED]
     )
-    return School.objects.exclude(pk__in=answered.values("school_id")).order_by("code")
+    return survey.schools().exclude(pk__in=answered.values("school_id")).order_by("code")
 
 
 @dataclass
@@ -342,6 +434,7 @@ def survey_create(*, by, blackouts=(), **fields):
                 for label, s, e in blackouts
             ]
         )
+        table_store(survey, *winter_table(survey, blackouts))
         audit.record("signups.survey_created", actor=by, target=survey)
         return survey
 
@@ -351,40 +444,118 @@ WINTER_CAMP_LABELS = ["類型", "承辦學校", "課程名稱", "活動日期", 
 
 
 def survey_from_proposal(*, proposal, title, opens_at, closes_at, by, request=None):
-    """Create the survey a bureau template proposes. The winter-camp table (the seed's columns)
-    becomes today's winter-camp survey with its rules: 類型's options, the window and blackouts
-    from the notes, 報名 before 活動. Other tables are refused until surveys store columns."""
-    labels = [c.label for c in proposal.columns]
-    if labels != WINTER_CAMP_LABELS:
-        raise SignupError(
-            "目前只能依寒暑假活動開辦調查表的欄位（"
-            + "、".join(WINTER_CAMP_LABELS)
-            + "）建立調查；"
-            "其他表格的欄位模型尚未完成，可先用 --dry-run 檢視建議。"
-        )
-    within = [r for r in proposal.rules if r.kind == "within"]
-    if not within:
-        raise SignupError("範本備註中找不到活動期間（例如「寒假時間為109年1月21日至2月10日」）。")
+    """Create the survey a bureau template proposes, as a draft the bureau reviews before
+    schools see it. The seed's winter-camp table becomes today's winter-camp survey (類型's
+    options, the window and blackouts from the notes, 報名 before 活動, its own form); any other
+    table is stored as it came: its columns and the rules proposed from its notes."""
     if closes_at is None:
         raise SignupError("請填寫截止時間，例如 115/9/23 17:00。")
     if closes_at <= opens_at:
         raise SignupError("截止時間須晚於開放時間。")
-    window = within[0]
-    categories = next(c for c in proposal.columns if c.label == "類型").choices or ["技能研習"]
-    return survey_create(
-        by=by,
-        title=title or proposal.title,
-        instructions="\n".join(proposal.notes),
-        opens_at=opens_at,
-        closes_at=closes_at,
-        school_year=proposal.school_year or rocdate.school_year_of(window.start),
-        categories="\n".join(categories),
-        window_label=window.label or "活動",
-        activity_starts_on=window.start,
-        activity_ends_on=window.end,
-        registration_before_activity=any(r.kind == "before" for r in proposal.rules),
-        blackouts=[(r.label, r.start, r.end) for r in proposal.rules if r.kind == "outside"],
-    )
+    if not proposal.columns:
+        raise SignupError("範本沒有任何欄位。")
+    labels = [c.label for c in proposal.columns]
+    within = [r for r in proposal.rules if r.kind == "within"]
+    common = {"by": by, "title": title or proposal.title, "instructions": "\n".join(proposal.notes),
+              "opens_at": opens_at, "closes_at": closes_at, "is_draft": True}  # fmt: skip
+    if labels == WINTER_CAMP_LABELS and within:
+        window = within[0]
+        categories = next(c for c in proposal.columns if c.label == "類型").choices or ["技能研習"]
+        return survey_create(
+            **common,
+            school_year=proposal.school_year or rocdate.school_year_of(window.start),
+            categories="\n".join(categories),
+            window_label=window.label or "活動",
+            activity_starts_on=window.start,
+            activity_ends_on=window.end,
+            registration_before_activity=any(r.kind == "before" for r in proposal.rules),
+            blackouts=[(r.label, r.start, r.end) for r in proposal.rules if r.kind == "outside"],
+        )
+    with transaction.atomic():
+        survey = Survey.objects.create(
+            created_by=common.pop("by"), categories="", registration_before_activity=False,
+            school_year=proposal.school_year or rocdate.school_year_of(timezone.localdate(opens_at)),
+            **common,
+        )  # fmt: skip
+        table_store(survey, proposal.columns, proposal.rules)
+        audit.record("signups.survey_created", request=request, actor=by, target=survey,
+                     columns=len(proposal.columns))  # fmt: skip
+        return survey
+
+
+def survey_columns_update(*, survey, by, columns_, request=None):
+    """Change the columns' type, required, help text and options [(column, {field: value})] as
+    the bureau reviewed them, recorded as one `SurveyChange`. Once any school has filed a row a
+    column's type may not change (its stored values were read by the old type): refused, with
+    nothing saved. Returns the change, or None when nothing changed."""
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().get(pk=survey.pk)
+        filed = Offer.objects.filter(response__survey=survey).values("response").distinct().count()
+        changes = []
+        for column, new in columns_:
+            column = SurveyColumn.objects.get(pk=column.pk, survey=survey)
+            if new["type"] != column.type and filed:
+                raise SignupError(
+                    f"已有 {filed} 校填報，不能再把欄位「{column.label}」的類型從"
+                    f"「{columns.TYPES[column.type]}」改為「{columns.TYPES[new['type']]}」："
+                    "已填的資料是依原類型讀取的。請另建一個調查，或先請學校清空再改。"
+                )
+            for name, label in (("type", "類型"), ("required", "必填"), ("help_text", "填寫說明"),
+                                ("options", "類型選項")):  # fmt: skip
+                old = getattr(column, name)
+                if old != new[name]:
+                    show = columns.TYPES.get if name == "type" else _shown
+                    changes.append({"field": f"column:{column.key}:{name}",
+                                    "label": f"欄位「{column.label}」{label}",
+                                    "old": show(old), "new": show(new[name])})  # fmt: skip
+                    setattr(column, name, new[name])
+            column.save()
+        if not changes:
+            return None
+        change = SurveyChange.objects.create(survey=survey, by=by, fields=changes)
+        audit.record("signups.survey_columns_edited", request=request, actor=by, target=survey,
+                     fields=[c["field"] for c in changes])  # fmt: skip
+        return change
+
+
+def survey_audience_set(*, survey, by, district_ids, levels, request=None):
+    """Who files: the schools of `district_ids` and `levels` (empty = all), recorded."""
+    from portal.models import District, SchoolLevel
+
+    def shown(ids, lvls):
+        names = dict(District.objects.values_list("pk", "name"))
+        parts = ["、".join(names.get(i, str(i)) for i in ids) or "全部分區",
+                 "、".join(SchoolLevel(v).label for v in lvls) or "全部學制"]  # fmt: skip
+        return "；".join(parts)
+
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().get(pk=survey.pk)
+        if (survey.district_ids, survey.levels) == (list(district_ids), list(levels)):
+            return None
+        old = shown(survey.district_ids, survey.levels)
+        survey.district_ids, survey.levels = list(district_ids), list(levels)
+        survey.save(update_fields=["district_ids", "levels"])
+        change = SurveyChange.objects.create(survey=survey, by=by, fields=[
+            {"field": "audience", "label": "填報對象", "old": old,
+             "new": shown(survey.district_ids, survey.levels)}])  # fmt: skip
+        audit.record("signups.survey_audience", request=request, actor=by, target=survey)
+        return change
+
+
+def survey_publish(*, survey, by, request=None):
+    """A draft survey (made from a template) becomes visible to the schools."""
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().get(pk=survey.pk)
+        if not survey.is_draft:
+            raise SignupError("這個調查已經公布。")
+        if not survey.columns.exists():
+            raise SignupError("調查沒有任何欄位，無法公布。")
+        survey.is_draft = False
+        survey.save(update_fields=["is_draft"])
+        SurveyChange.objects.create(survey=survey, by=by, fields=[
+            {"field": "is_draft", "label": "公布", "old": "草稿", "new": "已公布"}])  # fmt: skip
+        audit.record("signups.survey_published", request=request, actor=by, target=survey)
+        return survey
 
 
 EDITABLE_FIELDS = ("title", "instructions", "meeting", "report_item", "opens_at", "closes_at",
@@ -394,8 +565,12 @@ EDITABLE_FIELDS = ("title", "instructions", "meeting", "report_item", "opens_at"
 
 def _shown(value):
     """A field's value as the bureau reads it, for the change record."""
-    if value is None or value == "":
+    if value is None or value == "" or value == {}:
         return "（空白）"
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{'、'.join(map(str, v)) if isinstance(v, list) else v}"
+                        for k, v in value.items())  # fmt: skip
+
     if isinstance(value, bool):
         return "是" if value else "否"
     if hasattr(value, "hour"):
@@ -441,6 +616,8 @@ def survey_update(*, survey, by, fields, blackouts, request=None):
         if not changes:
             return None
         survey.save()
+        if survey.activity_starts_on is not None:  # a survey with the winter-camp form's rules
+            table_store(survey, *winter_table(survey, new_periods))
         change = SurveyChange.objects.create(survey=survey, by=by, fields=changes)
         audit.record("signups.survey_edited", request=request, actor=by, target=survey,
                      fields=[c["label"] for c in changes])  # fmt: skip
@@ -449,21 +626,18 @@ def survey_update(*, survey, by, fields, blackouts, request=None):
 
 def offers_breaking_rules(survey):
     """Rows already filed that the survey's current rules would refuse (after an edit moved the
-    window, added a blackout or dropped a 類型): [(offer, [messages])]. The school sees the
-    messages the next time it saves; the bureau is told how many there are when it edits."""
-    from .rules import check_activity, check_registration
-
-    survey_rules = survey.rules()
+    window, added a blackout or dropped a choice): [(offer, [messages])], judged by `columns.py`
+    on the stored typed values. The school sees the messages the next time it saves; the bureau
+    is told how many there are when it edits."""
+    table, found_rules = survey.table()
     found = []
     offers = Offer.objects.filter(response__survey=survey).select_related("response__school")
     for offer in offers:
-        activity = (offer.activity_starts_on, offer.activity_ends_on)
-        registration = (offer.registration_starts_on, offer.registration_ends_on)
-        messages = check_activity(*activity, survey_rules) + check_registration(
-            registration, activity, survey_rules
-        )
-        if survey_rules.categories and offer.category not in survey_rules.categories:
-            messages.append(f"類型「{offer.category}」已不在選項中。")
+        messages = [p.message for p in columns.judge_rows(table, found_rules, [offer.values])]
+        for column in table:
+            value = offer.values.get(column.key)
+            if column.type == "choice" and value not in (None, "") and value not in column.choices:
+                messages.append(f"{column.label}「{value}」已不在選項中。")
         if messages:
             found.append((offer, messages))
     return found
@@ -529,7 +703,7 @@ def import_run_process(*, run_id, progress=None):
     try:
         # judged outside the transaction, so the progress updates are seen while it runs
         sheet = read_rows(io.BytesIO(bytes(run.data or b"")), survey_rules=response.survey.rules(),
-                          school=response.school, progress=progress)  # fmt: skip
+                          school=response.school, progress=progress, survey=response.survey)  # fmt: skip
         count = len(sheet.rows)
         progress(count, count, "儲存中")
         with transaction.atomic():

@@ -70,7 +70,9 @@ def remind_before_deadline():
 
     now = timezone.now()
     total = 0
-    due = Survey.objects.filter(opens_at__lte=now, closes_at__gt=now, reminder_days_before__gt=0)
+    due = Survey.objects.filter(
+        opens_at__lte=now, closes_at__gt=now, reminder_days_before__gt=0, is_draft=False
+    )
     for survey in due:
         if survey.closes_at - timedelta(days=survey.reminder_days_before) <= now:
             outcome = reminders_send(survey=survey, kind=f"auto-{survey.reminder_days_before}d")

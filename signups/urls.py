@@ -10,6 +10,7 @@ urlpatterns = [
     path("from-template/", views.survey_from_template, name="from_template"),
     path("<int:pk>/", views.survey_detail, name="survey"),
     path("<int:pk>/edit/", views.survey_edit, name="edit"),
+    path("<int:pk>/columns/", views.survey_columns, name="columns"),
     path("<int:pk>/grid/", views.grid, name="grid"),
     path("<int:pk>/rows/", views.rows, name="rows"),
     path("<int:pk>/export.xlsx", views.export, name="export"),

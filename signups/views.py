@@ -24,12 +24,16 @@ from portal.models import School
 
 from . import bureau_template, columns, resources, selectors, services
 from .forms import (
+    AudienceForm,
     SurveyEditForm,
     SurveyForm,
     TemplateUploadForm,
     blackout_formset,
+    column_formset,
     formset_data,
     offer_formset,
+    row_formset,
+    row_formset_data,
 )
 from .models import ANSWERED, ImportRun, Response, Status, Survey
 from .rules import LABELS, format_fee, format_grades, format_range
@@ -40,8 +44,12 @@ def _staff_only(request):
 
 
 def _survey_and_school(request, pk, school_pk):
-    survey = get_object_or_404(Survey.objects.prefetch_related("blackouts"), pk=pk)
+    survey = get_object_or_404(Survey.objects.prefetch_related("columns", "table_rules"), pk=pk)
     school = get_object_or_404(School.objects.select_related("district"), pk=school_pk)
+    if survey.is_draft and not access.is_staff(request.user):
+        raise Http404("找不到這個調查。")
+    if not survey.asks(school):
+        raise Http404("這所學校不在本調查的填報對象中。")
     access.require(
         request,
         access.can_view_school(request.user, school),
@@ -64,7 +72,12 @@ def _xlsx(data, filename):
 @login_required
 def survey_list(request):
     access.require(request, access.has_role(request.user), "您的帳號尚未取得角色。")
-    surveys = list(Survey.objects.order_by("-closes_at"))
+    visible = (
+        Survey.objects.all()
+        if access.is_staff(request.user)
+        else Survey.objects.filter(is_draft=False)
+    )
+    surveys = list(visible.order_by("-closes_at"))
     schools = list(access.schools_of(request.user))
     statuses = {
         (r.survey_id, r.school_id): r.status
@@ -155,11 +168,55 @@ def survey_from_template(request):
             except services.SignupError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, f"已依範本建立調查：{survey.title}")
-                return redirect("signups:grid", survey.pk)
+                messages.success(request, f"已依範本建立調查（草稿）：{survey.title}。"
+                                 "請檢查各欄位後按「公布調查」，學校才看得到。")  # fmt: skip
+                return redirect("signups:columns", survey.pk)
     context = {"form": form, "proposal": proposal, "problems": problems, "kept": kept,
                "types": columns.TYPES, "kinds": columns.RULE_KINDS}  # fmt: skip
     return render(request, "signups/from_template.html", context)
+
+
+@login_required
+def survey_columns(request, pk):
+    """The bureau reviews each column (type, required, help, options) and publishes a draft."""
+    _staff_only(request)
+    survey = get_object_or_404(Survey, pk=pk)
+    formset = column_formset(survey, data=request.POST or None)
+    audience = AudienceForm(request.POST or None, survey=survey)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "publish":
+                services.survey_publish(survey=survey, by=request.user, request=request)
+                messages.success(request, f"已公布調查：{survey.title}")
+                return redirect("signups:grid", survey.pk)
+            if formset.is_valid() and audience.is_valid():
+                services.survey_audience_set(
+                    survey=survey, by=request.user, request=request,
+                    district_ids=audience.cleaned_data["districts"],
+                    levels=audience.cleaned_data["levels"],
+                )  # fmt: skip
+                pairs = [(f.instance, {**{k: f.cleaned_data[k] for k in
+                                          ("type", "required", "help_text")},
+                                       "options": f.cleaned_data["options"]})
+                         for f in formset.forms]  # fmt: skip
+                # the forms wrote onto their instances while validating: compare with the stored
+                for column, _ in pairs:
+                    column.refresh_from_db()
+                change = services.survey_columns_update(survey=survey, by=request.user,
+                                                        columns_=pairs, request=request)  # fmt: skip
+                messages.success(request, "已更新欄位。" if change else "沒有任何變更。")
+                return redirect("signups:columns", survey.pk)
+            messages.error(request, "有些欄位需要修正，請看標示的說明。")
+        except services.SignupError as exc:
+            messages.error(request, str(exc))
+    table, found = survey.table()
+    context = {
+        "survey": survey,
+        "formset": formset,
+        "audience": audience,
+        "rules_shown": _rules_shown(survey, table, found),
+    }
+    return render(request, "signups/columns.html", context)
 
 
 @login_required
@@ -207,6 +264,8 @@ def survey_detail(request, pk):
     survey = get_object_or_404(Survey, pk=pk)
     if access.is_staff(request.user):
         return redirect("signups:grid", survey.pk)
+    if survey.is_draft:
+        raise Http404("找不到這個調查。")
     schools = list(access.schools_of(request.user))
     if len(schools) == 1:
         return redirect("signups:file", survey.pk, schools[0].pk)
@@ -221,18 +280,48 @@ def survey_detail(request, pk):
     )
 
 
-def _row_display(offer, school):
-    return {
-        "school": school.name,
-        "category": offer.category,
-        "course_name": offer.course_name,
-        "activity": format_range(offer.activity_starts_on, offer.activity_ends_on),
-        "venue": offer.venue,
-        "fee": format_fee(offer.fee),
-        "registration": format_range(offer.registration_starts_on, offer.registration_ends_on),
-        "grades": format_grades(offer.grade_from, offer.grade_to, offer.gender),
-        "capacity": offer.capacity,
-    }
+WINTER_HEADERS = ["類型", "承辦學校", "課程名稱", "活動日期", "活動地點", "費用", "報名日期",
+                  "參加年級", "人數"]  # fmt: skip
+
+
+def _headers(survey, table):
+    return WINTER_HEADERS if columns.is_winter_camp(table) else [c.label for c in table]
+
+
+def _row_display(offer, school, table, school_year):
+    """One filed row's cells as the tables show them."""
+    if not columns.is_winter_camp(table):
+        return [columns.show(c, offer.values.get(c.key), school_year=school_year) for c in table]
+    return [
+        offer.category,
+        school.name,
+        offer.course_name,
+        format_range(offer.activity_starts_on, offer.activity_ends_on),
+        offer.venue,
+        format_fee(offer.fee),
+        format_range(offer.registration_starts_on, offer.registration_ends_on),
+        format_grades(offer.grade_from, offer.grade_to, offer.gender),
+        offer.capacity,
+    ]
+
+
+def _rules_shown(survey, table, found):
+    """The survey's rules in words, for the filing page."""
+    labels = {c.key: c.label for c in table}
+    shown = []
+    for r in found:
+        label = labels.get(r.column, r.column)
+        if r.kind == "within":
+            shown.append(f"{label}須在{r.label or '規定'}期間（{r.period_text}）內。")
+        elif r.kind == "outside":
+            shown.append(f"{label}不可在{r.label or '規定'}期間（{r.period_text}）。")
+        elif r.kind == "before":
+            shown.append(f"{label}須在{labels.get(r.other, r.other)}開始前截止。")
+        elif r.kind == "max_rows":
+            shown.append(f"最多填 {r.limit} 列。")
+        elif r.kind == "total":
+            shown.append(f"各列{label}合計不可超過 {r.limit:,}。")
+    return shown
 
 
 def _saved_message(response):
@@ -250,8 +339,10 @@ def _error_summary(formset):
     summary = []
     for number, form in enumerate(formset.forms, start=1):
         for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
             for message in errors:
-                summary.append({"row": number, "label": LABELS.get(name, name), "message": message,
+                summary.append({"row": number, "label": LABELS.get(name, label or name),
+                                "message": message,
                                 "field_id": form[name].auto_id if name in form.fields else ""})  # fmt: skip
     return summary
 
@@ -266,6 +357,14 @@ def file(request, pk, school_pk):
     editable = can_act and response.is_editable()
     offers = list(response.offers.all())
     survey_rules = survey.rules()
+    table, found_rules = survey.table()
+    winter = columns.is_winter_camp(table)
+
+    def table_formset(data=None, offers=(), extra=1):
+        if winter:
+            return offer_formset(survey_rules, data=data, offers=offers, extra=extra)
+        return row_formset(survey, data=data, offers=offers, extra=extra, school_name=school.name)
+
     try:
         extra = max(1, min(int(request.GET.get("extra", 1)), 20))
     except ValueError:
@@ -282,7 +381,7 @@ def file(request, pk, school_pk):
                 services.response_decline(response=response, by=request.user, request=request)
                 messages.success(request, "已回覆：本校不辦理（無意願）。")
                 return redirect("signups:file", survey.pk, school.pk)
-            formset = offer_formset(survey_rules, data=request.POST, offers=offers)
+            formset = table_formset(data=request.POST, offers=offers)
             if formset.is_valid():
                 if action == "submit":
                     version = services.response_submit(
@@ -318,11 +417,11 @@ def file(request, pk, school_pk):
                 return redirect("signups:file", survey.pk, school.pk)
     if formset is None and editable and response.draft_rows is not None:
         # a kept edit is shown as typed and judged again, so its errors show until fixed
-        formset = offer_formset(
-            survey_rules, data=formset_data(response.draft_rows, extra=extra), offers=()
-        )
+        kept = (formset_data(response.draft_rows, extra=extra) if winter
+                else row_formset_data(table, response.draft_rows, extra=extra))  # fmt: skip
+        formset = table_formset(data=kept)
     if formset is None and editable:
-        formset = offer_formset(survey_rules, offers=offers, extra=extra)
+        formset = table_formset(offers=offers, extra=extra)
 
     versions = list(response.submissions.select_related("by").order_by("-number"))
     context = {
@@ -334,7 +433,10 @@ def file(request, pk, school_pk):
         "editable": editable,
         "can_act": can_act,
         "formset": formset,
-        "rows": [_row_display(o, school) for o in offers],
+        "rows": [_row_display(o, school, table, survey.school_year) for o in offers],
+        "headers": _headers(survey, table),
+        "winter": winter,
+        "rules_shown": [] if winter else _rules_shown(survey, table, found_rules),
         "error_summary": _error_summary(formset),
         "xlsx_mime": resources.XLSX_MIME,
         "is_staff": access.is_staff(request.user),
@@ -342,7 +444,7 @@ def file(request, pk, school_pk):
         "sent_version": versions[0] if versions and response.status in ANSWERED else None,
         "changes": list(response.changes.select_related("by").order_by("-at", "-id")),
         "imports": list(response.imports.order_by("-created_at", "-id")[:3]) if can_act else [],
-        "blackouts": list(survey.blackouts.all()),
+        "blackouts": list(survey_rules.blackouts),
         "window": survey_rules.window,
     }
     return render(request, "signups/file.html", context)
@@ -422,17 +524,16 @@ def rows(request, pk):
     _staff_only(request)
     survey = get_object_or_404(Survey, pk=pk)
     offers = resources.consolidated_offers(survey)
-    return render(
-        request,
-        "signups/rows.html",
-        {"survey": survey, "rows": [_row_display(o, o.response.school) for o in offers]},
-    )
+    table = survey.table()[0]
+    rows = [_row_display(o, o.response.school, table, survey.school_year) for o in offers]
+    return render(request, "signups/rows.html",
+                  {"survey": survey, "rows": rows, "headers": _headers(survey, table)})  # fmt: skip
 
 
 @login_required
 def export(request, pk):
     _staff_only(request)
-    survey = get_object_or_404(Survey, pk=pk)
+    survey = get_object_or_404(Survey.objects.prefetch_related("columns", "table_rules"), pk=pk)
     audit.record("signups.exported", request=request, target=survey)
     return _xlsx(resources.export_xlsx(survey), f"{survey.title}.xlsx")
 

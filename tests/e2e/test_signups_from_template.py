@@ -63,6 +63,8 @@ def test_the_bureau_builds_surveys_from_its_own_templates(page, browser, live_se
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_label("截止時間").fill("119/12/31 17:00")
     page.get_by_role("button", name="建立調查").click()
+    page.get_by_role("heading", name=f"{SEED_TITLE}：檢查欄位").wait_for()
+    page.get_by_role("button", name="公布調查").click()
     page.get_by_role("heading", name=f"{SEED_TITLE}：各校填報狀況").wait_for()
     survey = Survey.objects.get()
     assert survey.rules().window.text == "109/1/21~2/10"

@@ -269,6 +269,7 @@ MATRIX = [
     R("signups:create", GET=STAFF, POST=STAFF),
     R("signups:from_template", GET=STAFF, POST=STAFF),
     R("signups:edit", GET=STAFF, POST=STAFF),
+    R("signups:columns", GET=STAFF, POST=STAFF),
     R("signups:survey", GET=MEMBER, POST=MEMBER,
       note="sends each role on to the page it may use"),
     R("signups:grid", GET=STAFF, POST=STAFF),

@@ -248,15 +248,18 @@ def test_without_dry_run_the_seeds_table_becomes_todays_winter_camp_survey(db, t
     assert rules.registration_before_activity and rules.categories == ("技能研習",)
 
 
-def test_another_table_is_not_created_half(db, tmp_path):
+def test_another_table_becomes_a_draft_survey_with_its_own_columns(db, tmp_path, capsys):
     from signups.models import Survey
 
     title, headers, example, notes, _ = SIX["equipment"]
     path = tmp_path / "設備.xlsx"
     path.write_bytes(sheet(title, headers, example, notes))
-    with pytest.raises(CommandError, match="欄位模型尚未完成"):
-        call_command("survey_from_template", str(path), "--closes", "115/12/31 17:00")
-    assert not Survey.objects.exists()
+    call_command("survey_from_template", str(path), "--closes", "115/12/31 17:00", "--json")
+    data = json.loads(capsys.readouterr().out)
+    survey = Survey.objects.get(pk=data["survey"])
+    assert survey.is_draft and not survey.is_open()
+    table, _ = survey.table()
+    assert [(c.label, c.type) for c in table] == [(c["label"], c["type"]) for c in data["columns"]]
 
 
 def test_the_template_page_is_for_bureau_staff_only(login, coordinator, convener):

@@ -38,10 +38,10 @@ def fill(survey, school, coordinator, *, rows, versions):
     return response
 
 
-# session, user and roles (3); survey and its blackouts (2); school with district (1); the
+# session, user and roles (3); survey with its columns and rules (3); school with district (1); the
 # response, then its survey for is_editable (2); rows, versions with who, changes with who, recent
 # imports (4)
-FILING_QUERIES = 12
+FILING_QUERIES = 13
 
 
 @pytest.mark.parametrize(("rows", "versions"), [(1, 1), (40, 12)])

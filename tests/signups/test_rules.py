@@ -43,7 +43,9 @@ def test_an_activity_spanning_the_holiday_is_refused_too():
 
 def test_registration_ending_on_or_after_the_first_day_is_refused():
     result = rules.clean_row(row(registration="1/20~2/3"), WINTER)
-    assert result.errors["registration"] == ["報名截止日（109/2/3）須早於活動開始日（109/2/3）。"]
+    assert result.errors["registration"] == [
+        "報名日期截止日（109/2/3）須早於活動日期開始日（109/2/3）。"
+    ]
 
 
 def test_registration_rule_can_be_switched_off_by_the_survey():
