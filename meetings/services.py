@@ -114,7 +114,7 @@ def meeting_import_check(*, text, header=None, moves=None):
             known = "、".join(divisions) or "（尚未建立任何組別）"
             name = division.name or "（未寫組別）"
             problems.append(
-                f"第 {division.line} 行：業務組別「{name}」不存在；已有的組別：{known}。"
+                f"{result.where(division.line)}：業務組別「{name}」不存在；已有的組別：{known}。"
             )
     for name, limit in (("place", 200), ("chair", 60), ("recorder", 60)):
         value = getattr(result, name) or ""
@@ -181,7 +181,9 @@ def meeting_import(*, text, user, publish=False, series=None, header=None, moves
         created_by=user,
         source_text=text,
         section_notes={key: lines for key, lines in r.notes.items() if lines},
-        import_warnings=[{"line": w.line, "message": w.message} for w in r.warnings],
+        import_warnings=[
+            {"line": w.line, "where": r.where(w.line), "message": w.message} for w in r.warnings
+        ],
     )
     _save_report_tree(meeting, r.divisions, plan.divisions)
     Motion.objects.bulk_create(

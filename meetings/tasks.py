@@ -31,22 +31,29 @@ def _pdf_text(job, progress):
     PDF itself is dropped) so the save reads the very text the preview showed."""
     data = base64.b64decode(job.params["pdf"])
 
+    read = [0, 1]
+
     def page_read(done, total):
+        read[:] = [done, total + 1]  # the last step is the parse and the checks
         progress(done, total + 1, f"正在讀取 PDF 第 {done} 頁（共 {total} 頁）…")
 
     text = importer.text_from_upload(data, "upload.pdf", progress=page_read)
     job.params = {**job.params, "text": text, "pdf": ""}
     job.save(update_fields=["params"])
-    return text
+    return text, tuple(read)
 
 
 def preview_work(job, progress):
     progress(0, 2, "正在讀取會議紀錄…")
-    text = _pdf_text(job, progress) if job.params.get("pdf") else job.params["text"]
+    if job.params.get("pdf"):
+        # the bar never goes back: after a PDF's pages it stands at its last page until the end
+        text, _read = _pdf_text(job, progress)
+    else:
+        text = job.params["text"]
+        progress(1, 2, "已讀完，正在整理預覽…")
     preview = services.meeting_import_preview(
         text=text, header=job.params.get("header"), moves=job.params.get("moves")
     )
-    progress(1, 2, "已讀完，正在整理預覽…")
     problems = len(preview.get("problems") or [])
     message = f"預覽已備妥，發現 {problems} 個問題，請看預覽。" if problems else "預覽已備妥。"
     url = reverse("meetings:import_preview", args=[job.pk])

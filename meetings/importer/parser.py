@@ -2,7 +2,7 @@
 the end."""
 
 from . import adjourn, dates, header, motions, reports, tables
-from .result import ImportRejected, ParseResult
+from .result import PAGE_BREAK, ImportRejected, ParseResult
 from .sections import SECTION_ORDER, split_label
 from .text import DEBRIS_BULLET, SEPARATOR_ROW, TERMINAL, joins, lines
 from .upload import MAX_BYTES
@@ -20,6 +20,12 @@ def parse(text, *, division_names=reports.DEFAULT_DIVISIONS):
     if "\x00" in text:
         raise ImportRejected("內容含有二進位資料，不是會議紀錄文字。")
     reading = Reading(division_names)
+    if PAGE_BREAK in text:
+        reading.r.page_starts = [1] + [
+            n
+            for n, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1)
+            for _ in range(raw.count(PAGE_BREAK))
+        ]
     for line in lines(text):
         reading.feed(line)
     return reading.finish()

@@ -2,9 +2,10 @@
 order, each block with its source line and the warnings about the lines it came from.
 
 `preview_blocks(result)` is plain data (it is stored on the preview job): a list of
-{"kind", "label", "text", "line", "depth", "field", "move", "warnings"} – kind is title, heading,
+{"kind", "label", "text", "line", "where", "depth", "field", "move", "warnings"} – kind is title, heading,
 field, item, motion, row or note; `field` names the header field a block shows, `move` the
-paragraph's name for moving it (importer/moves.py), empty when it cannot be moved – and the
+paragraph's name for moving it (importer/moves.py), empty when it cannot be moved; `where` says
+the line as a person finds it (第 3 頁第 12 行 in a PDF) – and the
 warnings that concern no line (of the whole document)."""
 
 from portal import rocdate
@@ -118,7 +119,9 @@ def preview_blocks(result):
         notes(
             blocks, r, shown, key
         )  # any other part's kept text: nothing is left out of the preview
-    whole = _place_warnings(blocks, r.warnings)
+    for b in blocks:
+        b["where"] = r.where(b["line"])
+    whole = _place_warnings(blocks, r.warnings, r.where)
     return blocks, whole
 
 
@@ -141,7 +144,7 @@ def _items(blocks, items, depth, path):
         _items(blocks, item.children, depth + 1, f"{path}{i}.")
 
 
-def _place_warnings(blocks, warnings):
+def _place_warnings(blocks, warnings, where):
     """Each warning beside the block its line belongs to: the block of that very line, else the
     nearest block above it in the source."""
     placed = sorted(
@@ -150,10 +153,12 @@ def _place_warnings(blocks, warnings):
     whole = []
     for w in warnings:
         if not w.line or not placed:
-            whole.append({"line": w.line, "message": w.message})
+            whole.append({"line": w.line, "where": where(w.line), "message": w.message})
             continue
         exact = [i for line, i in placed if line == w.line]
         above = [i for line, i in placed if line <= w.line]
         target = exact[0] if exact else (above[-1] if above else placed[0][1])
-        blocks[target]["warnings"].append({"line": w.line, "message": w.message})
+        blocks[target]["warnings"].append(
+            {"line": w.line, "where": where(w.line), "message": w.message}
+        )
     return whole

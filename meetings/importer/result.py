@@ -1,7 +1,10 @@
 """What the importer returns: a `ParseResult`, or `ImportRejected` when the text is not minutes."""
 
-from dataclasses import asdict, dataclass, field
+from bisect import bisect_right
+from dataclasses import dataclass, field
 from datetime import date, time
+
+PAGE_BREAK = "\f"  # pdf_text starts each page after the first with it, as PDF tools do
 
 
 class ImportRejected(ValueError):
@@ -62,6 +65,27 @@ class ParseResult:
     notes: dict = field(default_factory=dict)  # section key → [text kept but not understood]
     note_lines: dict = field(default_factory=dict)  # section key → [source line of each note]
     warnings: list = field(default_factory=list)
+    # the text's line where each page starts (a PDF's text), empty for text without pages
+    page_starts: list = field(default_factory=list)
+
+    def locate(self, line):
+        """(page, line on that page) of a line of the text; page is None for text without
+        pages (pasted, .docx)."""
+        if not line or not self.page_starts:
+            return None, line
+        page = bisect_right(self.page_starts, line)
+        return page, line - self.page_starts[page - 1] + 1
+
+    def where(self, line):
+        """A line as a person finds it in the original: 第 3 頁第 12 行, or 第 12 行."""
+        page, on_page = self.locate(line)
+        if not line:
+            return ""
+        return f"第 {page} 頁第 {on_page} 行" if page else f"第 {line} 行"
+
+    def warning_json(self, w):
+        page, on_page = self.locate(w.line)
+        return {"line": on_page, "page": page, "message": w.message}
 
     def warn(self, line, message):
         self.warnings.append(Warning(line, message))
@@ -96,5 +120,6 @@ class ParseResult:
             ],
             "tracked_items": [dict(item) for item in self.tracked_items],
             "new_tracked_items": [dict(item) for item in self.new_tracked_items],
-            "warnings": [asdict(w) for w in self.warnings],
+            # line: of the page when there are pages (a PDF), else of the text
+            "warnings": [self.warning_json(w) for w in self.warnings],
         }

@@ -145,6 +145,7 @@ def lines(text):
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     skip, title = _front_matter(raw_lines)
     for number, raw in enumerate(raw_lines, 1):
+        raw = raw.replace("\f", "")  # a page break (result.PAGE_BREAK): the parser counts pages
         if number - 1 in skip:
             if title and raw.lstrip().startswith("title"):
                 yield Line(number, title, title)

@@ -5,7 +5,7 @@ import io
 import re
 import zipfile
 
-from .result import ImportRejected
+from .result import PAGE_BREAK, ImportRejected
 
 MAX_BYTES = 2 * 1024 * 1024  # minutes are tens of kilobytes; 2 MB is already a mistake
 MAX_DOCX_UNZIPPED = 50 * 1024 * 1024
@@ -304,7 +304,8 @@ def _check_inflation(data):
 
 def pdf_text(data, *, progress=None):
     """The text of a text PDF, page by page in reading order (pdfminer.six's layout analysis),
-    or ImportRejected for a scan, an encrypted PDF, a damaged one or a bomb."""
+    each page after the first starting with PAGE_BREAK (so warnings say 第 3 頁第 12 行); or
+    ImportRejected for a scan, an encrypted PDF, a damaged one or a bomb."""
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LAParams, LTTextContainer
     from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
@@ -339,9 +340,14 @@ def pdf_text(data, *, progress=None):
     lines, done = [], 0
     try:
         for page in extract_pages(io.BytesIO(data), laparams=LAParams(line_margin=0.3)):
+            first = len(lines)
             for element in page:
                 if isinstance(element, LTTextContainer):
                     lines.extend(element.get_text().rstrip("\n").split("\n"))
+            if done:  # a page break before each page after the first: warnings name the page
+                if len(lines) == first:
+                    lines.append("")  # a page with no text still counts
+                lines[first] = PAGE_BREAK + lines[first]
             done += 1
             if progress is not None:
                 progress(done, pages or done)
@@ -355,7 +361,10 @@ def pdf_text(data, *, progress=None):
         raise ImportRejected(
             "無法讀取這個 PDF 檔案，檔案可能已損毀；請重新匯出 PDF 後再上傳。"
         ) from None
-    text = "\n".join(line.rstrip() for line in lines)
+    text = "\n".join(
+        (PAGE_BREAK if line.startswith(PAGE_BREAK) else "") + line.lstrip(PAGE_BREAK).rstrip()
+        for line in lines
+    )
     if len(re.sub(r"\s+", "", text)) < 5 * max(1, done):  # a page number or two is no text
         raise ImportRejected(
             "這個 PDF 沒有文字層（看起來是掃描的影像），無法讀出文字；請上傳原始的 Word 檔，"

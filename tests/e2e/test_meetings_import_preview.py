@@ -80,3 +80,61 @@ def test_a_pdf_upload_is_previewed_as_minutes_with_warnings_beside_their_lines(p
         "王校長",
         "李組長",
     )
+
+
+MISPLACED = "\n".join(
+    [
+        "某某國小校務會議紀錄",
+        "時間：112 年 3 月 15 日下午 2 時",
+        "地點：會議室",
+        "業務報告",
+        "一、資訊推廣組：",
+        "(一)請各校更新校園網站。",
+        "(二)資安演練於下週舉行。",  # belongs to 網管資安組
+        "二、網管資安組：",
+        "(一)防火牆設定請於月底前完成。",
+        "提案討論",
+        "案由：校慶日期，請討論。",
+        "決議：照案通過。",
+        "散會",
+    ]
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_paragraph_in_the_wrong_division_is_moved_on_the_preview(page, screenshot):
+    from portal.demo import load as load_people
+
+    load_people()
+    page.set_viewport_size({"width": 375, "height": 800})
+    browser_login(page, "bureau", "bureau-demo-108")
+    page.goto("/meetings/import/")
+    page.get_by_label("貼上會議紀錄全文").fill(MISPLACED)
+    page.get_by_role("button", name="預覽").click()
+    page.wait_for_url("**/meetings/import/*/")  # the job page goes to the result by itself
+    page.get_by_role("heading", name="預覽：系統讀到的內容").wait_for()
+
+    # a <details> and a plain form: no script is needed to move a paragraph
+    page.get_by_text("移到…（資安演練於下週舉行。）").click()
+    select = page.get_by_label("把「資安演練於下週舉行。」移到")
+    select.select_option(label="業務報告／網管資安組（最後新增一項）")
+    assert serious_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(page, "meetings-import-preview-move")
+    first = page.url
+    page.locator("form", has=select).get_by_role("button", name="移動並重新預覽").click()
+    page.wait_for_url(lambda url: "/meetings/import/" in url and url != first)
+    page.get_by_text("已依您的指示移動 1 個段落").wait_for()
+
+    rows = page.get_by_role("article", name="匯入後的會議紀錄").locator(".pv-text")
+    texts = [t.strip() for t in rows.all_inner_texts()]
+    moved = next(i for i, t in enumerate(texts) if "資安演練於下週舉行。" in t)
+    assert moved > next(i for i, t in enumerate(texts) if "網管資安組" in t)
+    side = page.locator('.pv-row[data-line="7"]').inner_text()
+    assert "已依您的指示移到「業務報告／網管資安組" in side
+
+    page.get_by_role("button", name="儲存為草稿").click()
+    page.get_by_role("heading", name=re.compile("編輯草稿")).wait_for()
+    meeting = Meeting.objects.get(title="某某國小校務會議")
+    item = meeting.report_items.get(text="資安演練於下週舉行。")
+    assert item.division.name == "網管資安組"

@@ -290,7 +290,8 @@ def test_json_shape_is_exactly_the_issues(seed):
     assert data["adjourned_time"] == "12:30"
     assert set(data["motions"][0]) == {"kind", "subject", "resolution"}
     assert set(data["new_tracked_items"][0]) == {"case_no", "subject"}
-    assert data["warnings"][0] == {"line": 135, "message": seed.warnings[0].message}
+    # page: null for text without pages (a PDF's warnings name the page and its line)
+    assert data["warnings"][0] == {"line": 135, "page": None, "message": seed.warnings[0].message}
 
 
 def test_null_where_the_document_does_not_say():

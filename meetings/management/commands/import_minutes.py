@@ -53,7 +53,7 @@ class Command(BaseCommand):
         state = "已發布" if meeting.is_published else "草稿"
         self.stdout.write(f"已匯入「{meeting.title}」（編號 {meeting.pk}，{state}）")
         for w in meeting.import_warnings:
-            where = f"第 {w['line']} 行" if w["line"] else "全文"
+            where = w.get("where") or (f"第 {w['line']} 行" if w["line"] else "全文")
             self.stdout.write(f"  提醒（{where}）：{w['message']}")
 
     def _summary(self, result):
@@ -67,4 +67,4 @@ class Command(BaseCommand):
             f"追蹤列管 {len(result.tracked_items)} 件、新列管 {len(result.new_tracked_items)} 件"
         )
         for w in result.warnings:
-            self.stdout.write(f"  提醒（第 {w.line} 行）：{w.message}")
+            self.stdout.write(f"  提醒（{result.where(w.line) or '全文'}）：{w.message}")
