@@ -6,7 +6,9 @@ class MeetingsConfig(AppConfig):
     verbose_name = "會議紀錄"
 
     def ready(self):
-        _describe_audit_codes()
+        from portal import audit
+
+        _describe_audit_codes(audit)
         from portal import fragments
         from portal.navigation import register_home_block, register_nav, vary_by_roles_and_day
         from portal.todo import register_todo
@@ -30,9 +32,7 @@ class MeetingsConfig(AppConfig):
         )
 
 
-def _describe_audit_codes():
-    from portal import audit
-
+def _describe_audit_codes(audit):
     from .attendance_models import AttendanceReply
     from .convening_models import Announcement
     from .models import Meeting

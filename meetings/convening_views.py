@@ -5,9 +5,10 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from portal import access
+from portal import access, rocdate
 from portal.models import Division
 
 from . import agenda, convening, proposals
@@ -322,6 +323,7 @@ def agenda_docx(request, pk):
         body,
         content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     )
-    response["Content-Disposition"] = f"attachment; filename=agenda-{meeting.pk}.docx"
+    name = f"{rocdate.roc_year(meeting.held_on)}年{meeting.held_on.month}月會議議程.docx"
+    response["Content-Disposition"] = content_disposition_header(True, name)
     response["Cache-Control"] = "private, no-store"
     return response

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from portal import access, fragments, rocdate
@@ -94,7 +95,7 @@ def meeting_detail(request, pk):
 
 
 def _filename(meeting, ext):
-    return f"{rocdate.roc_year(meeting.held_on)}-{meeting.held_on.month:02d}-minutes.{ext}"
+    return f"{rocdate.roc_year(meeting.held_on)}年{meeting.held_on.month}月會議紀錄.{ext}"
 
 
 @member_required
@@ -102,7 +103,7 @@ def meeting_text(request, pk):
     meeting = _meeting_for(request, pk)
     body = rendering.as_text(selectors.meeting_document(meeting))
     response = HttpResponse(body, content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(meeting, "txt")}"'
+    response["Content-Disposition"] = content_disposition_header(True, _filename(meeting, "txt"))
     return response
 
 
@@ -114,7 +115,7 @@ def meeting_docx(request, pk):
         body,
         content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(meeting, "docx")}"'
+    response["Content-Disposition"] = content_disposition_header(True, _filename(meeting, "docx"))
     return response
 
 

@@ -6,7 +6,9 @@ class SignupsConfig(AppConfig):
     verbose_name = "調查填報"
 
     def ready(self):
-        _describe_audit_codes()
+        from portal import audit
+
+        _describe_audit_codes(audit)
         from django.apps import apps
 
         from meetings import hooks
@@ -51,13 +53,14 @@ class SignupsConfig(AppConfig):
         )
 
 
-def _describe_audit_codes():
-    from portal import audit
-
+def _describe_audit_codes(audit):
     audit.describe(
         actions={
             "signups.survey_created": "建立調查表",
             "signups.survey_edited": "修改調查表",
+            "signups.survey_columns_edited": "修改調查表欄位",
+            "signups.survey_audience": "設定填報對象",
+            "signups.survey_published": "公布調查表",
             "signups.submitted": "送出填報",
             "signups.declined": "回覆無意願",
             "signups.returned": "退回填報",

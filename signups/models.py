@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal import rocdate
+from portal.models import School
 
 from . import columns, rules
 
@@ -109,8 +110,6 @@ class Survey(models.Model):
 
     def schools(self):
         """The schools asked to file this survey."""
-        from portal.models import School
-
         found = School.objects.all()
         if self.levels:
             found = found.filter(level__in=self.levels)

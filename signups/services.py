@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from portal import audit, rocdate
 from portal.jobs import job_start
-from portal.models import Membership, Role, School
+from portal.models import District, Membership, Role, School, SchoolLevel
 
 from . import columns, rules
 from .models import (
@@ -514,13 +514,12 @@ def survey_columns_update(*, survey, by, columns_, request=None):
             return None
         change = SurveyChange.objects.create(survey=survey, by=by, fields=changes)
         audit.record("signups.survey_columns_edited", request=request, actor=by, target=survey,
-                     fields=[c["field"] for c in changes])  # fmt: skip
+                     fields=[c["label"] for c in changes])  # fmt: skip
         return change
 
 
 def survey_audience_set(*, survey, by, district_ids, levels, request=None):
     """Who files: the schools of `district_ids` and `levels` (empty = all), recorded."""
-    from portal.models import District, SchoolLevel
 
     def shown(ids, lvls):
         names = dict(District.objects.values_list("pk", "name"))

@@ -6,7 +6,9 @@ class TrackingConfig(AppConfig):
     verbose_name = "列管事項"
 
     def ready(self):
-        _describe_audit_codes()
+        from portal import audit
+
+        _describe_audit_codes(audit)
         from django.apps import apps
 
         from meetings import hooks
@@ -44,9 +46,7 @@ class TrackingConfig(AppConfig):
         )
 
 
-def _describe_audit_codes():
-    from portal import audit
-
+def _describe_audit_codes(audit):
     from .transitions import CHOICES
 
     audit.describe(

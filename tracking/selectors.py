@@ -15,6 +15,7 @@ from django.utils import timezone
 from meetings.models import Meeting
 from meetings.selectors import visible_meetings
 from portal import access
+from portal.rocdate import format_short
 
 from .models import Review, StatusUpdate, Subscription, TrackedItem
 from .transitions import STATE_LABELS
@@ -77,8 +78,6 @@ class MinutesNumber:
 
     @property
     def short(self):
-        from portal.rocdate import format_short
-
         return f"{format_short(self.meeting.held_on)} 紀錄 {self.number}"
 
 

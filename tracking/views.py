@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from meetings.models import Meeting
@@ -285,8 +285,8 @@ def export_xlsx(request):
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     stamp = timezone.localdate()
-    name = f"tracking-open-{stamp.year - 1911}{stamp.month:02d}{stamp.day:02d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    name = f"追蹤列管事項{stamp.year - 1911}{stamp.month:02d}{stamp.day:02d}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
 

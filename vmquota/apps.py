@@ -10,7 +10,9 @@ class VmquotaConfig(AppConfig):
     verbose_name = "虛擬機房資源管理"
 
     def ready(self):
-        _describe_audit_codes()
+        from portal import audit
+
+        _describe_audit_codes(audit)
         from django.conf import settings
 
         from portal import fragments
@@ -57,9 +59,7 @@ class VmquotaConfig(AppConfig):
             )
 
 
-def _describe_audit_codes():
-    from portal import audit
-
+def _describe_audit_codes(audit):
     from .models import VmState
 
     audit.describe(

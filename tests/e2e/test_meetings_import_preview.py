@@ -34,9 +34,9 @@ def test_a_pdf_upload_is_previewed_as_minutes_with_warnings_beside_their_lines(p
         files=[{"name": "校務會議.pdf", "mimeType": "application/pdf", "buffer": text_pdf(PAGES)}]
     )
     page.get_by_role("button", name="預覽").click()
-    page.get_by_role("heading", name="匯入會議紀錄：讀取與預覽").wait_for()
-    page.wait_for_url("**/meetings/import/*/")  # the job page goes to the result by itself
-    page.get_by_role("heading", name="預覽：系統讀到的內容").wait_for()
+    # the job page goes to the result by itself (it may already have, on a quick job)
+    page.wait_for_url("**/meetings/import/*/")
+    page.get_by_role("heading", name="預覽：系統讀到的內容").wait_for(timeout=30_000)
 
     minutes = page.get_by_role("article", name="匯入後的會議紀錄")
     # the document as it will look, in the official order and numbering
@@ -46,7 +46,7 @@ def test_a_pdf_upload_is_previewed_as_minutes_with_warnings_beside_their_lines(p
         "貳、會議地點：會議室",
         "參、主持人：（未讀到）",
     ]
-    assert minutes.get_by_text("校慶日期，請討論。").is_visible()
+    assert minutes.get_by_text("校慶日期，請討論。", exact=True).is_visible()
     # the unplaced line is shown, with its warning on the same row, beside it
     row = page.locator(".pv-row", has_text="會後請大家填寫問卷")
     assert "第 4 行：無法歸類的文字" in row.locator(".pv-warn").inner_text()

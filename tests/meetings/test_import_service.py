@@ -28,7 +28,9 @@ def test_the_seed_is_saved_with_its_tree_motions_and_tables(seed_meeting):
     assert {r.item.state for r in reviews} == {TrackedItem.State.CLOSED}
     assert TrackedItem.objects.filter(origin_meeting=m).count() == 2
     assert m.section_notes["adjourn"][0].startswith("新北市政府教育局辦理109年度寒假")
-    assert m.import_warnings == [{"line": 135, "message": m.import_warnings[0]["message"]}]
+    assert m.import_warnings == [
+        {"line": 135, "where": "第 135 行", "message": m.import_warnings[0]["message"]}
+    ]
     assert AuditEvent.objects.filter(action="meetings.imported").count() == 1
     assert SearchEntry.objects.filter(meeting=m, published=True).count() > 40
 

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 from io import BytesIO
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -198,7 +199,9 @@ def test_the_xlsx_export_lists_the_open_items_in_chinese(
     services.status_update_post(item=item, user=platform_clerk, text="最新進度")
     response = login(bureau).get(reverse("tracking:export"))
     assert response.status_code == 200
-    assert response["Content-Disposition"].startswith('attachment; filename="tracking-open-')
+    assert response["Content-Disposition"].startswith(
+        "attachment; filename*=utf-8''" + quote("追蹤列管事項")
+    )
     rows = list(load_workbook(BytesIO(response.content)).active.values)
     assert rows[0][:3] == ("案號", "案由", "承辦")
     assert [r[0] for r in rows[1:]] == ["108-09-01", "108-09-02"]
