@@ -40,12 +40,18 @@ def test_a_healthy_connection_is_reused(pg):
 def test_a_connection_the_server_ended_is_replaced_before_the_request_uses_it(pg):
     pid = backend_pid()
     next_request()
-    with psycopg2.connect(**connection.get_connection_params()) as other, other.cursor() as c:
-        c.execute("SELECT pg_terminate_backend(%s)", [pid])
+    other = psycopg2.connect(**connection.get_connection_params())
+    # Autocommit: inside one transaction pg_stat_activity is a snapshot and never changes.
+    other.autocommit = True
+    try:
+        with other.cursor() as c:
+            c.execute("SELECT pg_terminate_backend(%s)", [pid])
 
-        def gone():
-            c.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
-            return c.fetchone()[0] == 0
+            def gone():
+                c.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+                return c.fetchone()[0] == 0
 
-        wait_for(gone, timeout=5, message="the server ends the connection")
+            wait_for(gone, timeout=30, message="the server ends the connection")
+    finally:
+        other.close()
     assert backend_pid() != pid  # no "server closed the connection unexpectedly"
