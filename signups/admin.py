@@ -14,7 +14,8 @@ class BlackoutInline(admin.TabularInline):
 
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin):
-    list_display = ["title", "school_year", "opens_at", "closes_at"]
+    list_display = ["title", "school_year", "opens_at", "closes_at", "filed_by"]
+    list_filter = ["filed_by", "is_draft"]
     inlines = [BlackoutInline]
     raw_id_fields = ["meeting", "report_item"]
 

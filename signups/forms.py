@@ -12,7 +12,7 @@ from portal.forms_fields import ROCDateField, ROCDateTimeField
 from portal.models import District, SchoolLevel
 
 from . import columns, rules
-from .models import Blackout, Survey, SurveyColumn
+from .models import Blackout, FiledBy, Survey, SurveyColumn
 
 GRADE_CHOICES = [("", "請選擇")] + [(str(g), str(g)) for g in range(1, 13)]
 GENDER_CHOICES = list(rules.GENDERS.items())
@@ -167,7 +167,8 @@ def offer_formset(survey_rules, *, data=None, offers=(), extra=1):
 
 SURVEY_FIELDS = ["title", "instructions", "meeting", "report_item", "opens_at", "closes_at",
                  "contact", "school_year", "categories", "window_label", "activity_starts_on",
-                 "activity_ends_on", "registration_before_activity", "reminder_days_before"]  # fmt: skip
+                 "activity_ends_on", "registration_before_activity", "reminder_days_before",
+                 "filed_by"]  # fmt: skip
 
 
 class SurveyFieldsForm(forms.ModelForm):
@@ -188,6 +189,7 @@ class SurveyFieldsForm(forms.ModelForm):
         widgets = {
             "categories": forms.Textarea(attrs={"rows": 3}),
             "instructions": forms.Textarea(attrs={"rows": 4}),
+            "filed_by": forms.RadioSelect,
         }
 
     def __init__(self, *args, **kwargs):
@@ -197,6 +199,19 @@ class SurveyFieldsForm(forms.ModelForm):
         )
         for name in ("meeting", "report_item"):
             self.fields[name].empty_label = "請選擇（可不填）"
+        # a form posted without it (older pages, scripts) keeps who files as it was
+        self.fields["filed_by"].required = False
+
+    def clean_filed_by(self):
+        filed_by = self.cleaned_data.get("filed_by") or self.instance.filed_by or FiledBy.SCHOOL
+        if self.instance.pk:
+            from .services import SignupError, refuse_filer_change
+
+            try:
+                refuse_filer_change(self.instance, filed_by)
+            except SignupError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return filed_by
 
     def _lines(self, name):
         # browsers post textareas with CRLF; stored text uses LF, so an untouched field is equal
@@ -515,7 +530,8 @@ def column_formset(survey, *, data=None):
 
 
 class AudienceForm(forms.Form):
-    """Who files: every school, or those of some districts and/or levels (國小 / 國中)."""
+    """Who files: every school, or those of some districts and/or levels (國小 / 國中), or one
+    answer per district by its convener school."""
 
     districts = forms.MultipleChoiceField(label="填報分區（不選即全部）", required=False,
                                           widget=forms.CheckboxSelectMultiple)  # fmt: skip
@@ -523,13 +539,22 @@ class AudienceForm(forms.Form):
                                        widget=forms.CheckboxSelectMultiple,
                                        choices=SchoolLevel.choices)  # fmt: skip
 
+    filed_by = forms.ChoiceField(label="填報單位", choices=FiledBy.choices, required=False,
+                                 widget=forms.RadioSelect,
+                                 help_text="分區召集學校填報：每分區一份，學制不適用")  # fmt: skip
+
     def __init__(self, *args, survey, **kwargs):
         kwargs.setdefault("initial", {"districts": [str(i) for i in survey.district_ids],
-                                      "levels": list(survey.levels)})  # fmt: skip
+                                      "levels": list(survey.levels),
+                                      "filed_by": survey.filed_by})  # fmt: skip
         super().__init__(*args, prefix="audience", **kwargs)
+        self.survey = survey
         self.fields["districts"].choices = [
             (str(d.pk), d.name) for d in District.objects.order_by("position")
         ]
 
     def clean_districts(self):
         return sorted(int(i) for i in self.cleaned_data["districts"])
+
+    def clean_filed_by(self):
+        return self.cleaned_data.get("filed_by") or self.survey.filed_by

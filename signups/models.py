@@ -17,9 +17,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal import rocdate
-from portal.models import School
+from portal.models import District, School
 
 from . import columns, rules
+
+
+class FiledBy(models.TextChoices):
+    SCHOOL = "school", "每校填報"
+    DISTRICT = "district", "分區召集學校填報（每分區一份）"
 
 
 class Survey(models.Model):
@@ -68,6 +73,11 @@ class Survey(models.Model):
     levels = models.JSONField(
         "填報學制", default=list, blank=True, help_text='例如 ["elementary"]；空白即全部學制'
     )
+    # one answer per district: the convener school's response stands for its district
+    filed_by = models.CharField(
+        "填報單位", max_length=10, choices=FiledBy.choices, default=FiledBy.SCHOOL,
+        help_text="分區召集學校填報：每分區由召集學校（其資訊組長或分區代表）填一份",
+    )  # fmt: skip
     is_draft = models.BooleanField(
         "草稿（尚未公布）", default=False,
         help_text="依範本建立的調查先是草稿：教育局檢查欄位後公布，學校才看得到",
@@ -108,8 +118,22 @@ class Survey(models.Model):
         now = now or timezone.now()
         return not self.is_draft and self.opens_at <= now < self.closes_at
 
+    @property
+    def by_district(self):
+        return self.filed_by == FiledBy.DISTRICT
+
+    def districts(self):
+        """The districts asked (a district-filed survey: one answer each)."""
+        found = District.objects.select_related("convener_school")
+        return found.filter(pk__in=self.district_ids) if self.district_ids else found
+
     def schools(self):
-        """The schools asked to file this survey."""
+        """The schools asked to file this survey; for a district-filed one, the convener schools
+        (each files its district's answer)."""
+        if self.by_district:
+            return School.objects.filter(
+                pk__in=self.districts().exclude(convener_school=None).values("convener_school_id")
+            )
         found = School.objects.all()
         if self.levels:
             found = found.filter(level__in=self.levels)
@@ -118,7 +142,11 @@ class Survey(models.Model):
         return found
 
     def asks(self, school):
-        """Whether `school` is one of those asked to file."""
+        """Whether `school` is one of those asked to file (reads `school.district`)."""
+        if self.by_district:
+            return school.district.convener_school_id == school.pk and (
+                not self.district_ids or school.district_id in self.district_ids
+            )
         if self.levels and school.level not in self.levels:
             return False
         return not self.district_ids or school.district_id in self.district_ids

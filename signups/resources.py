@@ -146,13 +146,21 @@ def export_xlsx(survey, offers=None):
     """The consolidated rows of the schools that sent, in the survey's layout: title, header,
     rows, notes. Text that Excel could read as a formula is written as text."""
     table = survey.table()[0]
+    offers = list(offers if offers is not None else consolidated_offers(survey))
     if not columns.is_winter_camp(table):
-        offers = offers if offers is not None else consolidated_offers(survey)
         rows = [[n] + [_cell_value(c, o.values.get(c.key), survey.school_year) for c in table]
                 for n, o in enumerate(offers, start=1)]  # fmt: skip
-        return _workbook(survey.title, rows, survey_notes(survey), table_headers(table))
-    dataset = OfferResource().export(offers if offers is not None else consolidated_offers(survey))
-    return _workbook(survey.title, [list(row) for row in dataset], survey_notes(survey))
+        headers = table_headers(table)
+    else:
+        rows, headers = [list(row) for row in OfferResource().export(offers)], HEADERS
+    if survey.by_district:
+        # one table per district: the district named after 項次, the convener school in its column
+        headers = [headers[0], "分區", *headers[1:]]
+        rows = [
+            [row[0], o.response.school.district.name, *row[1:]]
+            for row, o in zip(rows, offers, strict=True)
+        ]
+    return _workbook(survey.title, rows, survey_notes(survey), headers)
 
 
 def _cell_value(column, value, school_year):

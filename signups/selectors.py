@@ -60,29 +60,48 @@ class DistrictGroup:
 GRID_COUNTER = "signups:grid"
 
 
-def survey_grid(survey):
-    """Every school, grouped by district, with its state for `survey`."""
-    responses = {
+def _grid_responses(survey):
+    return {
         r["school_id"]: r
         for r in Response.objects.filter(survey=survey)
         .annotate(offer_count=Count("offers"))
         .values("school_id", "status", "offer_count", "submitted_at", "updated_at")
     }
+
+
+def _grid_row(school, r):
+    return GridRow(
+        school=school,
+        status=r["status"] if r else Status.NONE,
+        offers=r["offer_count"] if r else 0,
+        submitted_at=r["submitted_at"] if r else None,
+        updated_at=r["updated_at"] if r else None,
+    )
+
+
+def district_grid(survey):
+    """A district-filed survey: one row per district asked, the answer its convener school
+    files; a district without a convener school is listed 未填, with no one to file."""
+    responses = _grid_responses(survey)
+    return [
+        DistrictGroup(district=d, rows=[_grid_row(d.convener_school,
+                                                  responses.get(d.convener_school_id))])
+        for d in survey.districts().order_by("position", "id")
+    ]  # fmt: skip
+
+
+def survey_grid(survey):
+    """Every school, grouped by district, with its state for `survey` (a district-filed survey:
+    one row per district)."""
+    if survey.by_district:
+        return district_grid(survey)
+    responses = _grid_responses(survey)
     groups = OrderedDict()
     for school in (
         survey.schools().select_related("district").order_by("district__position", "code")
     ):
         group = groups.setdefault(school.district_id, DistrictGroup(district=school.district))
-        r = responses.get(school.pk)
-        group.rows.append(
-            GridRow(
-                school=school,
-                status=r["status"] if r else Status.NONE,
-                offers=r["offer_count"] if r else 0,
-                submitted_at=r["submitted_at"] if r else None,
-                updated_at=r["updated_at"] if r else None,
-            )
-        )
+        group.rows.append(_grid_row(school, responses.get(school.pk)))
     return list(groups.values())
 
 

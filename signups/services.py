@@ -6,17 +6,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from portal import audit, rocdate
 from portal.jobs import job_start
-from portal.models import District, Membership, Role, School, SchoolLevel
+from portal.models import District, School, SchoolLevel
 
-from . import columns, rules
+from . import columns, filers, rules
 from .models import (
     ANSWERED,
     Blackout,
+    FiledBy,
     ImportRun,
     Offer,
     Reminder,
@@ -363,19 +363,12 @@ class RemindersOutcome:
     already: int = 0
 
 
-def _reachable():
-    return Exists(
-        Membership.objects.filter(
-            role=Role.COORDINATOR, school=OuterRef("pk"), user__is_active=True
-        ).exclude(user__email="")
-    )
-
-
-def schools_without_address(schools):
-    """Of `schools`, those with no active coordinator who has an e-mail address."""
+def schools_without_address(schools, survey=None):
+    """Of `schools`, those with no active coordinator who has an e-mail address (nor, for a
+    district-filed survey, a convener of the district)."""
     reachable = set(
         School.objects.filter(pk__in=[s.pk for s in schools])
-        .filter(_reachable())
+        .filter(filers.reachable(survey))
         .values_list("pk", flat=True)
     )
     return [s for s in schools if s.pk not in reachable]
@@ -383,7 +376,9 @@ def schools_without_address(schools):
 
 def unanswered_without_address(survey):
     """Schools that have not answered and that no reminder can reach, in one query."""
-    return list(unanswered_schools(survey).exclude(_reachable()).select_related("district"))
+    return list(
+        unanswered_schools(survey).exclude(filers.reachable(survey)).select_related("district")
+    )
 
 
 def reminders_send(*, survey, kind, by=None, now=None):
@@ -398,7 +393,7 @@ def reminders_send(*, survey, kind, by=None, now=None):
         Reminder.objects.filter(survey=survey, kind=kind).values_list("school_id", flat=True)
     )
     waiting = [s for s in unanswered_schools(survey) if s.pk not in existing]
-    no_one = schools_without_address(waiting)
+    no_one = schools_without_address(waiting, survey)
     skipped = {s.pk for s in no_one}
     new = [
         Reminder(survey=survey, school=school, kind=kind, requested_by=by, created_at=now)
@@ -518,25 +513,43 @@ def survey_columns_update(*, survey, by, columns_, request=None):
         return change
 
 
-def survey_audience_set(*, survey, by, district_ids, levels, request=None):
-    """Who files: the schools of `district_ids` and `levels` (empty = all), recorded."""
+def refuse_filer_change(survey, filed_by):
+    """Who files may not change once anyone has answered: the answers would belong to no one
+    asked (280 schools' tables under 9 districts, or the other way round)."""
+    if filed_by == survey.filed_by:
+        return
+    answered = survey.responses.exclude(status=Status.NONE).count()
+    if answered:
+        raise SignupError(
+            f"已有 {answered} 份填報，不能再把填報單位從「{survey.get_filed_by_display()}」改為"
+            f"「{FiledBy(filed_by).label}」。請另建一個調查。"
+        )
 
-    def shown(ids, lvls):
+
+def survey_audience_set(*, survey, by, district_ids, levels, filed_by=None, request=None):
+    """Who files: the schools of `district_ids` and `levels` (empty = all), or one answer per
+    district by its convener school (`filed_by`), recorded."""
+
+    def shown(ids, lvls, filer):
         names = dict(District.objects.values_list("pk", "name"))
         parts = ["、".join(names.get(i, str(i)) for i in ids) or "全部分區",
-                 "、".join(SchoolLevel(v).label for v in lvls) or "全部學制"]  # fmt: skip
+                 "、".join(SchoolLevel(v).label for v in lvls) or "全部學制",
+                 FiledBy(filer).label]  # fmt: skip
         return "；".join(parts)
 
     with transaction.atomic():
         survey = Survey.objects.select_for_update().get(pk=survey.pk)
-        if (survey.district_ids, survey.levels) == (list(district_ids), list(levels)):
+        filed_by = filed_by or survey.filed_by
+        new = (list(district_ids), list(levels), filed_by)
+        if (survey.district_ids, survey.levels, survey.filed_by) == new:
             return None
-        old = shown(survey.district_ids, survey.levels)
-        survey.district_ids, survey.levels = list(district_ids), list(levels)
-        survey.save(update_fields=["district_ids", "levels"])
+        refuse_filer_change(survey, filed_by)
+        old = shown(survey.district_ids, survey.levels, survey.filed_by)
+        survey.district_ids, survey.levels, survey.filed_by = new
+        survey.save(update_fields=["district_ids", "levels", "filed_by"])
         change = SurveyChange.objects.create(survey=survey, by=by, fields=[
             {"field": "audience", "label": "填報對象", "old": old,
-             "new": shown(survey.district_ids, survey.levels)}])  # fmt: skip
+             "new": shown(*new)}])  # fmt: skip
         audit.record("signups.survey_audience", request=request, actor=by, target=survey)
         return change
 
@@ -559,7 +572,8 @@ def survey_publish(*, survey, by, request=None):
 
 EDITABLE_FIELDS = ("title", "instructions", "meeting", "report_item", "opens_at", "closes_at",
                    "contact", "school_year", "categories", "window_label", "activity_starts_on",
-                   "activity_ends_on", "registration_before_activity", "reminder_days_before")  # fmt: skip
+                   "activity_ends_on", "registration_before_activity", "reminder_days_before",
+                   "filed_by")  # fmt: skip
 
 
 def _shown(value):
@@ -591,6 +605,7 @@ def survey_update(*, survey, by, fields, blackouts, request=None):
     changed. Rows already filed are not touched: `offers_breaking_rules` says which no longer fit."""
     with transaction.atomic():
         survey = Survey.objects.select_for_update().get(pk=survey.pk)
+        refuse_filer_change(survey, fields.get("filed_by", survey.filed_by))
         changes = []
         for name in EDITABLE_FIELDS:
             if name not in fields:
@@ -598,8 +613,9 @@ def survey_update(*, survey, by, fields, blackouts, request=None):
             old, new = getattr(survey, name), fields[name]
             if old != new:
                 label = str(Survey._meta.get_field(name).verbose_name)
-                changes.append({"field": name, "label": label, "old": _shown(old),
-                                "new": _shown(new)})  # fmt: skip
+                show = (lambda v: FiledBy(v).label) if name == "filed_by" else _shown
+                changes.append({"field": name, "label": label, "old": show(old),
+                                "new": show(new)})  # fmt: skip
                 setattr(survey, name, new)
         old_periods = [(b.label, b.starts_on, b.ends_on) for b in survey.blackouts.all()]
         new_periods = sorted(blackouts, key=lambda p: (p[1], p[2]))
@@ -640,18 +656,6 @@ def offers_breaking_rules(survey):
         if messages:
             found.append((offer, messages))
     return found
-
-
-def coordinator_emails(school):
-    return sorted(
-        {
-            e
-            for e in Membership.objects.filter(role=Role.COORDINATOR, school=school)
-            .exclude(user__email="")
-            .filter(user__is_active=True)
-            .values_list("user__email", flat=True)
-        }
-    )
 
 
 # --- spreadsheet import, in the background ---------------------------------------------------

@@ -12,20 +12,21 @@ from .models import Reminder, StatusChange, Survey
 @shared_task(name="signups.tasks.send_reminder", autoretry_for=(OSError,), retry_backoff=60,
              max_retries=5)  # fmt: skip
 def send_reminder(reminder_id):
-    """E-mail one school's coordinators that the survey is waiting for their answer."""
+    """E-mail one school's coordinators (a district-filed survey: also the district's
+    conveners) that the survey is waiting for their answer."""
     claimed = Reminder.objects.filter(pk=reminder_id, sent_at__isnull=True).update(
         sent_at=timezone.now()
     )
     if claimed != 1:
         return False  # another worker (or an earlier run) sent it
-    from .services import coordinator_emails
+    from .filers import emails
 
     reminder = Reminder.objects.select_related("survey", "school").get(pk=reminder_id)
     try:
         send_email(
             "signups_reminder",
             {"survey": reminder.survey, "school": reminder.school, "reminder": reminder},
-            coordinator_emails(reminder.school),
+            emails(reminder.survey, reminder.school),
         )
     except Exception:
         # give the claim back so the retry sends it
@@ -43,7 +44,7 @@ def send_return_notice(change_id):
     ).update(notified_at=timezone.now())
     if claimed != 1:
         return False
-    from .services import coordinator_emails
+    from .filers import emails
 
     change = StatusChange.objects.select_related("response__survey", "response__school", "by").get(
         pk=change_id
@@ -52,7 +53,7 @@ def send_return_notice(change_id):
         send_email(
             "signups_returned",
             {"survey": change.response.survey, "school": change.response.school, "change": change},
-            coordinator_emails(change.response.school),
+            emails(change.response.survey, change.response.school),
         )
     except Exception:
         StatusChange.objects.filter(pk=change_id).update(notified_at=None)

@@ -2,7 +2,7 @@
 answers sent back (with the reason); a convener's district schools that have not answered; for
 bureau staff, the open surveys that some schools have not answered."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -61,7 +61,8 @@ def _coordinator(school_ids, now):
     )
     by_key = {(r.survey_id, r.school_id): r for r in responses}
     many = len(school_ids) > 1
-    names = dict(School.objects.filter(pk__in=school_ids).values_list("pk", "name")) if many else {}
+    schools = {s.pk: s for s in School.objects.filter(pk__in=school_ids).select_related("district")}
+    names = {pk: s.name for pk, s in schools.items()} if many else {}
     found = []
     for r in responses:  # sent back: what to fix, whether or not the survey is still open
         if r.status == Status.RETURNED and r.is_editable(now):
@@ -84,6 +85,8 @@ def _coordinator(school_ids, now):
     for survey in surveys:
         days = _days_left(survey, now)
         for school_id in sorted(school_ids):
+            if school_id in schools and not survey.asks(schools[school_id]):
+                continue  # not asked: another level, district, or a district's convener files it
             r = by_key.get((survey.pk, school_id))
             status = r.status if r else Status.NONE
             if status == Status.RETURNED:
@@ -129,18 +132,65 @@ def _todo(text, url, detail, label, tone, urgency):
     return Todo(text=text, url=url, detail=detail, label=label, tone=tone, urgency=urgency)
 
 
+def _district_answers(district_ids, own_school_ids, surveys, now):
+    """A district-filed survey the district has not answered yet: the convener files it (unless
+    they coordinate the convener school, whose line the coordinator's part already gives)."""
+    if not surveys:
+        return []
+    conveners = list(
+        School.objects.filter(district_id__in=district_ids, district__convener_school=F("pk"))
+        .exclude(pk__in=own_school_ids)
+        .select_related("district")
+    )
+    responses = {
+        (r.survey_id, r.school_id): r
+        for r in Response.objects.filter(survey__in=surveys, school__in=conveners)
+    }
+    found = []
+    for survey in surveys:
+        days = _days_left(survey, now)
+        for school in conveners:
+            if not survey.asks(school):
+                continue
+            r = responses.get((survey.pk, school.pk))
+            status = r.status if r else Status.NONE
+            if status in ANSWERED and not r.has_pending_edits:
+                continue
+            if status == Status.RETURNED:
+                detail = f"退回原因：{r.return_comment[:60]}；"
+            elif status in ANSWERED:
+                detail = "修改尚未送出，教育局看到的仍是上次送出的版本；"
+            else:
+                detail = "已存草稿，尚未送出；" if status == Status.DRAFT else ""
+            detail += _deadline(survey, now)
+            found.append(
+                _entry(survey, school.pk, f"填報本分區的「{survey.title}」", detail,
+                       label="退回" if status == Status.RETURNED else "本分區",
+                       tone="bad" if status == Status.RETURNED
+                       else "warn" if days <= SOON_DAYS else "info",
+                       urgency=3 if status == Status.RETURNED else _urgency(days),
+                       school=school.district.name if len(conveners) > 1 else "")
+            )  # fmt: skip
+    return found
+
+
 def _convener(district_ids, own_school_ids, now):
     """Each open survey some of the district's schools have not answered (the convener's own
-    school, if they coordinate one, is in the coordinator's lines)."""
+    school, if they coordinate one, is in the coordinator's lines); a district-filed survey the
+    district has not answered."""
+    every = list(open_surveys(now))
+    found = _district_answers(
+        district_ids, own_school_ids, [s for s in every if s.by_district], now
+    )
+    surveys = [s for s in every if not s.by_district]
     schools = list(
         School.objects.filter(district_id__in=district_ids)
         .exclude(pk__in=own_school_ids)
         .order_by("code")
         .values_list("pk", "name")
     )
-    if not schools:
-        return []
-    surveys = list(open_surveys(now))
+    if not schools or not surveys:
+        return found
     answered = set(
         Response.objects.filter(
             survey__in=surveys, school_id__in=[pk for pk, _ in schools], status__in=ANSWERED
@@ -179,16 +229,20 @@ def _bureau(now):
     )
     if not surveys:
         return []
-    total = School.objects.count()
+    every_school = School.objects.count()
     found = []
     for survey in surveys:
+        # a district-filed survey waits for one answer per district, not for every school
+        total = survey.districts().count() if survey.by_district else every_school
         missing = total - survey.answered
         if missing <= 0:
             continue
         days = _days_left(survey, now)
         found.append(
             _todo(
-                f"「{survey.title}」尚有 {missing} 所學校未回覆",
+                f"「{survey.title}」尚有 {missing} "
+                + ("個分區" if survey.by_district else "所學校")
+                + "未回覆",
                 reverse("signups:grid", args=[survey.pk]),
                 f"已回覆 {survey.answered}/{total}；" + _deadline(survey, now),
                 "未回覆",

@@ -22,7 +22,7 @@ from portal import access, audit, fragments
 from portal.jobs import job_url
 from portal.models import School
 
-from . import bureau_template, columns, resources, selectors, services
+from . import bureau_template, columns, filers, resources, selectors, services
 from .forms import (
     AudienceForm,
     SurveyEditForm,
@@ -78,10 +78,12 @@ def survey_list(request):
         else Survey.objects.filter(is_draft=False)
     )
     surveys = list(visible.order_by("-closes_at"))
-    schools = list(access.schools_of(request.user))
+    schools = list(access.schools_of(request.user).select_related("district"))
+    # the convener schools this person files a district-filed survey for
+    convened = filers.convened_schools(request.user) if any(s.by_district for s in surveys) else []
     statuses = {
         (r.survey_id, r.school_id): r.status
-        for r in Response.objects.filter(survey__in=surveys, school__in=schools)
+        for r in Response.objects.filter(survey__in=surveys, school__in=set(schools + convened))
     }
     # a convener also sees how the district's schools stand (已回覆 x/y)
     convener = access.roles_of(request.user).convener_district_ids and not access.is_staff(
@@ -92,17 +94,19 @@ def survey_list(request):
     )
     answered = selectors.answered_counts(surveys, district) if district else {}
     now = timezone.now()
-    entries = [
-        {
+    entries = []
+    for s in surveys:
+        # only the schools asked; a district-filed survey is the convener schools' alone
+        asked = [school for school in (convened if s.by_district else schools) if s.asks(school)]
+        entries.append({
             "survey": s,
             "is_open": s.is_open(now),
-            "schools": [
-                (school, Status(statuses.get((s.pk, school.pk), Status.NONE))) for school in schools
-            ],
+            "schools": [(school, Status(statuses.get((s.pk, school.pk), Status.NONE)))
+                        for school in asked],
             "district_answered": answered.get(s.pk, 0),
-        }
-        for s in surveys
-    ]
+            "linked": access.is_staff(request.user) or bool(asked)
+            or (bool(district) and not s.by_district),
+        })  # fmt: skip
     return render(
         request,
         "signups/list.html",
@@ -194,6 +198,7 @@ def survey_columns(request, pk):
                     survey=survey, by=request.user, request=request,
                     district_ids=audience.cleaned_data["districts"],
                     levels=audience.cleaned_data["levels"],
+                    filed_by=audience.cleaned_data["filed_by"],
                 )  # fmt: skip
                 pairs = [(f.instance, {**{k: f.cleaned_data[k] for k in
                                           ("type", "required", "help_text")},
@@ -232,10 +237,14 @@ def survey_edit(request, pk):
     if request.method == "POST":
         if form.is_valid() and blackouts.is_valid():
             fields = {k: form.cleaned_data[k] for k in services.EDITABLE_FIELDS}
-            change = services.survey_update(
-                survey=survey, by=request.user, fields=fields,
-                blackouts=blackouts.periods(), request=request,
-            )  # fmt: skip
+            try:
+                change = services.survey_update(
+                    survey=survey, by=request.user, fields=fields,
+                    blackouts=blackouts.periods(), request=request,
+                )  # fmt: skip
+            except services.SignupError as exc:
+                messages.error(request, str(exc))
+                return redirect("signups:edit", survey.pk)
             if change is None:
                 messages.info(request, "沒有任何變更。")
             else:
@@ -266,6 +275,17 @@ def survey_detail(request, pk):
         return redirect("signups:grid", survey.pk)
     if survey.is_draft:
         raise Http404("找不到這個調查。")
+    if survey.by_district:
+        # one answer per district: its convener files it; nobody else has a page here
+        mine = filers.district_schools_filed_by(request.user, survey)
+        if len(mine) == 1:
+            return redirect("signups:file", survey.pk, mine[0].pk)
+        if not mine:
+            raise Http404("本調查由各分區召集學校填報，貴校不需填報。")
+        rows = selectors.schools_status(survey, mine)
+        return render(request, "signups/schools.html", {
+            "survey": survey, "rows": rows, "is_open": survey.is_open(),
+            "answered": sum(1 for r in rows if r.status in ANSWERED)})  # fmt: skip
     schools = list(access.schools_of(request.user))
     if len(schools) == 1:
         return redirect("signups:file", survey.pk, schools[0].pk)
@@ -284,8 +304,9 @@ WINTER_HEADERS = ["類型", "承辦學校", "課程名稱", "活動日期", "活
                   "參加年級", "人數"]  # fmt: skip
 
 
-def _headers(survey, table):
-    return WINTER_HEADERS if columns.is_winter_camp(table) else [c.label for c in table]
+def _headers(table, *, district=False):
+    found = WINTER_HEADERS if columns.is_winter_camp(table) else [c.label for c in table]
+    return ["分區", *found] if district else found
 
 
 def _row_display(offer, school, table, school_year):
@@ -350,7 +371,7 @@ def _error_summary(formset):
 @login_required
 def file(request, pk, school_pk):
     survey, school = _survey_and_school(request, pk, school_pk)
-    can_act = access.can_act_for_school(request.user, school)
+    can_act = filers.can_file(request.user, survey, school)
     if request.method == "POST":
         access.require(request, can_act, "您只能為自己的學校填報。", school=school.pk)
     response = services.response_get(survey=survey, school=school)
@@ -434,7 +455,7 @@ def file(request, pk, school_pk):
         "can_act": can_act,
         "formset": formset,
         "rows": [_row_display(o, school, table, survey.school_year) for o in offers],
-        "headers": _headers(survey, table),
+        "headers": _headers(table),
         "winter": winter,
         "rules_shown": [] if winter else _rules_shown(survey, table, found_rules),
         "error_summary": _error_summary(formset),
@@ -455,7 +476,7 @@ def file(request, pk, school_pk):
 def import_view(request, pk, school_pk):
     survey, school = _survey_and_school(request, pk, school_pk)
     access.require(
-        request, access.can_act_for_school(request.user, school), "您只能為自己的學校填報。"
+        request, filers.can_file(request.user, survey, school), "您只能為自己的學校填報。"
     )
     response = services.response_get(survey=survey, school=school)
     upload = request.FILES.get("file")
@@ -526,8 +547,12 @@ def rows(request, pk):
     offers = resources.consolidated_offers(survey)
     table = survey.table()[0]
     rows = [_row_display(o, o.response.school, table, survey.school_year) for o in offers]
+    if survey.by_district:
+        rows = [
+            [o.response.school.district.name, *row] for o, row in zip(offers, rows, strict=True)
+        ]
     return render(request, "signups/rows.html",
-                  {"survey": survey, "rows": rows, "headers": _headers(survey, table)})  # fmt: skip
+                  {"survey": survey, "rows": rows, "headers": _headers(table, district=survey.by_district)})  # fmt: skip
 
 
 @login_required

@@ -1,0 +1,73 @@
+"""Who files a survey's answer, and who is e-mailed about it.
+
+Most surveys are filed by every school's coordinators. A district-filed survey (分區召集學校填報)
+has one answer per district: the convener school's `Response` stands for the district, filed by
+that school's coordinators or the district's convener (分區代表). The roles are read through
+`portal.access`; these rules only add the district-filed case.
+"""
+
+from django.db.models import Exists, F, OuterRef, Q
+
+from portal import access
+from portal.models import Membership, Role, School
+
+
+def can_file(user, survey, school):
+    """Filing in `school`'s name for `survey`: its coordinators; for a district-filed survey also
+    the district's convener (`school` is then the district's convener school)."""
+    if access.can_act_for_school(user, school):
+        return True
+    return (
+        survey.by_district
+        and school.district_id in access.roles_of(user).convener_district_ids
+        and survey.asks(school)
+    )
+
+
+def district_schools_filed_by(user, survey):
+    """The convener schools whose district answer `user` may file for a district-filed survey."""
+    if not survey.by_district:
+        return []
+    return [school for school in convened_schools(user) if survey.asks(school)]
+
+
+def convened_schools(user):
+    """The convener schools whose district answers `user` may file: those they coordinate and
+    those of the districts they convene (one query, with their districts)."""
+    roles = access.roles_of(user)
+    if not (roles.coordinator_school_ids or roles.convener_district_ids):
+        return []
+    return list(
+        School.objects.filter(district__convener_school=F("pk"))
+        .filter(Q(pk__in=roles.coordinator_school_ids)
+                | Q(district_id__in=roles.convener_district_ids))
+        .select_related("district")
+        .order_by("district__position", "code")
+    )  # fmt: skip
+
+
+def _members(survey, school):
+    found = Q(role=Role.COORDINATOR, school=school)
+    if survey.by_district:
+        found |= Q(role=Role.CONVENER, district_id=school.district_id)
+    return Membership.objects.filter(found, user__is_active=True).exclude(user__email="")
+
+
+def emails(survey, school):
+    """Who hears of a reminder or a 退回: the school's coordinators; for a district-filed survey
+    also the district's conveners."""
+    return sorted(set(_members(survey, school).values_list("user__email", flat=True)))
+
+
+def reachable(survey):
+    """A condition on School: someone active with an e-mail address would get its reminder."""
+    coordinators = Membership.objects.filter(
+        role=Role.COORDINATOR, school=OuterRef("pk"), user__is_active=True
+    ).exclude(user__email="")
+    found = Q(Exists(coordinators))
+    if survey is not None and survey.by_district:
+        conveners = Membership.objects.filter(
+            role=Role.CONVENER, district=OuterRef("district_id"), user__is_active=True
+        ).exclude(user__email="")
+        found |= Q(Exists(conveners))
+    return found
