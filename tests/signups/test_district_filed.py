@@ -1,0 +1,236 @@
+"""A survey filed by each district's convener school (分區召集學校填報), as the seed's conveners
+collect the timetables: one answer per district, the convener school's response standing for
+it; only the convener opens and files it; the grid lists districts; reminders and 退回 reach the
+conveners; the export names the district; everything else works as for a school's answer."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from portal.models import District
+from signups import bureau_template, resources, selectors, services, tasks, todo
+from signups.models import FiledBy, ImportRun, Reminder, Response, Status
+from tests import factories
+from tests.signups.test_any_table import keys, row_post
+from tests.signups.test_bureau_template import SIX, sheet
+
+LESSON = {"參加年級": "3~6年級", "每週節數": "1", "上課時間": "週二第3節", "授課教師": "陳老師"}
+
+
+@pytest.fixture
+def conveners(wenshan, banqiao, beixin_school, xindian_school, jiangcui_school):
+    """北新國小 convenes 文山分區, 江翠國中 板橋分區; a third district has no convener school."""
+    wenshan.convener_school, banqiao.convener_school = beixin_school, jiangcui_school
+    wenshan.save()
+    banqiao.save()
+    factories.SchoolFactory(name="淡水國小", code="014651",
+                            district=factories.DistrictFactory(name="淡水分區", position=6))  # fmt: skip
+    return wenshan, banqiao
+
+
+@pytest.fixture
+def timetables(db, bureau, conveners):
+    title, headers, example, notes, _ = SIX["timetables"]
+    proposal = bureau_template.read_template(sheet(title, headers, example, notes))
+    now = timezone.now()
+    survey = services.survey_from_proposal(proposal=proposal, title="", by=bureau,
+                                           opens_at=now - timedelta(hours=1),
+                                           closes_at=now + timedelta(days=7))  # fmt: skip
+    services.survey_audience_set(survey=survey, by=bureau, district_ids=[], levels=[],
+                                 filed_by=FiledBy.DISTRICT)  # fmt: skip
+    services.survey_publish(survey=survey, by=bureau)
+    survey.refresh_from_db()
+    return survey
+
+
+def file_url(survey, school):
+    return reverse("signups:file", args=[survey.pk, school.pk])
+
+
+def todos_of(user):
+    request = RequestFactory().get("/")
+    request.user = user
+    return todo.todos(request)
+
+
+def test_only_the_convener_opens_and_files_the_districts_answer(
+    timetables, login, convener, coordinator, beixin_school, xindian_school
+):
+    # the district's convener (分區代表) goes from the survey straight to the district's table
+    client = login(convener)
+    r = client.get(reverse("signups:survey", args=[timetables.pk]))
+    assert r.status_code == 302 and r["Location"] == file_url(timetables, beixin_school)
+    page = client.get(file_url(timetables, beixin_school)).content.decode()
+    assert "填報分區：<strong>文山分區</strong>" in page and "本分區不辦理（無意願）" in page
+    r = client.post(file_url(timetables, beixin_school), row_post(timetables, [LESSON], "submit"))
+    assert r.status_code == 302
+    response = Response.objects.get(survey=timetables, school=beixin_school)
+    assert response.status == Status.SUBMITTED and response.submissions.get().number == 1
+    assert response.offers.get().values[keys(timetables)["學校"]] == "北新國小"
+
+    # a plain coordinator of another school of the district: not asked, cannot open or post it
+    client = login(coordinator)
+    assert client.get(file_url(timetables, xindian_school)).status_code == 404
+    assert client.get(file_url(timetables, beixin_school)).status_code == 403
+    r = client.post(file_url(timetables, beixin_school), row_post(timetables, [LESSON], "submit"))
+    assert r.status_code == 403
+    assert client.get(reverse("signups:survey", args=[timetables.pk])).status_code == 404
+    listing = client.get(reverse("signups:list")).content.decode()
+    assert "本調查由各分區召集學校填報，貴校不需填報。" in listing
+    assert reverse("signups:survey", args=[timetables.pk]) not in listing
+    assert file_url(timetables, beixin_school) not in listing
+
+
+def test_the_convener_schools_coordinator_files_it_too_and_drafts_decline_and_versions_work(
+    timetables, login, beixin_school
+):
+    client = login(factories.coordinator_of(beixin_school))
+    url = file_url(timetables, beixin_school)
+    assert client.post(url, row_post(timetables, [LESSON], "save")).status_code == 302
+    response = Response.objects.get(survey=timetables, school=beixin_school)
+    assert response.status == Status.DRAFT
+    assert client.post(url, {"action": "decline"}).status_code == 302
+    response.refresh_from_db()
+    assert response.status == Status.DECLINED and response.offers.count() == 1  # rows kept
+    assert client.post(url, row_post(timetables, [LESSON], "submit")).status_code == 302
+    assert [s.number for s in response.submissions.all()] == [1, 2]
+
+
+def test_the_grid_lists_the_districts_and_the_export_names_them(
+    timetables, login, bureau, convener, other_coordinator, beixin_school, jiangcui_school
+):
+    login(convener).post(file_url(timetables, beixin_school),
+                         row_post(timetables, [LESSON], "submit"))  # fmt: skip
+    login(other_coordinator).post(file_url(timetables, jiangcui_school),
+                                  row_post(timetables, [{**LESSON, "授課教師": "林老師"}],
+                                           "submit"))  # fmt: skip
+    groups = selectors.survey_grid(timetables)
+    assert [(g.district.name, g.rows[0].school and g.rows[0].school.name, g.rows[0].status)
+            for g in groups] == [("板橋分區", "江翠國中", "submitted"),
+                                 ("文山分區", "北新國小", "submitted"),
+                                 ("淡水分區", None, "none")]  # fmt: skip
+    page = login(bureau).get(reverse("signups:grid", args=[timetables.pk])).content.decode()
+    assert '已回覆 <strong id="answered-total">2</strong> / 3 個分區' in page
+    assert "未設定召集學校" in page and "新店國小" not in page
+
+    ws = load_workbook(io.BytesIO(
+        login(bureau).get(reverse("signups:export", args=[timetables.pk])).content)).active  # fmt: skip
+    assert [c.value for c in ws[2]][:3] == ["項次", "分區", "學校"]
+    body = [[c.value for c in row] for row in ws.iter_rows(min_row=3)
+            if isinstance(row[0].value, int)]  # fmt: skip
+    assert [(r[1], r[2], r[6]) for r in body] == [("板橋分區", "江翠國中", "林老師"),
+                                                  ("文山分區", "北新國小", "陳老師")]  # fmt: skip
+    rows_page = login(bureau).get(reverse("signups:rows", args=[timetables.pk])).content.decode()
+    assert "文山分區" in rows_page and "林老師" in rows_page
+
+
+def test_reminders_and_a_return_reach_the_conveners(
+    timetables, login, bureau, convener, beixin_school, django_capture_on_commit_callbacks
+):
+    # 北新國小 has no coordinator: the district's convener is who the reminder reaches
+    assert services.unanswered_without_address(timetables) != []  # 板橋 has no one at all
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = services.reminders_send(survey=timetables, kind="manual-x")
+    assert outcome.sent == 1 and [s.name for s in outcome.no_one] == ["江翠國中"]
+    assert Reminder.objects.get().school == beixin_school
+    assert [m.to for m in mail.outbox] == [[convener.email]]
+
+    login(convener).post(file_url(timetables, beixin_school),
+                         row_post(timetables, [LESSON], "submit"))  # fmt: skip
+    response = Response.objects.get(survey=timetables, school=beixin_school)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.response_return(response=response, by=bureau, comment="請補上授課教師的全名")
+    assert mail.outbox[-1].to == [convener.email] and "請補上授課教師的全名" in mail.outbox[-1].body
+    assert tasks.send_reminder(Reminder.objects.get().pk) is False  # already sent once
+
+
+def test_only_the_convener_sees_it_as_a_to_do(
+    timetables, convener, coordinator, bureau, beixin_school
+):
+    assert [t.text for t in todos_of(coordinator) if timetables.title in t.text] == []
+    mine = [t for t in todos_of(convener) if timetables.title in t.text]
+    assert [(t.text, t.url) for t in mine] == [
+        (f"填報本分區的「{timetables.title}」", file_url(timetables, beixin_school))
+    ]
+    assert any("尚有 3 個分區未回覆" in t.text for t in todos_of(bureau))
+    # the convener school's own coordinator has it in their list (and the convener once, not twice)
+    own = factories.coordinator_of(beixin_school)
+    assert [t.url for t in todos_of(own) if timetables.title in t.text] == [
+        file_url(timetables, beixin_school)
+    ]
+
+
+def test_the_convener_imports_the_districts_xlsx(
+    timetables, login, convener, beixin_school, django_capture_on_commit_callbacks
+):
+    blank = load_workbook(io.BytesIO(resources.template_xlsx(timetables, beixin_school))).active
+    labels = [c.value for c in blank[2]][1:]
+    blank.append(["1"] + [{"學校": "北新國小", **LESSON}.get(label, "") for label in labels])
+    out = io.BytesIO()
+    blank.parent.save(out)
+    upload = SimpleUploadedFile("課表.xlsx", out.getvalue(), content_type=resources.XLSX_MIME)
+    url = reverse("signups:import", args=[timetables.pk, beixin_school.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert login(convener).post(url, {"file": upload}).status_code == 302
+    run = ImportRun.objects.get()
+    assert run.outcome == "saved" and run.rows_saved == 1, run.problems
+    assert Response.objects.get(school=beixin_school).status == Status.DRAFT
+
+
+def test_who_files_cannot_change_once_anyone_has_answered(timetables, login, bureau, convener,
+                                                          beixin_school):  # fmt: skip
+    login(convener).post(file_url(timetables, beixin_school),
+                         row_post(timetables, [LESSON], "save"))  # fmt: skip
+    with pytest.raises(services.SignupError, match="不能再把填報單位"):
+        services.survey_audience_set(survey=timetables, by=bureau, district_ids=[], levels=[],
+                                     filed_by=FiledBy.SCHOOL)  # fmt: skip
+    timetables.refresh_from_db()
+    assert timetables.by_district
+    # the review page says so and changes nothing
+    url = reverse("signups:columns", args=[timetables.pk])
+    client = login(bureau)
+    form = client.get(url).context["formset"]
+    data = {"columns-TOTAL_FORMS": str(len(form.forms)), "columns-INITIAL_FORMS": str(len(form.forms)),
+            "columns-MIN_NUM_FORMS": "0", "columns-MAX_NUM_FORMS": "1000", "action": "save",
+            "audience-filed_by": "school"}  # fmt: skip
+    for i, f in enumerate(form.forms):
+        data[f"columns-{i}-id"] = str(f.instance.pk)
+        data[f"columns-{i}-type"] = f.instance.type
+        data[f"columns-{i}-required"] = "on" if f.instance.required else ""
+    page = client.post(url, data, follow=True).content.decode()
+    assert "不能再把填報單位從「分區召集學校填報（每分區一份）」改為「每校填報」" in page
+    timetables.refresh_from_db()
+    assert timetables.filed_by == FiledBy.DISTRICT
+    assert District.objects.get(name="文山分區").convener_school == beixin_school
+
+
+def test_the_survey_forms_set_who_files(db, login, bureau):
+    client = login(bureau)
+    page = client.get(reverse("signups:create")).content.decode()
+    assert "分區召集學校填報（每分區一份）" in page
+    data = {"title": "各分區課表彙整", "opens_at": "115/9/1 08:00", "closes_at": "115/9/30 17:00",
+            "school_year": "115", "categories": "技能研習", "window_label": "寒假",
+            "activity_starts_on": "116/1/20", "activity_ends_on": "116/2/15",
+            "reminder_days_before": "3", "filed_by": "district"}  # fmt: skip
+    assert client.post(reverse("signups:create"), data).status_code == 302
+    from signups.models import Survey
+
+    survey = Survey.objects.get(title="各分區課表彙整")
+    assert survey.by_district
+    edit = reverse("signups:edit", args=[survey.pk])
+    blackouts = {"blackouts-TOTAL_FORMS": "0", "blackouts-INITIAL_FORMS": "0",
+                 "blackouts-MIN_NUM_FORMS": "0", "blackouts-MAX_NUM_FORMS": "1000"}  # fmt: skip
+    assert client.post(edit, {**data, **blackouts, "filed_by": "school"}).status_code == 302
+    survey.refresh_from_db()
+    assert survey.filed_by == FiledBy.SCHOOL
+    assert survey.changes.first().fields == [
+        {"field": "filed_by", "label": "填報單位", "old": "分區召集學校填報（每分區一份）",
+         "new": "每校填報"}
+    ]  # fmt: skip
