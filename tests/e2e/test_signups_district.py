@@ -63,3 +63,57 @@ def test_the_filing_table_is_no_wider_than_the_header_at_375_px(page, screenshot
         box = page.locator(f"[name='rows-0-{name}']").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 375, (name, box)
     screenshot(page, "signups-filing-375")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_district_filed_survey_is_filed_by_the_convener_in_the_browser(page):
+    """The conveners collect the timetables (捌、一、(八)): 文山分區's convener opens the survey
+    from the home page's to-do, types one row and sends it for the district; 新店國小's
+    coordinator is not asked and has no link to it; the bureau's grid lists the nine districts."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from signups import bureau_template, services
+    from signups.models import FiledBy
+    from tests.signups.test_bureau_template import SIX, sheet
+
+    load_portal_demo()
+    bureau = get_user_model().objects.get(username="bureau")
+    title, headers, example, notes, _ = SIX["timetables"]
+    now = timezone.now()
+    survey = services.survey_from_proposal(
+        proposal=bureau_template.read_template(sheet(title, headers, example, notes)), title="",
+        by=bureau, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=7),
+    )  # fmt: skip
+    services.survey_audience_set(survey=survey, by=bureau, district_ids=[], levels=[],
+                                 filed_by=FiledBy.DISTRICT)  # fmt: skip
+    services.survey_publish(survey=survey, by=bureau)
+    labels = {c.label: c.key for c in survey.table()[0]}
+
+    browser_login(page, "convener", "convener-demo-108")
+    page.get_by_role("link", name=f"填報本分區的「{title}」").click()
+    page.get_by_text("填報分區：文山分區").wait_for()
+    for label, text in (("參加年級", "3~6年級"), ("每週節數", "2"), ("上課時間", "週三第5節"),
+                        ("授課教師", "陳老師")):  # fmt: skip
+        page.locator(f"[name='rows-0-{labels[label]}']").fill(text)
+    page.get_by_role("button", name="送出", exact=True).click()
+    assert page.locator("#response-status").inner_text() == "已送出"
+    assert serious_violations(page) == []
+
+    page.get_by_role("button", name="登出").click()
+    browser_login(page, "coordinator", "coordinator-demo-108")
+    assert f"填報「{title}」" not in page.locator("#todo-h").locator("..").inner_text()
+    page.goto("/signups/")
+    card = page.locator("section.card", has_text=title)
+    assert "本調查由各分區召集學校填報，貴校不需填報。" in card.inner_text()
+    assert card.locator("a").count() == 0
+    hrefs_answer(page)
+
+    page.get_by_role("button", name="登出").click()
+    browser_login(page, "bureau", "bureau-demo-108")
+    page.goto(f"/signups/{survey.pk}/grid/")
+    assert page.locator("tr[data-district]").count() == 9
+    assert "已送出" in page.locator("tr[data-district='文山分區']").inner_text()
+    assert page.locator("#answered-total").inner_text() == "1"
