@@ -138,6 +138,7 @@ def survey_create(request):
             "window_label": source.window_label,
             "registration_before_activity": source.registration_before_activity,
             "reminder_days_before": source.reminder_days_before,
+            "filed_by": source.filed_by,
         }
     form = SurveyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -86,6 +86,9 @@ def test_only_the_convener_opens_and_files_the_districts_answer(
     assert "本調查由各分區召集學校填報，貴校不需填報。" in listing
     assert reverse("signups:survey", args=[timetables.pk]) not in listing
     assert file_url(timetables, beixin_school) not in listing
+    survey_url = reverse("signups:survey", args=[timetables.pk])
+    assert survey_url not in client.get("/").content.decode()  # nor on the home page
+    assert survey_url in login(convener).get("/").content.decode()
 
 
 def test_the_convener_schools_coordinator_files_it_too_and_drafts_decline_and_versions_work(
