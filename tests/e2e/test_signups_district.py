@@ -117,3 +117,6 @@ def test_a_district_filed_survey_is_filed_by_the_convener_in_the_browser(page):
     assert page.locator("tr[data-district]").count() == 9
     assert "已送出" in page.locator("tr[data-district='文山分區']").inner_text()
     assert page.locator("#answered-total").inner_text() == "1"
+    assert serious_violations(page) == []
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
