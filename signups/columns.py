@@ -46,6 +46,7 @@ RULE_KINDS = {
     "total": "各列合計上限",
 }
 MAX_TEXT = 500
+MAX_ROWS = 200  # the most rows a school's table holds (filing form and xlsx import)
 MAX_INTEGER = 10**9
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 # 02-2960-3456, (02)2960-3456, 0912-345-678, 02-2960-3456#123, 2960-3456 分機 123

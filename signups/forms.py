@@ -126,6 +126,8 @@ def formset_data(rows, extra=0):
 
 
 class BaseOfferFormSet(forms.BaseFormSet):
+    default_error_messages = {"too_many_forms": "每校最多 %(num)d 列，送出的表格超過了。"}
+
     def add_fields(self, form, index):
         super().add_fields(form, index)
         if "ORDER" in form.fields:
@@ -158,7 +160,7 @@ def offer_formset(survey_rules, *, data=None, offers=(), extra=1):
     initial = [initial_of(o, survey_rules.school_year) for o in offers]
     formset_class = forms.formset_factory(
         OfferForm, formset=BaseOfferFormSet, extra=extra, can_delete=True, can_order=True,
-        max_num=200, validate_max=True,
+        max_num=columns.MAX_ROWS, absolute_max=columns.MAX_ROWS, validate_max=True,
     )  # fmt: skip
     return formset_class(
         data=data, initial=initial, prefix="rows", form_kwargs={"survey_rules": survey_rules}
@@ -334,7 +336,7 @@ class BaseBlackoutFormSet(forms.BaseInlineFormSet):
 def blackout_formset(survey, *, data=None, school_year=None):
     formset_class = forms.inlineformset_factory(
         Survey, Blackout, form=BlackoutForm, formset=BaseBlackoutFormSet, extra=1,
-        can_delete=True, max_num=20, validate_max=True,
+        can_delete=True, max_num=20, absolute_max=20, validate_max=True,
     )  # fmt: skip
     return formset_class(
         data=data, instance=survey, prefix="blackouts",
@@ -465,7 +467,7 @@ def row_formset(survey, *, data=None, offers=(), extra=1, school_name=""):
     initial = [initial_of_row(table, o.values, survey.school_year) for o in offers]
     formset_class = forms.formset_factory(
         RowForm, formset=BaseRowFormSet, extra=extra, can_delete=True, can_order=True,
-        max_num=200, validate_max=True,
+        max_num=columns.MAX_ROWS, absolute_max=columns.MAX_ROWS, validate_max=True,
     )  # fmt: skip
     kwargs = {"table": table, "table_rules": table_rules, "school_year": survey.school_year,
               "school_name": school_name}  # fmt: skip
@@ -525,8 +527,14 @@ class ColumnForm(forms.ModelForm):
 
 
 def column_formset(survey, *, data=None):
-    formset_class = forms.modelformset_factory(SurveyColumn, form=ColumnForm, extra=0)
-    return formset_class(data=data, queryset=survey.columns.order_by("position"), prefix="columns")
+    # the survey's own columns only: no new ones from a hostile TOTAL_FORMS (edit_only), and no
+    # more forms built and shown than there are columns (absolute_max)
+    queryset = survey.columns.order_by("position")
+    count = max(len(queryset), 1)
+    formset_class = forms.modelformset_factory(
+        SurveyColumn, form=ColumnForm, extra=0, edit_only=True, max_num=count, absolute_max=count
+    )
+    return formset_class(data=data, queryset=queryset, prefix="columns")
 
 
 class AudienceForm(forms.Form):

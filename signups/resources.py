@@ -32,7 +32,7 @@ HEADERS = ["項次", "類型", "承辦學校", "課程名稱", "活動日期", "
            "參加年級", "人數"]  # fmt: skip
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
-MAX_ROWS = 200  # the most rows a school's table holds (the filing form's limit too)
+MAX_ROWS = columns.MAX_ROWS
 # How far down a sheet is read at all: room for the title, the headers, 200 rows, blank lines and
 # notes. A file's <dimension> tag and its empty-but-present rows are not trusted: anything below
 # this row refuses the file instead of being walked (a sheet may claim 1 048 576 rows).

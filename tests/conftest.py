@@ -82,6 +82,22 @@ def _fresh_cache():
     yield
 
 
+def _templates_only(store, signal, sender, template, context, **kwargs):
+    store.setdefault("templates", []).append(template)
+
+
+@pytest.fixture(autouse=True)
+def _templates_without_their_context(request, monkeypatch):
+    """Django's test client copies the whole context at every template and include it renders
+    (for `response.context`): most of a crawl's time on pages with a form per row. Tests that
+    read `response.context` are marked `template_context`; the others keep `response.templates`."""
+    if request.node.get_closest_marker("template_context"):
+        return
+    from django.test import client as test_client
+
+    monkeypatch.setattr(test_client, "store_rendered_templates", _templates_only)
+
+
 # --- the people of the network --------------------------------------------------------------
 
 

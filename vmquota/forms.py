@@ -28,8 +28,10 @@ class RuleRowForm(forms.Form):
                 "mode": d["mode"]}  # fmt: skip
 
 
+# absolute_max: Django's default (max_num + 1000) would build 1 020 forms for a hostile TOTAL_FORMS
 RuleFormSet = forms.formset_factory(RuleRowForm, extra=0, min_num=1, validate_min=True,
-                                    max_num=20)  # fmt: skip
+                                    max_num=20, absolute_max=20)  # fmt: skip
+RuleFormSet.default_error_messages = {"too_many_forms": "一個政策最多 %(num)d 條規則。"}
 
 
 class VersionForm(forms.Form):

@@ -21,6 +21,8 @@ from portal.models import UserSession as Session
 from portal.sessions import SessionStore
 from tests import factories
 
+pytestmark = pytest.mark.template_context  # reads response.context["user"]
+
 ROLES_READ = 'SELECT "portal_membership"."role" AS "role", "portal_membership"."school_id"'
 
 

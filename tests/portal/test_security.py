@@ -12,6 +12,8 @@ from portal.security import SESSION_REFRESH_S, SESSION_SEEN, SESSION_STARTED
 from portal.services import audit_purge
 from tests import factories
 
+pytestmark = pytest.mark.template_context  # reads response.context["user"]
+
 
 def fail_login(client, login, times=1, **extra):
     for _ in range(times):
