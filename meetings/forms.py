@@ -11,7 +11,6 @@ from portal.forms_fields import ModelIdsField, ROCDateField
 from portal.models import Division, School
 
 from . import attachments as attachment_types
-from . import importer
 from .models import Meeting, Motion
 
 REASON_HELP = "已發布的會議紀錄修改會留下更正紀錄（誰、何時、改了什麼、原因）。"
@@ -42,6 +41,8 @@ class ImportForm(forms.Form):
         ]  # fmt: skip
 
     def clean_text(self):
+        from . import importer  # the minutes' parser: only the import page needs it
+
         text = self.cleaned_data["text"]
         if len(text.encode("utf-8")) > importer.MAX_BYTES:
             raise forms.ValidationError(
@@ -51,6 +52,8 @@ class ImportForm(forms.Form):
         return text
 
     def clean(self):
+        from . import importer
+
         data = super().clean()
         upload = data.get("file")
         if "text" in self.errors:

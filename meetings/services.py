@@ -1,9 +1,12 @@
 """Writes for the minutes. Every function takes keyword arguments and runs in one transaction;
 drafts are edited freely, published minutes only through recorded corrections."""
 
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass
 from datetime import date, time
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -14,7 +17,7 @@ from portal import audit, fragments, mail
 from portal.models import Division, Role
 
 from . import attachments as attachment_types
-from . import hooks, importer, minutes_cache, rendering, selectors
+from . import hooks, minutes_cache, rendering, selectors
 from .models import (
     Attachment,
     Correction,
@@ -25,6 +28,9 @@ from .models import (
     ReportItem,
     SearchEntry,
 )
+
+if TYPE_CHECKING:
+    from . import importer
 
 log = logging.getLogger("meetings")
 
@@ -90,6 +96,8 @@ def _header_fixed(result, header):
 
 
 def _parsed(text, header, moves, divisions):
+    from . import importer  # the minutes' parser: only the import pages and jobs need it
+
     result = importer.parse(text, division_names=tuple(divisions) or importer.DEFAULT_DIVISIONS)
     _header_fixed(result, header)
     return importer.moves_apply(result, moves)
@@ -138,6 +146,8 @@ def meeting_import_preview(*, text, header=None, moves=None):
     """What the import preview shows, as plain data (it is stored on a background job): the
     parse result (`importer.ParseResult.as_json()` plus counts) and the problems that would
     stop the save – empty when it can be saved. Saves nothing."""
+    from . import importer
+
     problems = []
     try:
         result = meeting_import_check(text=text, header=header, moves=moves).result

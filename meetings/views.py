@@ -18,7 +18,7 @@ from portal.jobs import job_start, job_url
 from portal.models import BackgroundJob, School
 
 from . import attachments as attachment_types
-from . import feeds, hooks, minutes_cache, rendering, selectors, services, tasks
+from . import feeds, hooks, minutes_cache, rendering, selectors, services
 from .forms import (
     AttachmentFileForm,
     AttendanceForm,
@@ -191,6 +191,8 @@ def meeting_import(request):
     """Paste or upload → preview (a background job: what was understood, and what was not) →
     save as draft (another job). The request only reads the form; parsing and saving run in
     the worker while the person watches the job page's progress bar."""
+    from . import tasks  # the jobs' tasks (Celery): only these pages start them
+
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         job = job_start(
@@ -248,6 +250,8 @@ def import_preview(request, job_pk):
 def import_fix(request, job_pk):
     """The bureau corrects header fields on the preview: the same text is read again with the
     corrections (a new preview job), so what is saved is what the preview showed."""
+    from . import tasks
+
     preview = _preview_job(request, job_pk)
     if preview.status != preview.Status.DONE or not preview.result.get("result"):
         return redirect("meetings:import_preview", job_pk=preview.pk)
@@ -271,6 +275,8 @@ def import_fix(request, job_pk):
 def import_move(request, job_pk):
     """The bureau moves a paragraph that went to the wrong section or item: the same text is
     read again with this move after the earlier ones (a new preview job), like a header fix."""
+    from . import tasks
+
     preview = _preview_job(request, job_pk)
     result = preview.result.get("result") if preview.status == preview.Status.DONE else None
     if not result:
@@ -293,6 +299,8 @@ def import_move(request, job_pk):
 @require_POST
 @staff_required
 def import_save(request, job_pk):
+    from . import tasks
+
     preview = _preview_job(request, job_pk)
     if preview.status != preview.Status.DONE or not preview.result.get("ok"):
         messages.error(request, "這份預覽有問題，無法儲存；請修正後重新預覽。")

@@ -4,10 +4,7 @@ backups of the database and the uploaded files."""
 import json
 import os
 import shutil
-import smtplib
-import sqlite3
 import subprocess  # noqa: S404 – pg_dump and pg_restore, with arguments from the settings
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -22,6 +19,8 @@ from .checklist import MAIL_TESTED
 
 def mail_test_send(*, to, user, request=None):
     """(accepted, text): whether the SMTP server accepted a message for `to`, in words."""
+    import smtplib  # only this page and the backup need these three: not every start-up
+
     message = EmailMessage(
         "入口網站測試信",
         f"這是 {user.display_name} 在入口網站寄出的測試信。收到這封信，表示寄信設定正確。",
@@ -91,6 +90,9 @@ def _run(command, env):
 
 def backup_write(path):
     """Writes the backup to `path` and returns it (a Path)."""
+    import sqlite3
+    import tarfile
+
     path = Path(path)
     engine = _engine()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,6 +126,9 @@ def backup_write(path):
 def backup_restore(path):
     """Replaces the database and the uploaded files with those in the backup at `path`. Stop
     web, workers and beat first (the operations guide says how)."""
+    import sqlite3
+    import tarfile
+
     path = Path(path)
     engine = _engine()
     if not path.is_file():

@@ -22,7 +22,7 @@ from portal import access, audit, fragments
 from portal.jobs import job_url
 from portal.models import School
 
-from . import bureau_template, columns, filers, resources, selectors, services
+from . import columns, filers, resources, selectors, services
 from .forms import (
     AudienceForm,
     SurveyEditForm,
@@ -153,6 +153,8 @@ def survey_create(request):
 def survey_from_template(request):
     """Upload the bureau's template, review what it becomes (columns and their types, rules from
     the notes, warnings), then create the survey."""
+    from . import bureau_template  # reads the bureau's workbook: only this page needs it
+
     _staff_only(request)
     form = TemplateUploadForm(request.POST or None, request.FILES or None)
     proposal, problems, kept = None, [], ""
