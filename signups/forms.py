@@ -666,7 +666,9 @@ class RuleForm(forms.Form):
             key = self._column("column", kind, DATE_TYPES)
             other = self._column("other", kind, DATE_TYPES)
             if key and other and key == other:
-                self.add_error("other", f"「{self.table[key].label}」不能早於自己，請選另一個日期欄位。")
+                self.add_error(
+                    "other", f"「{self.table[key].label}」不能早於自己，請選另一個日期欄位。"
+                )
             if not self.errors:
                 self.rule = columns.Rule(kind, key, other=other)
         elif kind == "total":

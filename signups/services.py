@@ -542,8 +542,10 @@ def _rules_refusal(failing):
         said = [f"第 {'、'.join(map(str, rows))} 列" if rows else "", *whole]
         parts.append(f"{school.name} " + "；".join(s for s in said if s))
     rows = f"共 {count} 列" if count else ""
-    return (f"已填報的資料中有 {len(failing)} 校{rows}不符合新的規則，規則未儲存："
-            f"{'／'.join(parts)}。請調整規則，或先請這些學校修正資料。")
+    return (
+        f"已填報的資料中有 {len(failing)} 校{rows}不符合新的規則，規則未儲存："
+        f"{'／'.join(parts)}。請調整規則，或先請這些學校修正資料。"
+    )
 
 
 def survey_rules_replace(*, survey, by, rules_, request=None):
