@@ -314,6 +314,22 @@ def _judge(rule, by_key, typed):
     return problems
 
 
+def rule_words(rule, labels):
+    """The rule as the bureau and the schools read it; `labels` maps column keys to labels."""
+    label = labels.get(rule.column, rule.column)
+    if rule.kind == "within":
+        return f"{label}須在{rule.label or '規定'}期間（{rule.period_text}）內。"
+    if rule.kind == "outside":
+        return f"{label}不可在{rule.label or '規定'}期間（{rule.period_text}）。"
+    if rule.kind == "before":
+        return f"{label}須在{labels.get(rule.other, rule.other)}開始前截止。"
+    if rule.kind == "max_rows":
+        return f"最多填 {rule.limit} 列。"
+    if rule.kind == "total":
+        return f"各列{label}合計不可超過 {rule.limit:,}。"
+    return RULE_KINDS.get(rule.kind, rule.kind)
+
+
 # --- as data (JSON) ------------------------------------------------------------------------
 
 

@@ -566,3 +566,156 @@ class AudienceForm(forms.Form):
 
     def clean_filed_by(self):
         return self.cleaned_data.get("filed_by") or self.survey.filed_by
+
+
+DATE_TYPES = ("date", "date_range")
+NUMBER_TYPES = ("integer", "money")
+KIND_FITS = {"within": DATE_TYPES, "outside": DATE_TYPES, "before": DATE_TYPES,
+             "total": NUMBER_TYPES}  # fmt: skip
+
+
+class RuleForm(forms.Form):
+    """One rule of the survey's table as the bureau edits it: its kind, the column(s) it judges
+    (only this survey's columns of a fitting type), the period in ROC dates, its name, a limit.
+    `rule` is the `columns.Rule` it makes, holding only what its kind uses."""
+
+    kind = forms.ChoiceField(label="規則種類", required=False,
+                             choices=[("", "請選擇"), *columns.RULE_KINDS.items()])  # fmt: skip
+    column = forms.ChoiceField(
+        label="欄位", required=False,
+        help_text="期間規則與「須早於另一欄」選日期欄位；合計選整數或金額欄位；列數上限不用選",
+        error_messages={"invalid_choice": "請從清單中選擇本調查的欄位。"},
+    )  # fmt: skip
+    other = forms.ChoiceField(
+        label="須早於哪一欄開始", required=False, help_text="只有「須早於另一欄」要選",
+        error_messages={"invalid_choice": "請從清單中選擇本調查的日期欄位。"},
+    )  # fmt: skip
+    starts_on = ROCDateField(label="期間開始", required=False,
+                             help_text="期間規則用，例如 109/1/21，或在學年度內寫 1/21")  # fmt: skip
+    ends_on = ROCDateField(label="期間結束", required=False, help_text="例如 109/2/10")
+    label = forms.CharField(label="期間名稱", max_length=40, required=False,
+                            help_text="例如：寒假、除夕及春假")  # fmt: skip
+    limit = forms.IntegerField(label="上限", required=False,
+                               help_text="列數上限與合計上限用，正整數")  # fmt: skip
+
+    def __init__(self, *args, table, school_year, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.table = {c.key: c for c in table}
+        dates = [(c.key, c.label) for c in table if c.type in DATE_TYPES]
+        numbers = [(c.key, c.label) for c in table if c.type in NUMBER_TYPES]
+        self.fields["column"].choices = [("", "（不選）"), ("日期欄位", dates),
+                                         ("數字欄位", numbers)]  # fmt: skip
+        self.fields["other"].choices = [("", "（不選）"), *dates]
+        for name in ("starts_on", "ends_on"):
+            self.fields[name].school_year = school_year
+
+    def full_clean(self):
+        super().full_clean()
+        # tie each error to its field for screen readers, keeping the help text described too
+        for name in self.errors:
+            if name in self.fields:
+                field = self.fields[name]
+                ids = [f"{self[name].auto_id}_error"]
+                if field.help_text:
+                    ids.append(f"{self[name].auto_id}_helptext")
+                field.widget.attrs.update({"aria-invalid": "true",
+                                           "aria-describedby": " ".join(ids)})  # fmt: skip
+
+    def _column(self, name, kind, wanted):
+        """The chosen column's key, or an error saying what the rule needs."""
+        key = self.cleaned_data.get(name)
+        if not key:
+            what = "日期" if wanted == DATE_TYPES else "整數或金額"
+            self.add_error(name, f"「{columns.RULE_KINDS[kind]}」要選一個{what}欄位。")
+            return ""
+        column = self.table[key]
+        if column.type not in wanted:
+            what = "日期或日期區間" if wanted == DATE_TYPES else "整數或金額"
+            self.add_error(name, f"「{column.label}」是{columns.TYPES[column.type]}欄位，"
+                                 f"「{columns.RULE_KINDS[kind]}」只能用在{what}欄位。")  # fmt: skip
+            return ""
+        return key
+
+    def _positive_limit(self, what):
+        limit = self.cleaned_data.get("limit")
+        if "limit" in self.errors:
+            return None
+        if limit is None:
+            self.add_error("limit", f"請填寫{what}。")
+        elif limit <= 0:
+            self.add_error("limit", f"{what}須為正整數（至少 1）。")
+        elif limit > columns.MAX_INTEGER:
+            self.add_error("limit", f"{what}不可超過 {columns.MAX_INTEGER:,}。")
+        else:
+            return limit
+        return None
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        self.rule = None
+        if not kind:
+            if "kind" not in self.errors:
+                self.add_error("kind", "請選擇規則種類。")
+            return data
+        name = columns.RULE_KINDS[kind]
+        if kind in ("within", "outside"):
+            key = self._column("column", kind, DATE_TYPES)
+            start, end = data.get("starts_on"), data.get("ends_on")
+            for field, value, word in (("starts_on", start, "開始"), ("ends_on", end, "結束")):
+                if value is None and field not in self.errors:
+                    self.add_error(field, f"「{name}」要填期間{word}日。")
+            if start and end and end < start:
+                self.add_error("ends_on", "期間結束日不可早於開始日。")
+            if not self.errors:
+                self.rule = columns.Rule(kind, key, start=start, end=end,
+                                         label=data.get("label", "").strip())  # fmt: skip
+        elif kind == "before":
+            key = self._column("column", kind, DATE_TYPES)
+            other = self._column("other", kind, DATE_TYPES)
+            if key and other and key == other:
+                self.add_error(
+                    "other", f"「{self.table[key].label}」不能早於自己，請選另一個日期欄位。"
+                )
+            if not self.errors:
+                self.rule = columns.Rule(kind, key, other=other)
+        elif kind == "total":
+            key = self._column("column", kind, NUMBER_TYPES)
+            limit = self._positive_limit("合計上限")
+            if not self.errors:
+                self.rule = columns.Rule(kind, key, limit=limit)
+        elif kind == "max_rows":
+            limit = self._positive_limit("列數上限")
+            if not self.errors:
+                self.rule = columns.Rule(kind, limit=limit)
+        return data
+
+
+def initial_of_rule(rule):
+    return {"kind": rule.kind, "column": rule.column, "other": rule.other,
+            "starts_on": rule.start, "ends_on": rule.end, "label": rule.label,
+            "limit": rule.limit}  # fmt: skip
+
+
+class BaseRuleFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "刪除這條規則"
+
+    def rules(self):
+        """The kept rules (`columns.Rule`), in the page's order; the blank new one is skipped."""
+        return [f.rule for f in self.forms
+                if f not in self.deleted_forms and getattr(f, "rule", None) is not None]  # fmt: skip
+
+
+def rule_formset(survey, *, data=None):
+    table, found = survey.table()
+    formset_class = forms.formset_factory(
+        RuleForm, formset=BaseRuleFormSet, extra=1, can_delete=True, max_num=30,
+        validate_max=True,
+    )  # fmt: skip
+    return formset_class(
+        data=data, initial=[initial_of_rule(r) for r in found], prefix="rules",
+        form_kwargs={"table": table, "school_year": survey.school_year},
+    )  # fmt: skip

@@ -513,6 +513,75 @@ def survey_columns_update(*, survey, by, columns_, request=None):
         return change
 
 
+def rules_from_survey_form(survey):
+    """A winter-camp survey's rules come from its form's dates (window, blackouts, 報名 before
+    活動) and are rebuilt from them on every edit: they are changed there, not one by one."""
+    return survey.activity_starts_on is not None
+
+
+def rows_failing_rules(survey, table, found):
+    """Per school, what of its filed rows `found` would refuse:
+    [(school, [row numbers], [messages about the whole table])], judged by `columns.py`."""
+    failing = []
+    responses = (survey.responses.filter(offers__isnull=False).distinct()
+                 .select_related("school").order_by("school__code"))  # fmt: skip
+    for response in responses:
+        typed = [o.values for o in response.offers.order_by("position", "id")]
+        problems = columns.judge_rows(table, found, typed)
+        rows = sorted({p.row for p in problems if p.row})
+        whole = [p.message for p in problems if p.row is None]
+        if rows or whole:
+            failing.append((response.school, rows, whole))
+    return failing
+
+
+def _rules_refusal(failing):
+    parts, count = [], 0
+    for school, rows, whole in failing:
+        count += len(rows)
+        said = [f"第 {'、'.join(map(str, rows))} 列" if rows else "", *whole]
+        parts.append(f"{school.name} " + "；".join(s for s in said if s))
+    rows = f"共 {count} 列" if count else ""
+    return (
+        f"已填報的資料中有 {len(failing)} 校{rows}不符合新的規則，規則未儲存："
+        f"{'／'.join(parts)}。請調整規則，或先請這些學校修正資料。"
+    )
+
+
+def survey_rules_replace(*, survey, by, rules_, request=None):
+    """Replace the survey's rules with `rules_` [columns.Rule] as the bureau edited them,
+    recorded as one `SurveyChange`. Rows already filed are judged by the new rules first: if
+    any would be refused, nothing is saved and the message names the schools and rows.
+    Returns the change, or None when nothing changed."""
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().get(pk=survey.pk)
+        if rules_from_survey_form(survey):
+            raise SignupError("這個調查的規則來自「修改調查」頁的活動期間、不可辦理期間與"
+                              "報名早於活動的設定，請在那裡修改。")  # fmt: skip
+        table, old = survey.table()
+        new = list(rules_)
+        if new == old:
+            return None
+        failing = rows_failing_rules(survey, table, new)
+        if failing:
+            raise SignupError(_rules_refusal(failing))
+        survey.table_rules.all().delete()
+        SurveyRule.objects.bulk_create(
+            SurveyRule(survey=survey, position=i, kind=r.kind, params=params_of(r))
+            for i, r in enumerate(new, start=1)
+        )
+        labels = {c.key: c.label for c in table}
+
+        def shown(found):
+            return "".join(columns.rule_words(r, labels) for r in found) or "（無）"
+
+        change = SurveyChange.objects.create(survey=survey, by=by, fields=[
+            {"field": "rules", "label": "規則", "old": shown(old), "new": shown(new)}])  # fmt: skip
+        audit.record("signups.survey_columns_edited", request=request, actor=by, target=survey,
+                     fields=["規則"])  # fmt: skip
+        return change
+
+
 def refuse_filer_change(survey, filed_by):
     """Who files may not change once anyone has answered: the answers would belong to no one
     asked (280 schools' tables under 9 districts, or the other way round)."""

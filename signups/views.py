@@ -34,6 +34,7 @@ from .forms import (
     offer_formset,
     row_formset,
     row_formset_data,
+    rule_formset,
 )
 from .models import ANSWERED, ImportRun, Response, Status, Survey
 from .rules import LABELS, format_fee, format_grades, format_range
@@ -188,9 +189,27 @@ def survey_columns(request, pk):
     """The bureau reviews each column (type, required, help, options) and publishes a draft."""
     _staff_only(request)
     survey = get_object_or_404(Survey, pk=pk)
-    formset = column_formset(survey, data=request.POST or None)
-    audience = AudienceForm(request.POST or None, survey=survey)
-    if request.method == "POST":
+    # the rules have their own form and button: saving them leaves the columns as stored
+    on_rules = request.POST.get("action") == "rules"
+    posted = request.POST if request.method == "POST" and not on_rules else None
+    formset = column_formset(survey, data=posted)
+    audience = AudienceForm(posted, survey=survey)
+    rules_editable = not services.rules_from_survey_form(survey)
+    rule_forms = rule_formset(survey, data=request.POST if on_rules else None)
+    if on_rules:
+        if rule_forms.is_valid():
+            try:
+                change = services.survey_rules_replace(
+                    survey=survey, by=request.user, rules_=rule_forms.rules(), request=request
+                )
+            except services.SignupError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "已更新規則。" if change else "規則沒有任何變更。")
+                return redirect(f"{reverse('signups:columns', args=[survey.pk])}#rules")
+        else:
+            messages.error(request, "有些規則需要修正，請看標示的說明。")
+    elif request.method == "POST":
         try:
             if request.POST.get("action") == "publish":
                 services.survey_publish(survey=survey, by=request.user, request=request)
@@ -223,6 +242,8 @@ def survey_columns(request, pk):
         "formset": formset,
         "audience": audience,
         "rules_shown": _rules_shown(survey, table, found),
+        "rule_forms": rule_forms,
+        "rules_editable": rules_editable,
     }
     return render(request, "signups/columns.html", context)
 
@@ -332,20 +353,7 @@ def _row_display(offer, school, table, school_year):
 def _rules_shown(survey, table, found):
     """The survey's rules in words, for the filing page."""
     labels = {c.key: c.label for c in table}
-    shown = []
-    for r in found:
-        label = labels.get(r.column, r.column)
-        if r.kind == "within":
-            shown.append(f"{label}須在{r.label or '規定'}期間（{r.period_text}）內。")
-        elif r.kind == "outside":
-            shown.append(f"{label}不可在{r.label or '規定'}期間（{r.period_text}）。")
-        elif r.kind == "before":
-            shown.append(f"{label}須在{labels.get(r.other, r.other)}開始前截止。")
-        elif r.kind == "max_rows":
-            shown.append(f"最多填 {r.limit} 列。")
-        elif r.kind == "total":
-            shown.append(f"各列{label}合計不可超過 {r.limit:,}。")
-    return shown
+    return [columns.rule_words(r, labels) for r in found]
 
 
 def _saved_message(response):

@@ -1,0 +1,205 @@
+"""The bureau adds, changes and removes a survey's rules on the columns review page: each rule's
+kind, its columns (of a fitting type), its period in ROC dates, its limit; bad input is refused
+field by field in Chinese with nothing saved; once schools have filed, a change that would refuse
+a filed row is refused naming the schools and rows; the filing form then judges by the new rules."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from signups import columns, services
+from signups.models import SurveyChange, SurveyColumn
+from tests.signups.test_any_table import LAPTOPS, equipment, row_post  # noqa: F401
+
+WINDOW = {"kind": "within", "column": "預計採購日期", "starts_on": "115/9/1",
+          "ends_on": "115/10/31", "label": "採購"}  # fmt: skip
+
+
+@pytest.fixture
+def survey(equipment):  # noqa: F811
+    # a second date column, for 「須早於另一欄」
+    SurveyColumn.objects.create(survey=equipment, position=20, key="delivery", label="到貨日期",
+                                type="date", required=False)  # fmt: skip
+    return equipment
+
+
+def key_of(survey, label):
+    return next(c.key for c in survey.table()[0] if c.label == label)
+
+
+def rules_post(survey, rows, initial=None):
+    """The POST body of the rules formset: `rows` are dicts with column labels (not keys)."""
+    stored = len(survey.table()[1]) if initial is None else initial
+    data = {"rules-TOTAL_FORMS": str(len(rows)), "rules-INITIAL_FORMS": str(stored),
+            "rules-MIN_NUM_FORMS": "0", "rules-MAX_NUM_FORMS": "30", "action": "rules"}  # fmt: skip
+    for i, row in enumerate(rows):
+        for name, value in row.items():
+            if name in ("column", "other") and value:
+                value = key_of(survey, value)
+            data[f"rules-{i}-{name}"] = value
+    return data
+
+
+def url_of(survey):
+    return reverse("signups:columns", args=[survey.pk])
+
+
+def test_the_bureau_adds_a_rule_and_the_change_is_recorded(survey, login, bureau):
+    client = login(bureau)
+    page = client.get(url_of(survey)).content.decode()
+    assert survey.table()[1] == [] and 'id="rules-form"' in page and "新增一條規則" in page
+    assert '<option value="within">須在期間內</option>' in page
+    # only date columns for the other side of 「須早於另一欄」, no text column anywhere
+    assert '<optgroup label="日期欄位">' in page and ">聯絡人</option>" not in page
+
+    r = client.post(url_of(survey), rules_post(survey, [WINDOW, {"kind": "max_rows",
+                                                                 "limit": "5"}]))  # fmt: skip
+    assert r.status_code == 302 and r.url.endswith("#rules")
+    assert survey.table()[1] == [
+        columns.Rule("within", key_of(survey, "預計採購日期"), start=date(2026, 9, 1),
+                     end=date(2026, 10, 31), label="採購"),
+        columns.Rule("max_rows", limit=5),
+    ]  # fmt: skip
+    change = SurveyChange.objects.get(survey=survey)
+    assert change.by == bureau and change.fields == [{
+        "field": "rules", "label": "規則", "old": "（無）",
+        "new": "預計採購日期須在採購期間（115/9/1~10/31）內。最多填 5 列。"}]  # fmt: skip
+    page = client.get(url_of(survey)).content.decode()
+    assert "已更新規則。" in page and "<li>最多填 5 列。</li>" in page
+    assert 'value="115/9/1"' in page  # the stored period is shown back in ROC dates
+    # the same rules posted again change nothing
+    r = client.post(url_of(survey), rules_post(survey, [WINDOW, {"kind": "max_rows",
+                                                                 "limit": "5"}]), follow=True)  # fmt: skip
+    assert "規則沒有任何變更。" in r.content.decode()
+    assert SurveyChange.objects.filter(survey=survey).count() == 1
+
+
+def test_the_bureau_edits_and_removes_rules(survey, login, bureau):
+    client = login(bureau)
+    client.post(url_of(survey), rules_post(survey, [WINDOW, {"kind": "max_rows", "limit": "5"}]))
+    edited = {**WINDOW, "ends_on": "115/11/30"}
+    removed = {"kind": "max_rows", "limit": "5", "DELETE": "on"}
+    before = {"kind": "before", "column": "預計採購日期", "other": "到貨日期"}
+    r = client.post(url_of(survey), rules_post(survey, [edited, removed, before]))
+    assert r.status_code == 302
+    purchase, delivery = key_of(survey, "預計採購日期"), "delivery"
+    assert survey.table()[1] == [
+        columns.Rule("within", purchase, start=date(2026, 9, 1), end=date(2026, 11, 30),
+                     label="採購"),
+        columns.Rule("before", purchase, other=delivery),
+    ]  # fmt: skip
+    last = SurveyChange.objects.filter(survey=survey).first()
+    assert last.fields[0]["new"] == ("預計採購日期須在採購期間（115/9/1~11/30）內。"
+                                     "預計採購日期須在到貨日期開始前截止。")  # fmt: skip
+    # removing every rule
+    rows = [{**edited, "DELETE": "on"}, {**before, "DELETE": "on"}]
+    assert client.post(url_of(survey), rules_post(survey, rows)).status_code == 302
+    assert survey.table()[1] == []
+    assert "沒有規則。" in client.get(url_of(survey)).content.decode()
+
+
+@pytest.mark.parametrize(
+    "row, field, message",
+    [
+        ({**WINDOW, "ends_on": "115/8/1"}, "ends_on", "期間結束日不可早於開始日。"),
+        (
+            {**WINDOW, "column": "數量"},
+            "column",
+            "「數量」是整數欄位，「須在期間內」只能用在日期或日期區間欄位。",
+        ),
+        ({**WINDOW, "starts_on": "115/2/30"}, "starts_on", "115/2/30"),
+        ({**WINDOW, "starts_on": ""}, "starts_on", "「須在期間內」要填期間開始日。"),
+        (
+            {"kind": "outside", "starts_on": "115/9/1", "ends_on": "115/9/2"},
+            "column",
+            "「不可在期間內」要選一個日期欄位。",
+        ),
+        (
+            {"kind": "before", "column": "預計採購日期", "other": "預計採購日期"},
+            "other",
+            "「預計採購日期」不能早於自己，請選另一個日期欄位。",
+        ),
+        (
+            {"kind": "before", "column": "單價", "other": "到貨日期"},
+            "column",
+            "「單價」是金額（或免費）欄位，「須早於另一欄」只能用在日期或日期區間欄位。",
+        ),
+        ({"kind": "max_rows", "limit": "0"}, "limit", "列數上限須為正整數（至少 1）。"),
+        ({"kind": "max_rows", "limit": ""}, "limit", "請填寫列數上限。"),
+        (
+            {"kind": "total", "column": "數量", "limit": "-3"},
+            "limit",
+            "合計上限須為正整數（至少 1）。",
+        ),
+        (
+            {"kind": "total", "column": "預計採購日期", "limit": "30"},
+            "column",
+            "「預計採購日期」是日期欄位，「各列合計上限」只能用在整數或金額欄位。",
+        ),
+        ({"kind": "", "label": "寒假"}, "kind", "請選擇規則種類。"),
+    ],
+)
+def test_bad_input_is_refused_field_by_field_with_nothing_saved(survey, login, bureau, row,
+                                                                field, message):  # fmt: skip
+    client = login(bureau)
+    good = {"kind": "max_rows", "limit": "5"}
+    r = client.post(url_of(survey), rules_post(survey, [good, row]))
+    page = r.content.decode()
+    assert r.status_code == 200 and "有些規則需要修正，請看標示的說明。" in page
+    assert message in page
+    error_id = f"id_rules-1-{field}_error"
+    assert f'id="{error_id}"' in page and f'aria-describedby="{error_id}' in page
+    assert survey.table()[1] == [] and not SurveyChange.objects.filter(survey=survey).exists()
+
+
+def test_a_change_that_filed_rows_break_is_refused_naming_schools_and_rows(
+    survey, login, bureau, coordinator, other_coordinator, xindian_school, jiangcui_school
+):
+    services.survey_publish(survey=survey, by=bureau)
+    for user, school, dates in ((coordinator, xindian_school, ["115/10/1", "115/12/1"]),
+                                (other_coordinator, jiangcui_school, ["115/10/5"])):  # fmt: skip
+        rows = [{**LAPTOPS, "預計採購日期": d} for d in dates]
+        r = login(user).post(reverse("signups:file", args=[survey.pk, school.pk]),
+                             row_post(survey, rows, "submit"))  # fmt: skip
+        assert r.status_code == 302
+    changes = SurveyChange.objects.filter(survey=survey).count()
+    client = login(bureau)
+    r = client.post(url_of(survey), rules_post(survey, [WINDOW, {"kind": "max_rows",
+                                                                 "limit": "1"}]))  # fmt: skip
+    page = r.content.decode()
+    assert ("已填報的資料中有 1 校共 1 列不符合新的規則，規則未儲存：新店國小 第 2 列；"
+            "最多 1 列，目前有 2 列。") in page  # fmt: skip
+    assert survey.table()[1] == [] and SurveyChange.objects.filter(survey=survey).count() == changes
+
+    # a rule every filed row passes is saved, filed or not
+    r = client.post(url_of(survey), rules_post(survey, [{**WINDOW, "ends_on": "115/12/31"}]))
+    assert r.status_code == 302 and len(survey.table()[1]) == 1
+
+
+def test_the_filing_form_judges_by_the_new_rule(survey, login, bureau, coordinator,
+                                                xindian_school):  # fmt: skip
+    services.survey_publish(survey=survey, by=bureau)
+    login(bureau).post(url_of(survey), rules_post(survey, [WINDOW]))
+    client = login(coordinator)
+    url = reverse("signups:file", args=[survey.pk, xindian_school.pk])
+    assert "預計採購日期須在採購期間（115/9/1~10/31）內。" in client.get(url).content.decode()
+    r = client.post(url, row_post(survey, [{**LAPTOPS, "預計採購日期": "115/12/1"}], "submit"))
+    page = r.content.decode()
+    assert "第 1 列，欄位 預計採購日期：" in page
+    assert "預計採購日期須在採購期間（115/9/1~10/31）內。" in page
+    assert not survey.responses.filter(offers__isnull=False).exists()
+
+
+def test_a_winter_camp_surveys_rules_are_changed_on_its_edit_page(db, bureau, login):
+    now = timezone.now()
+    winter = services.survey_create(
+        by=bureau, title="寒假調查", opens_at=now, closes_at=now + timedelta(days=3),
+        school_year=108, categories="技能研習", window_label="寒假",
+        activity_starts_on=date(2020, 1, 21), activity_ends_on=date(2020, 2, 10), blackouts=[],
+    )  # fmt: skip
+    page = login(bureau).get(url_of(winter)).content.decode()
+    assert 'id="rules-from-form"' in page and 'id="rules-form"' not in page
+    with pytest.raises(services.SignupError, match="請在那裡修改"):
+        services.survey_rules_replace(survey=winter, by=bureau, rules_=[])
