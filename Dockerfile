@@ -16,7 +16,10 @@ COPY . .
 # A user of its own (not root, not nobody) owns what the portal writes: uploads and beat's
 # schedule live on the named volumes mounted at /data/media and /data/beat (docker-compose.yml),
 # backups under /data/backups.
+# compiled once here: `portal` cannot write __pycache__ under /app, so every process would
+# otherwise compile the project's source at start
 RUN DJANGO_SECRET_KEY=build python manage.py collectstatic --noinput \
+ && python -m compileall -q /app \
  && useradd --system --uid 10001 --no-create-home --home-dir /app portal \
  && mkdir -p /data/media /data/beat /data/backups /app/var \
  && chown -R portal:portal /data /app/var

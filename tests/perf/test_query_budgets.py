@@ -241,8 +241,9 @@ def client_for(client):
 def portal_pages(w):
     return {
         # + 本週待辦 of surveys (the open ones, the school's answers) and of the VM room (open
-        # incidents, paused VMs): four queries, whatever the number of surveys and VMs
-        "home (coordinator, every app's block)": (w.coordinator, "/", 20),
+        # incidents, paused VMs): four queries, whatever the number of surveys and VMs; one more
+        # for the schools a restricted survey asks (no link to a survey it does not ask)
+        "home (coordinator, every app's block)": (w.coordinator, "/", 21),
         # + 本週待辦 (next meeting, news, district) and the district's VMs and incidents; the
         # surveys' lines also read the district's schools and their answers
         "home (convener)": (w.convener, "/", 22),

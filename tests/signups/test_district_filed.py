@@ -187,6 +187,7 @@ def test_the_convener_imports_the_districts_xlsx(
     assert Response.objects.get(school=beixin_school).status == Status.DRAFT
 
 
+@pytest.mark.template_context  # reads the page's formset from response.context
 def test_who_files_cannot_change_once_anyone_has_answered(timetables, login, bureau, convener,
                                                           beixin_school):  # fmt: skip
     login(convener).post(file_url(timetables, beixin_school),

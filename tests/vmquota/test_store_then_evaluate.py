@@ -35,7 +35,7 @@ from vmquota.models import CollectorToken, UsageSample
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 URL = "/api/vmquota/samples"
-EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES") or (2000 if os.environ.get("CI") else 150))
+EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES") or (600 if os.environ.get("CI") else 150))
 KEEP_SAMPLES = 300
 SHARD = 3
 VM_NAMES = ("fz-web", "fz-db", "fz-mail", "fz-idle")
