@@ -9,6 +9,7 @@ from django import forms
 
 from portal import rocdate
 from portal.forms_fields import ROCDateField, ROCDateTimeField
+from portal.formsets import ChineseFormSetMixin
 from portal.models import District, SchoolLevel
 
 from . import columns, rules
@@ -125,16 +126,15 @@ def formset_data(rows, extra=0):
     return data
 
 
-class BaseOfferFormSet(forms.BaseFormSet):
-    default_error_messages = {"too_many_forms": "每校最多 %(num)d 列，送出的表格超過了。"}
+class BaseOfferFormSet(ChineseFormSetMixin, forms.BaseFormSet):
+    delete_label = "刪除此列"
+    too_many = "每校最多 %(num)d 列，送出的表格超過了。"
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
         if "ORDER" in form.fields:
             form.fields["ORDER"].label = "順序"
             form.fields["ORDER"].widget.attrs.update({"class": "order-input", "min": "1"})
-        if "DELETE" in form.fields:
-            form.fields["DELETE"].label = "刪除此列"
 
     def rows(self):
         """The kept rows' values in the order the school arranged them."""
@@ -317,11 +317,9 @@ class BlackoutForm(forms.ModelForm):
         return data
 
 
-class BaseBlackoutFormSet(forms.BaseInlineFormSet):
-    def add_fields(self, form, index):
-        super().add_fields(form, index)
-        if "DELETE" in form.fields:
-            form.fields["DELETE"].label = "刪除這段期間"
+class BaseBlackoutFormSet(ChineseFormSetMixin, forms.BaseInlineFormSet):
+    delete_label = "刪除這段期間"
+    too_many = "最多 %(num)d 段不可辦理期間。"
 
     def periods(self):
         """The kept periods as (label, start, end), in date order."""
@@ -697,11 +695,12 @@ def initial_of_rule(rule):
             "limit": rule.limit}  # fmt: skip
 
 
-class BaseRuleFormSet(forms.BaseFormSet):
-    def add_fields(self, form, index):
-        super().add_fields(form, index)
-        if "DELETE" in form.fields:
-            form.fields["DELETE"].label = "刪除這條規則"
+MAX_RULES = 30
+
+
+class BaseRuleFormSet(ChineseFormSetMixin, forms.BaseFormSet):
+    delete_label = "刪除這條規則"
+    too_many = "每個調查最多 %(num)d 條規則。"
 
     def rules(self):
         """The kept rules (`columns.Rule`), in the page's order; the blank new one is skipped."""
@@ -711,9 +710,10 @@ class BaseRuleFormSet(forms.BaseFormSet):
 
 def rule_formset(survey, *, data=None):
     table, found = survey.table()
+    # the blank new rule has nothing to remove: no delete box on it (can_delete_extra)
     formset_class = forms.formset_factory(
-        RuleForm, formset=BaseRuleFormSet, extra=1, can_delete=True, max_num=30,
-        validate_max=True,
+        RuleForm, formset=BaseRuleFormSet, extra=1, can_delete=True, can_delete_extra=False,
+        max_num=MAX_RULES, absolute_max=MAX_RULES, validate_max=True,
     )  # fmt: skip
     return formset_class(
         data=data, initial=[initial_of_rule(r) for r in found], prefix="rules",

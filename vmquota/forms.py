@@ -3,6 +3,7 @@ from datetime import timedelta
 from django import forms
 
 from portal.forms_fields import ModelIdsField, ROCDateTimeField
+from portal.formsets import ChineseFormSetMixin
 from portal.models import School
 
 from .models import CollectorToken, Hypervisor, Metric, RuleAction, RuleMode, VirtualMachine
@@ -28,10 +29,13 @@ class RuleRowForm(forms.Form):
                 "mode": d["mode"]}  # fmt: skip
 
 
+class BaseRuleFormSet(ChineseFormSetMixin, forms.BaseFormSet):
+    too_many = "一個政策最多 %(num)d 條規則。"
+
+
 # absolute_max: Django's default (max_num + 1000) would build 1 020 forms for a hostile TOTAL_FORMS
-RuleFormSet = forms.formset_factory(RuleRowForm, extra=0, min_num=1, validate_min=True,
-                                    max_num=20, absolute_max=20)  # fmt: skip
-RuleFormSet.default_error_messages = {"too_many_forms": "一個政策最多 %(num)d 條規則。"}
+RuleFormSet = forms.formset_factory(RuleRowForm, formset=BaseRuleFormSet, extra=0, min_num=1,
+                                    validate_min=True, max_num=20, absolute_max=20)  # fmt: skip
 
 
 class VersionForm(forms.Form):

@@ -50,3 +50,14 @@ def test_a_policy_draft_claiming_two_billion_rules_builds_at_most_twenty(world, 
     assert response.status_code == 200
     assert 'name="rules-20-' not in body
     assert "最多 20 條規則" in body
+
+
+def test_a_survey_edit_claiming_two_billion_periods_builds_at_most_twenty(world, client):
+    survey = world.survey
+    client.force_login(world.people["bureau"])
+    response = client.post(reverse("signups:edit", args=[survey.pk]),
+                           management("blackouts", HUGE))  # fmt: skip
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="blackouts-20-' not in body
+    assert "最多 20 段不可辦理期間。" in body

@@ -100,6 +100,29 @@ def test_the_bureau_edits_and_removes_rules(survey, login, bureau):
     assert "沒有規則。" in client.get(url_of(survey)).content.decode()
 
 
+def test_only_a_saved_rule_has_a_delete_box(survey, login, bureau):
+    client = login(bureau)
+    page = client.get(url_of(survey)).content.decode()
+    assert 'name="rules-0-kind"' in page and "DELETE" not in page  # the blank new rule only
+    client.post(url_of(survey), rules_post(survey, [{"kind": "max_rows", "limit": "5"}]))
+    page = client.get(url_of(survey)).content.decode()
+    assert 'name="rules-0-DELETE"' in page and "刪除這條規則" in page
+    assert 'name="rules-1-kind"' in page and 'name="rules-1-DELETE"' not in page
+    # a delete mark posted for the new rule anyway (no such box) does not drop it
+    rows = [{"kind": "max_rows", "limit": "5"}, {**WINDOW, "DELETE": "on"}]
+    assert client.post(url_of(survey), rules_post(survey, rows)).status_code == 302
+    assert [r.kind for r in survey.table()[1]] == ["max_rows", "within"]
+
+
+def test_a_post_claiming_two_billion_rules_builds_at_most_thirty(survey, login, bureau):
+    data = rules_post(survey, [])
+    data["rules-TOTAL_FORMS"] = str(2**31)
+    page = login(bureau).post(url_of(survey), data).content.decode()
+    assert "每個調查最多 30 條規則。" in page
+    assert 'name="rules-29-kind"' in page and 'name="rules-30-' not in page
+    assert survey.table()[1] == []
+
+
 @pytest.mark.parametrize(
     "row, field, message",
     [
