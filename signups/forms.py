@@ -572,29 +572,59 @@ KIND_FITS = {"within": DATE_TYPES, "outside": DATE_TYPES, "before": DATE_TYPES,
              "total": NUMBER_TYPES}  # fmt: skip
 
 
+# the fields each kind of rule uses; the form refuses a filled field its kind does not use
+RULE_KIND_FIELDS = {
+    "within": ("column", "starts_on", "ends_on", "label"),
+    "outside": ("column", "starts_on", "ends_on", "label"),
+    "before": ("column", "other"),
+    "max_rows": ("limit",),
+    "total": ("column", "limit"),
+}
+RULE_GROUPS = (("欄位", ("column", "other")), ("期間", ("starts_on", "ends_on", "label")),
+               ("上限", ("limit",)))  # fmt: skip
+
+
+def kinds_using(names):
+    """The kinds (in RULE_KINDS' order) that use any of the fields `names`."""
+    return [k for k in columns.RULE_KINDS if set(RULE_KIND_FIELDS[k]) & set(names)]
+
+
+def uses_words(kinds):
+    """Which kinds use a field, in the bureau's words: 僅「須早於另一欄」使用."""
+    unused = [k for k in columns.RULE_KINDS if k not in kinds]
+
+    def quoted(keys):
+        return "".join(f"「{columns.RULE_KINDS[k]}」" for k in keys)
+
+    if len(unused) < len(kinds):
+        return f"除{quoted(unused)}外都使用"
+    return f"僅{quoted(kinds)}使用"
+
+
 class RuleForm(forms.Form):
     """One rule of the survey's table as the bureau edits it: its kind, the column(s) it judges
     (only this survey's columns of a fitting type), the period in ROC dates, its name, a limit.
-    `rule` is the `columns.Rule` it makes, holding only what its kind uses."""
+    The fields are grouped and each marked with the kinds that use it; a filled field the chosen
+    kind does not use is refused, not dropped unseen (static/signups/rules.js hides and leaves
+    unsent the fields a chosen kind does not use). `rule` is the `columns.Rule` it makes."""
 
     kind = forms.ChoiceField(label="規則種類", required=False,
                              choices=[("", "請選擇"), *columns.RULE_KINDS.items()])  # fmt: skip
     column = forms.ChoiceField(
         label="欄位", required=False,
-        help_text="期間規則與「須早於另一欄」選日期欄位；合計選整數或金額欄位；列數上限不用選",
+        help_text="期間規則與「須早於另一欄」選日期欄位；合計選整數或金額欄位",
         error_messages={"invalid_choice": "請從清單中選擇本調查的欄位。"},
     )  # fmt: skip
     other = forms.ChoiceField(
-        label="須早於哪一欄開始", required=False, help_text="只有「須早於另一欄」要選",
+        label="須早於哪一欄開始", required=False, help_text="上一格的欄位須在這一欄開始前截止",
         error_messages={"invalid_choice": "請從清單中選擇本調查的日期欄位。"},
     )  # fmt: skip
     starts_on = ROCDateField(label="期間開始", required=False,
-                             help_text="期間規則用，例如 109/1/21，或在學年度內寫 1/21")  # fmt: skip
+                             help_text="例如 109/1/21，或在學年度內寫 1/21")  # fmt: skip
     ends_on = ROCDateField(label="期間結束", required=False, help_text="例如 109/2/10")
     label = forms.CharField(label="期間名稱", max_length=40, required=False,
                             help_text="例如：寒假、除夕及春假")  # fmt: skip
-    limit = forms.IntegerField(label="上限", required=False,
-                               help_text="列數上限與合計上限用，正整數")  # fmt: skip
+    limit = forms.IntegerField(label="上限", required=False, help_text="正整數")
 
     def __init__(self, *args, table, school_year, **kwargs):
         super().__init__(*args, **kwargs)
@@ -606,18 +636,33 @@ class RuleForm(forms.Form):
         self.fields["other"].choices = [("", "（不選）"), *dates]
         for name in ("starts_on", "ends_on"):
             self.fields[name].school_year = school_year
+        # a field's own hint says which kinds use it where its group's legend does not
+        self.uses = {}
+        for _, names in RULE_GROUPS:
+            for name in names:
+                if kinds_using([name]) != kinds_using(names):
+                    self.uses[name] = uses_words(kinds_using([name]))
+        for name, field in self.fields.items():
+            ids = [f"{self[name].auto_id}_{part}" for part, shown in
+                   (("helptext", field.help_text), ("uses", name in self.uses)) if shown]  # fmt: skip
+            if ids:
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+    def groups(self):
+        """The kind-dependent fields in groups, for the template: (legend, which kinds use the
+        group, the kinds' keys, [(bound field, its own uses hint, its kinds' keys)])."""
+        return [(legend, uses_words(kinds_using(names)), " ".join(kinds_using(names)),
+                 [(self[n], self.uses.get(n, ""), " ".join(kinds_using([n]))) for n in names])
+                for legend, names in RULE_GROUPS]  # fmt: skip
 
     def full_clean(self):
         super().full_clean()
-        # tie each error to its field for screen readers, keeping the help text described too
+        # tie each error to its field for screen readers, keeping its hints described too
         for name in self.errors:
             if name in self.fields:
-                field = self.fields[name]
-                ids = [f"{self[name].auto_id}_error"]
-                if field.help_text:
-                    ids.append(f"{self[name].auto_id}_helptext")
-                field.widget.attrs.update({"aria-invalid": "true",
-                                           "aria-describedby": " ".join(ids)})  # fmt: skip
+                attrs = self.fields[name].widget.attrs
+                ids = [f"{self[name].auto_id}_error", *attrs.get("aria-describedby", "").split()]
+                attrs.update({"aria-invalid": "true", "aria-describedby": " ".join(ids)})
 
     def _column(self, name, kind, wanted):
         """The chosen column's key, or an error saying what the rule needs."""
@@ -648,6 +693,18 @@ class RuleForm(forms.Form):
             return limit
         return None
 
+    def _refuse_unused(self, kind):
+        """A field filled in that `kind` does not use would be dropped unseen: say so instead
+        (in place of any complaint about what was typed there)."""
+        for _, names in RULE_GROUPS:
+            for field in names:
+                typed = str(self[field].value() or "").strip()
+                if field in RULE_KIND_FIELDS[kind] or not typed:
+                    continue
+                self._errors.pop(field, None)
+                self.add_error(field, f"「{columns.RULE_KINDS[kind]}」不用填「"
+                                      f"{self.fields[field].label}」，請清空這一格或改選規則種類。")  # fmt: skip
+
     def clean(self):
         data = super().clean()
         kind = data.get("kind")
@@ -657,6 +714,7 @@ class RuleForm(forms.Form):
                 self.add_error("kind", "請選擇規則種類。")
             return data
         name = columns.RULE_KINDS[kind]
+        self._refuse_unused(kind)
         if kind in ("within", "outside"):
             key = self._column("column", kind, DATE_TYPES)
             start, end = data.get("starts_on"), data.get("ends_on")

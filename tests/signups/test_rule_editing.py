@@ -114,6 +114,36 @@ def test_only_a_saved_rule_has_a_delete_box(survey, login, bureau):
     assert [r.kind for r in survey.table()[1]] == ["max_rows", "within"]
 
 
+def test_the_fields_are_grouped_and_marked_with_the_kinds_that_use_them(survey, login, bureau):
+    page = login(bureau).get(url_of(survey)).content.decode()
+    assert '<legend>欄位<span class="uses">（除「列數上限」外都使用）</span></legend>' in page
+    assert (
+        '<legend>期間<span class="uses">（僅「須在期間內」「不可在期間內」使用）</span></legend>'
+        in page
+    )
+    assert (
+        '<legend>上限<span class="uses">（僅「列數上限」「各列合計上限」使用）</span></legend>'
+        in page
+    )
+    # a field whose kinds differ from its group's says so itself, read with the field
+    assert '<p class="help uses" id="id_rules-0-other_uses">僅「須早於另一欄」使用</p>' in page
+    assert 'aria-describedby="id_rules-0-other_helptext id_rules-0-other_uses"' in page
+    assert page.count('class="help uses"') == 1
+    # what the page's script reads to hide the fields a chosen kind does not use
+    assert 'data-kinds="within outside before total"' in page and 'data-kinds="before"' in page
+    assert 'data-group-kinds="within outside"' in page and 'data-kinds="max_rows total"' in page
+    assert "signups/rules.js" in page and "<script>" not in page
+
+
+def test_a_kind_is_judged_without_the_fields_the_page_left_unsent(survey, login, bureau):
+    # the script disables the fields a kind does not use: they are not posted at all
+    client = login(bureau)
+    client.post(url_of(survey), rules_post(survey, [WINDOW]))
+    switched = {"kind": "max_rows", "limit": "4"}  # column and period left unsent
+    assert client.post(url_of(survey), rules_post(survey, [switched])).status_code == 302
+    assert survey.table()[1] == [columns.Rule("max_rows", limit=4)]
+
+
 def test_a_post_claiming_two_billion_rules_builds_at_most_thirty(survey, login, bureau):
     data = rules_post(survey, [])
     data["rules-TOTAL_FORMS"] = str(2**31)
@@ -162,6 +192,32 @@ def test_a_post_claiming_two_billion_rules_builds_at_most_thirty(survey, login, 
             "「預計採購日期」是日期欄位，「各列合計上限」只能用在整數或金額欄位。",
         ),
         ({"kind": "", "label": "寒假"}, "kind", "請選擇規則種類。"),
+        # a filled field the kind does not use is named, not dropped unseen
+        (
+            {"kind": "max_rows", "limit": "5", "label": "寒假"},
+            "label",
+            "「列數上限」不用填「期間名稱」，請清空這一格或改選規則種類。",
+        ),
+        (
+            {**WINDOW, "other": "到貨日期"},
+            "other",
+            "「須在期間內」不用填「須早於哪一欄開始」，請清空這一格或改選規則種類。",
+        ),
+        (
+            {"kind": "before", "column": "預計採購日期", "other": "到貨日期", "limit": "3"},
+            "limit",
+            "「須早於另一欄」不用填「上限」，請清空這一格或改選規則種類。",
+        ),
+        (  # said in place of the date's own complaint: the clerk need not fix an unused field
+            {"kind": "total", "column": "數量", "limit": "30", "starts_on": "115/2/30"},
+            "starts_on",
+            "「各列合計上限」不用填「期間開始」，請清空這一格或改選規則種類。",
+        ),
+        (
+            {"kind": "max_rows", "limit": "5", "column": "數量"},
+            "column",
+            "「列數上限」不用填「欄位」，請清空這一格或改選規則種類。",
+        ),
     ],
 )
 def test_bad_input_is_refused_field_by_field_with_nothing_saved(survey, login, bureau, row,
@@ -174,6 +230,7 @@ def test_bad_input_is_refused_field_by_field_with_nothing_saved(survey, login, b
     assert message in page
     error_id = f"id_rules-1-{field}_error"
     assert f'id="{error_id}"' in page and f'aria-describedby="{error_id}' in page
+    assert page.count(f'id="{error_id}"') == 1, "one message a field"
     assert survey.table()[1] == [] and not SurveyChange.objects.filter(survey=survey).exists()
 
 
