@@ -623,6 +623,28 @@ def survey_audience_set(*, survey, by, district_ids, levels, filed_by=None, requ
         return change
 
 
+def survey_review_save(*, survey, by, audience, columns_, request=None):
+    """Save the columns page in one go: who files (`audience`, the keyword arguments of
+    `survey_audience_set`) and the columns (`survey_columns_update`). All or nothing: if either
+    is refused nothing is saved, and the error says every refusal, not only the first.
+    Returns (audience change, columns change), each None when nothing changed there."""
+    refusals, changes = [], []
+    with transaction.atomic():
+        for save in (lambda: survey_audience_set(survey=survey, by=by, request=request,
+                                                 **audience),
+                     lambda: survey_columns_update(survey=survey, by=by, columns_=columns_,
+                                                   request=request)):  # fmt: skip
+            try:
+                changes.append(save())
+            except SignupError as exc:
+                refusals.append(str(exc))
+        if refusals:
+            transaction.set_rollback(True)
+    if refusals:
+        raise SignupError(" ".join(refusals))
+    return tuple(changes)
+
+
 def survey_publish(*, survey, by, request=None):
     """A draft survey (made from a template) becomes visible to the schools."""
     with transaction.atomic():

@@ -215,13 +215,9 @@ def survey_columns(request, pk):
                 services.survey_publish(survey=survey, by=request.user, request=request)
                 messages.success(request, f"已公布調查：{survey.title}")
                 return redirect("signups:grid", survey.pk)
-            if formset.is_valid() and audience.is_valid():
-                services.survey_audience_set(
-                    survey=survey, by=request.user, request=request,
-                    district_ids=audience.cleaned_data["districts"],
-                    levels=audience.cleaned_data["levels"],
-                    filed_by=audience.cleaned_data["filed_by"],
-                )  # fmt: skip
+            # both validated (no short-circuit), so every error shows; then saved all or nothing
+            valid = [formset.is_valid(), audience.is_valid()]
+            if all(valid):
                 pairs = [(f.instance, {**{k: f.cleaned_data[k] for k in
                                           ("type", "required", "help_text")},
                                        "options": f.cleaned_data["options"]})
@@ -229,9 +225,13 @@ def survey_columns(request, pk):
                 # the forms wrote onto their instances while validating: compare with the stored
                 for column, _ in pairs:
                     column.refresh_from_db()
-                change = services.survey_columns_update(survey=survey, by=request.user,
-                                                        columns_=pairs, request=request)  # fmt: skip
-                messages.success(request, "已更新欄位。" if change else "沒有任何變更。")
+                audience_of = {"district_ids": audience.cleaned_data["districts"],
+                               "levels": audience.cleaned_data["levels"],
+                               "filed_by": audience.cleaned_data["filed_by"]}  # fmt: skip
+                changed = services.survey_review_save(survey=survey, by=request.user,
+                                                      audience=audience_of, columns_=pairs,
+                                                      request=request)  # fmt: skip
+                messages.success(request, "已更新欄位。" if any(changed) else "沒有任何變更。")
                 return redirect("signups:columns", survey.pk)
             messages.error(request, "有些欄位需要修正，請看標示的說明。")
         except services.SignupError as exc:

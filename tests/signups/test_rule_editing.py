@@ -283,3 +283,72 @@ def test_a_winter_camp_surveys_rules_are_changed_on_its_edit_page(db, bureau, lo
     assert 'id="rules-from-form"' in page and 'id="rules-form"' not in page
     with pytest.raises(services.SignupError, match="請在那裡修改"):
         services.survey_rules_replace(survey=winter, by=bureau, rules_=[])
+
+
+def columns_post(survey, changes=None, **audience):
+    """The columns page's POST body: every column as stored, `changes` {label: {field: value}}
+    on top, and the audience fields (`levels`, `districts`, `filed_by`)."""
+    data = {"action": "save"}
+    stored = list(survey.columns.order_by("position"))
+    data |= {"columns-TOTAL_FORMS": str(len(stored)), "columns-INITIAL_FORMS": str(len(stored)),
+             "columns-MIN_NUM_FORMS": "0", "columns-MAX_NUM_FORMS": "1000"}  # fmt: skip
+    for i, c in enumerate(stored):
+        row = {"id": str(c.pk), "type": c.type, "help_text": c.help_text,
+               "choices_text": "\n".join(c.options.get("choices", []))}  # fmt: skip
+        if c.required:
+            row["required"] = "on"
+        row |= (changes or {}).get(c.label, {})
+        data |= {f"columns-{i}-{k}": v for k, v in row.items()}
+    for name, value in audience.items():
+        data[f"audience-{name}"] = value
+    return data
+
+
+def stored_state(survey):
+    survey.refresh_from_db()
+    return (survey.district_ids, survey.levels,
+            list(survey.columns.order_by("position").values_list("type", "options")))  # fmt: skip
+
+
+def test_a_valid_audience_and_an_invalid_column_leave_both_unchanged(survey, login, bureau):
+    before, changes = stored_state(survey), SurveyChange.objects.filter(survey=survey).count()
+    bad = {"聯絡人": {"type": "choice", "choices_text": ""}}
+    r = login(bureau).post(url_of(survey), columns_post(survey, bad, levels=["elementary"]))
+    page = r.content.decode()
+    assert r.status_code == 200 and "「聯絡人」是選項欄位，請至少填一個選項。" in page
+    assert stored_state(survey) == before
+    assert SurveyChange.objects.filter(survey=survey).count() == changes
+
+
+def test_every_error_on_the_columns_page_shows_at_once(survey, login, bureau):
+    bad = {"聯絡人": {"type": "choice", "choices_text": ""}}
+    page = login(bureau).post(url_of(survey), columns_post(survey, bad, districts=["99999"]))
+    page = page.content.decode()
+    assert "「聯絡人」是選項欄位，請至少填一個選項。" in page
+    assert (
+        "99999" in page
+        and 'class="error"' in page.split('id="audience"')[1].split("</fieldset>")[0]
+    )
+
+
+def test_a_refused_column_change_saves_no_audience_change_either(survey, login, bureau,
+                                                                 coordinator, xindian_school):  # fmt: skip
+    services.survey_publish(survey=survey, by=bureau)
+    login(coordinator).post(reverse("signups:file", args=[survey.pk, xindian_school.pk]),
+                            row_post(survey, [LAPTOPS], "save"))  # fmt: skip
+    before, changes = stored_state(survey), SurveyChange.objects.filter(survey=survey).count()
+    retyped = {"聯絡人": {"type": "email"}}  # a filed column's type may not change
+    r = login(bureau).post(url_of(survey), columns_post(survey, retyped, levels=["elementary"]))
+    page = r.content.decode()
+    assert "不能再把欄位「聯絡人」的類型" in page
+    assert stored_state(survey) == before and survey.levels == []
+    assert SurveyChange.objects.filter(survey=survey).count() == changes
+
+
+def test_a_good_audience_and_column_change_are_saved_together(survey, login, bureau):
+    changed = {"聯絡人": {"help_text": "承辦人姓名"}}
+    r = login(bureau).post(url_of(survey), columns_post(survey, changed, levels=["elementary"]))
+    assert r.status_code == 302
+    survey.refresh_from_db()
+    assert survey.levels == ["elementary"]
+    assert survey.columns.get(label="聯絡人").help_text == "承辦人姓名"
