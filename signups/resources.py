@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from portal import rocdate
 from portal.spreadsheets import put as _put
 
-from . import columns, rules
+from . import columns, filers, rules
 from .models import Offer
 
 HEADERS = ["項次", "類型", "承辦學校", "課程名稱", "活動日期", "活動地點", "費用", "報名日期",
@@ -400,7 +400,8 @@ def _read_table_rows(upload, *, survey, school, progress=None):
     if progress:
         progress(0, len(entries), "檢查中")
     result = columns.check_table(table, found, [raw for _, raw in entries],
-                                 school_year=survey.school_year, school_name=school.name)  # fmt: skip
+                                 school_year=survey.school_year, school_name=school.name,
+                                 schools=filers.district_schools(survey, school))  # fmt: skip
     if not entries:
         raise ImportRefused(["表中沒有任何資料列。"])
     if not result.ok:

@@ -73,7 +73,9 @@ def test_only_the_convener_opens_and_files_the_districts_answer(
     assert r.status_code == 302
     response = Response.objects.get(survey=timetables, school=beixin_school)
     assert response.status == Status.SUBMITTED and response.submissions.get().number == 1
-    assert response.offers.get().values[keys(timetables)["學校"]] == "北新國小"
+    # blank: the convener school, stored by its code as well as its name
+    assert response.offers.get().values[keys(timetables)["學校"]] == {"code": "014631",
+                                                                      "name": "北新國小"}
 
     # a plain coordinator of another school of the district: not asked, cannot open or post it
     client = login(coordinator)
