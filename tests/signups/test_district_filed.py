@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 
 from portal.models import District
 from signups import bureau_template, columns, resources, selectors, services, tasks, todo
-from signups.rules import RuleError
 from signups.models import FiledBy, ImportRun, Reminder, Response, Status
+from signups.rules import RuleError
 from tests import factories
 from tests.signups.test_any_table import keys, row_post
 from tests.signups.test_bureau_template import SIX, sheet
@@ -75,8 +75,10 @@ def test_only_the_convener_opens_and_files_the_districts_answer(
     response = Response.objects.get(survey=timetables, school=beixin_school)
     assert response.status == Status.SUBMITTED and response.submissions.get().number == 1
     # blank: the convener school, stored by its code as well as its name
-    assert response.offers.get().values[keys(timetables)["學校"]] == {"code": "014631",
-                                                                      "name": "北新國小"}
+    assert response.offers.get().values[keys(timetables)["學校"]] == {
+        "code": "014631",
+        "name": "北新國小",
+    }
 
     # a plain coordinator of another school of the district: not asked, cannot open or post it
     client = login(coordinator)
