@@ -345,9 +345,13 @@ def test_the_districts_import_takes_its_schools_and_refuses_the_whole_file_other
             login(convener).post(url, {"file": file})
         return ImportRun.objects.latest("pk")
 
+    blank = load_workbook(io.BytesIO(resources.template_xlsx(timetables, beixin_school))).active
+    notes = [r[0].value for r in blank.iter_rows(min_row=4) if r[0].value]
+    assert notes == ["學校欄可填文山分區的任一學校（校名或學校代碼）：北新國小（014631）、"
+                     "新店國小（014632）；留空即召集學校北新國小。"]  # fmt: skip
     run = upload(["新店國小", "江翠國中"])
     assert run.outcome == "refused" and len(run.problems) == 1
-    assert "第 5 列，欄位 學校：" in run.problems[0] and "不是文山分區的學校" in run.problems[0]
+    assert "第 7 列，欄位 學校：" in run.problems[0] and "不是文山分區的學校" in run.problems[0]
     assert not Response.objects.get(school=beixin_school).offers.exists()
     run = upload(["新店國小", "014631"])
     assert run.outcome == "saved" and run.rows_saved == 2, run.problems
