@@ -101,6 +101,12 @@ def can_view_school(user, school):
     return school.district_id in roles.convener_district_ids
 
 
+def convenes(user, district_id):
+    """The user is the district's convener (分區代表): acts for the district as a whole, e.g.
+    files a district-filed survey's answer. Bureau staff are not conveners by their role."""
+    return district_id is not None and district_id in roles_of(user).convener_district_ids
+
+
 def can_act_for_school(user, school):
     """Filing data in a school's name: only that school's coordinators (bureau staff act through
     their own pages, e.g. reopening a submission)."""

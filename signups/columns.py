@@ -2,7 +2,8 @@
 and rules, text in, typed values or Chinese messages out.
 
 A value is stored as JSON the database can keep per row and read back without the survey's code:
-text/choice/school/email/phone → str, integer/money → int (money 0 is 免費), date → "YYYY-MM-DD",
+text/choice/email/phone → str, school → str (the filing school's name) or, in a district-filed
+survey, {"code", "name"} (see `DistrictSchools`), integer/money → int (money 0 is 免費), date → "YYYY-MM-DD",
 date_range → {"start", "end"}, grade_range → {"from", "to", "gender"}. `show` writes a value back
 in the form people type it (2/3~4 inside the school year, 4~6年級 女生, 免費). Rules judge the
 typed rows and name the row, the column and the rule, as `rules.py` does for the winter-camp
@@ -103,6 +104,53 @@ class Problem:
         return f"{where}{what}{self.message}"
 
 
+@dataclass(frozen=True)
+class DistrictSchools:
+    """The schools a district-filed survey's `school` column may name: any school of the
+    district, by its name as shown or its 學校代碼; blank means the convener school, which files
+    the district's table. `schools` and `convener` are (code, name) pairs.
+
+    The value stored is {"code", "name"}: the code is what identifies the school (unique, kept
+    through a rename; names are neither), the name is kept as filed so the tables and exports
+    read a row without the database."""
+
+    district: str
+    convener: tuple
+    schools: tuple
+
+    def value(self, code, name):
+        return {"code": code, "name": name}
+
+    def find(self, raw, label):
+        """The value for `raw` as typed (spaces, full-width spaces and letters ignored)."""
+        key = _flat(raw)
+        by_code = [s for s in self.schools if _flat(s[0]) == key]
+        found = by_code or [s for s in self.schools if _flat(s[1]) == key]
+        if len(found) == 1:
+            return self.value(*found[0])
+        if found:
+            codes = "、".join(code for code, _ in found)
+            raise RuleError(f"{self.district}有 {len(found)} 所學校名為「{found[0][1]}」，"
+                            f"請改填學校代碼（{codes}）。")  # fmt: skip
+        raise RuleError(f"{label}「{_echo(raw)}」不是{self.district}的學校：請填本分區的學校名稱"
+                        f"或學校代碼，或留空代表召集學校（{self.convener[1]}）。")  # fmt: skip
+
+    def name_of(self, code):
+        """The school's name today (None for a code no longer in the district)."""
+        return next((name for c, name in self.schools if c == code), None)
+
+
+def school_code(value):
+    """The 學校代碼 of a stored `school` value (None for a name stored alone)."""
+    return value.get("code") if isinstance(value, dict) else None
+
+
+def _echo(raw, most=30):
+    """Text typed, quoted back in a message: no line breaks, and not all of a very long one."""
+    text = " ".join(str(raw).split())
+    return text if len(text) <= most else f"{text[:most]}…"
+
+
 def _period(start, end):
     if start == end:
         return rocdate.format_short(start)
@@ -121,13 +169,17 @@ def _flat(text):
 # --- one value -----------------------------------------------------------------------------
 
 
-def parse(column, text, *, school_year, school_name=""):
+def parse(column, text, *, school_year, school_name="", schools=None):
     """`text` as typed into `column` → its typed JSON value (None when empty and not required).
-    Raises RuleError with a Chinese message that says what to write instead."""
+    Raises RuleError with a Chinese message that says what to write instead. A `school` column
+    takes the filing school `school_name` (blank means it), or in a district-filed survey any
+    of `schools` (a `DistrictSchools`; blank means its convener school)."""
     if isinstance(text, date):  # an Excel date cell
         text = rocdate.format_short(text)
     raw = str(text if text is not None else "").strip()
     if not raw:
+        if column.type == "school" and schools is not None:
+            return schools.value(*schools.convener)
         if column.type == "school" and school_name:
             return school_name
         if column.required:
@@ -182,6 +234,8 @@ def parse(column, text, *, school_year, school_name=""):
             raise RuleError(f"{column.label}「{raw}」不在選項中：{'、'.join(column.choices)}。")
         return raw
     if kind == "school":
+        if schools is not None:
+            return schools.find(raw, column.label)
         if school_name and raw != school_name:
             raise RuleError(f"{column.label}須為貴校（{school_name}），或留空。")
         return raw
@@ -207,6 +261,8 @@ def show(column, value, *, school_year):
     kind = column.type
     if kind == "money":
         return "免費" if not value else str(value)
+    if kind == "school" and isinstance(value, dict):
+        return str(value.get("name", ""))
     if kind == "date":
         return rocdate.format_short(date.fromisoformat(value))
     if kind == "date_range":
@@ -245,7 +301,7 @@ class TableResult:
         return not self.problems
 
 
-def check_table(columns, rules, raw_rows, *, school_year, school_name=""):
+def check_table(columns, rules, raw_rows, *, school_year, school_name="", schools=None):
     """Read every row (dicts of column key → text) by its columns' types, then judge the rules.
     Every problem is reported; `rows` is filled only when there are none."""
     result = TableResult()
@@ -255,7 +311,7 @@ def check_table(columns, rules, raw_rows, *, school_year, school_name=""):
         for column in columns:
             try:
                 row[column.key] = parse(column, raw.get(column.key, ""), school_year=school_year,
-                                        school_name=school_name)  # fmt: skip
+                                        school_name=school_name, schools=schools)  # fmt: skip
             except RuleError as exc:
                 result.problems.append(Problem(number, column.label, "type", str(exc), column.key))
                 row_ok = False

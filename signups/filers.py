@@ -11,16 +11,28 @@ from django.db.models import Exists, F, OuterRef, Q
 from portal import access
 from portal.models import Membership, Role, School
 
+from .columns import DistrictSchools
+
 
 def can_file(user, survey, school):
     """Filing in `school`'s name for `survey`: its coordinators; for a district-filed survey also
     the district's convener (`school` is then the district's convener school)."""
     if access.can_act_for_school(user, school):
         return True
-    return (
-        survey.by_district
-        and school.district_id in access.roles_of(user).convener_district_ids
-        and survey.asks(school)
+    return survey.by_district and access.convenes(user, school.district_id) and survey.asks(school)
+
+
+def district_schools(survey, school):
+    """The schools `school` may fill in rows for: in a district-filed survey (`school` is then
+    its district's convener school) every school of the district; None otherwise (a school
+    files its own rows)."""
+    if not survey.by_district:
+        return None
+    found = School.objects.filter(district_id=school.district_id).order_by("code")
+    return DistrictSchools(
+        district=school.district.name,
+        convener=(school.code, school.name),
+        schools=tuple(found.values_list("code", "name")),
     )
 
 

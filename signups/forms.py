@@ -383,10 +383,14 @@ class RowForm(forms.Form):
     is read by its column's type and the row judged by the survey's rules, in `columns.py`; the
     table's own rules (most rows, a total) are judged by the formset."""
 
-    def __init__(self, *args, table, table_rules, school_year, school_name="", **kwargs):
+    # the district's schools, offered to a district-filed survey's school column (file.html)
+    SCHOOL_LIST = "district-schools"
+
+    def __init__(self, *args, table, table_rules, school_year, school_name="", schools=None,
+                 **kwargs):  # fmt: skip
         super().__init__(*args, **kwargs)
         self.table, self.table_rules = table, table_rules
-        self.school_year, self.school_name = school_year, school_name
+        self.school_year, self.school_name, self.schools = school_year, school_name, schools
         for column in table:
             if column.type == "choice":
                 field = forms.CharField(required=False, widget=forms.Select(
@@ -399,6 +403,10 @@ class RowForm(forms.Form):
             field.label, field.help_text = column.label, column.help
             if column.type == "school" and school_name:
                 field.widget.attrs["placeholder"] = school_name
+            if column.type == "school" and schools is not None:
+                # a typed name stays visible (and refused) as typed, which a <select> could not do
+                field.widget.attrs.update({"list": self.SCHOOL_LIST,
+                                           "placeholder": schools.convener[1]})  # fmt: skip
             self.fields[column.key] = field
         self.values = None
 
@@ -424,7 +432,8 @@ class RowForm(forms.Form):
             return data
         row_rules = [r for r in self.table_rules if r.kind not in ("max_rows", "total")]
         result = columns.check_table(self.table, row_rules, [self.raw()],
-                                     school_year=self.school_year, school_name=self.school_name)  # fmt: skip
+                                     school_year=self.school_year, school_name=self.school_name,
+                                     schools=self.schools)  # fmt: skip
         for problem in result.problems:
             self.add_error(problem.key if problem.key in self.fields else None, problem.message)
         self.values = result.rows[0] if result.ok else None
@@ -460,15 +469,20 @@ def initial_of_row(table, values, school_year):
     return {c.key: columns.show(c, values.get(c.key), school_year=school_year) for c in table}
 
 
-def row_formset(survey, *, data=None, offers=(), extra=1, school_name=""):
+def row_formset(survey, *, data=None, offers=(), extra=1, school_name="", schools=None):
     table, table_rules = survey.table()
     initial = [initial_of_row(table, o.values, survey.school_year) for o in offers]
+    for row, offer in zip(initial, offers, strict=True):
+        for column in table:  # a school renamed since: its row shows (and keeps) today's name
+            code = columns.school_code(offer.values.get(column.key))
+            if schools is not None and code and schools.name_of(code):
+                row[column.key] = schools.name_of(code)
     formset_class = forms.formset_factory(
         RowForm, formset=BaseRowFormSet, extra=extra, can_delete=True, can_order=True,
         max_num=columns.MAX_ROWS, absolute_max=columns.MAX_ROWS, validate_max=True,
     )  # fmt: skip
     kwargs = {"table": table, "table_rules": table_rules, "school_year": survey.school_year,
-              "school_name": school_name}  # fmt: skip
+              "school_name": school_name, "schools": schools}  # fmt: skip
     return formset_class(data=data, initial=initial, prefix="rows", form_kwargs=kwargs)
 
 

@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from portal import rocdate
 from portal.spreadsheets import put as _put
 
-from . import columns, rules
+from . import columns, filers, rules
 from .models import Offer
 
 HEADERS = ["項次", "類型", "承辦學校", "課程名稱", "活動日期", "活動地點", "費用", "報名日期",
@@ -178,7 +178,14 @@ def template_xlsx(survey, school):
     table = survey.table()[0]
     if not columns.is_winter_camp(table):
         row = ["1"] + [school.name if c.type == "school" else "" for c in table]
-        return _workbook(survey.title, [row], survey_notes(survey), table_headers(table))
+        notes = survey_notes(survey)
+        schools = filers.district_schools(survey, school)
+        if schools is not None and any(c.type == "school" for c in table):
+            # under the table, one cell: the import skips it as a note
+            names = "、".join(f"{name}（{code}）" for code, name in schools.schools)
+            notes.append(f"學校欄可填{schools.district}的任一學校（校名或學校代碼）：{names}；"
+                         f"留空即召集學校{school.name}。")  # fmt: skip
+        return _workbook(survey.title, [row], notes, table_headers(table))
     example = ["1 (例)", (survey.category_list or ["技能研習"])[0], school.name,
                "FUN Coding (KODU+RPG)", "2/3~4", school.name, "免費", "12/25~1/3", "4~6年級 女生",
                20]  # fmt: skip
@@ -400,7 +407,8 @@ def _read_table_rows(upload, *, survey, school, progress=None):
     if progress:
         progress(0, len(entries), "檢查中")
     result = columns.check_table(table, found, [raw for _, raw in entries],
-                                 school_year=survey.school_year, school_name=school.name)  # fmt: skip
+                                 school_year=survey.school_year, school_name=school.name,
+                                 schools=filers.district_schools(survey, school))  # fmt: skip
     if not entries:
         raise ImportRefused(["表中沒有任何資料列。"])
     if not result.ok:

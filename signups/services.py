@@ -251,7 +251,8 @@ def _kept_rows(response):
         table, found = survey.table()
         result = columns.check_table(table, found, response.draft_rows,
                                      school_year=survey.school_year,
-                                     school_name=response.school.name)  # fmt: skip
+                                     school_name=response.school.name,
+                                     schools=filers.district_schools(survey, response.school))  # fmt: skip
         if not result.ok:
             raise unfinished
         return result.rows

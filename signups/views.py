@@ -25,6 +25,7 @@ from portal.models import School
 from . import columns, filers, resources, selectors, services
 from .forms import (
     AudienceForm,
+    RowForm,
     SurveyEditForm,
     SurveyForm,
     TemplateUploadForm,
@@ -391,11 +392,14 @@ def file(request, pk, school_pk):
     survey_rules = survey.rules()
     table, found_rules = survey.table()
     winter = columns.is_winter_camp(table)
+    # a district-filed table's rows may be for any school of the district
+    schools = filers.district_schools(survey, school) if editable and not winter else None
 
     def table_formset(data=None, offers=(), extra=1):
         if winter:
             return offer_formset(survey_rules, data=data, offers=offers, extra=extra)
-        return row_formset(survey, data=data, offers=offers, extra=extra, school_name=school.name)
+        return row_formset(survey, data=data, offers=offers, extra=extra, school_name=school.name,
+                           schools=schools)  # fmt: skip
 
     try:
         extra = max(1, min(int(request.GET.get("extra", 1)), 20))
@@ -478,6 +482,8 @@ def file(request, pk, school_pk):
         "imports": list(response.imports.order_by("-created_at", "-id")[:3]) if can_act else [],
         "blackouts": list(survey_rules.blackouts),
         "window": survey_rules.window,
+        "district_schools": schools,
+        "school_list": RowForm.SCHOOL_LIST,
     }
     return render(request, "signups/file.html", context)
 

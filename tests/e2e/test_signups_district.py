@@ -66,7 +66,7 @@ def test_the_filing_table_is_no_wider_than_the_header_at_375_px(page, screenshot
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_district_filed_survey_is_filed_by_the_convener_in_the_browser(page):
+def test_a_district_filed_survey_is_filed_by_the_convener_in_the_browser(page, screenshot):
     """The conveners collect the timetables (捌、一、(八)): 文山分區's convener opens the survey
     from the home page's to-do, types one row and sends it for the district; 新店國小's
     coordinator is not asked and has no link to it; the bureau's grid lists the nine districts."""
@@ -98,8 +98,16 @@ def test_a_district_filed_survey_is_filed_by_the_convener_in_the_browser(page):
     for label, text in (("參加年級", "3~6年級"), ("每週節數", "2"), ("上課時間", "週三第5節"),
                         ("授課教師", "陳老師")):  # fmt: skip
         page.locator(f"[name='rows-0-{labels[label]}']").fill(text)
+    # the row is for another school of the district, picked from the district's list
+    assert page.locator("#district-schools option[value='新店國小']").count() == 1
+    page.locator(f"[name='rows-0-{labels['學校']}']").fill("新店國小")
+    assert serious_violations(page) == []
+    page.set_viewport_size({"width": 375, "height": 800})
+    screenshot(page, "signups-district-rows-for-schools")
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_role("button", name="送出", exact=True).click()
     assert page.locator("#response-status").inner_text() == "已送出"
+    assert page.locator(f"[name='rows-0-{labels['學校']}']").input_value() == "新店國小"
     assert serious_violations(page) == []
 
     page.get_by_role("button", name="登出").click()

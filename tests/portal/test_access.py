@@ -19,6 +19,17 @@ def test_a_convener_sees_the_schools_of_their_district(
     assert not access.can_act_for_school(convener, beixin_school)
 
 
+def test_only_a_districts_convener_convenes_it(
+    convener, coordinator, bureau, wenshan, banqiao, xindian_school
+):
+    assert access.convenes(convener, wenshan.pk)
+    assert not access.convenes(convener, banqiao.pk)
+    assert not access.convenes(convener, None)
+    # a coordinator of one of its schools, and bureau staff, do not act as its convener
+    assert not access.convenes(coordinator, xindian_school.district_id)
+    assert not access.convenes(bureau, wenshan.pk)
+
+
 def test_bureau_staff_see_every_school_but_do_not_file_for_one(
     bureau, xindian_school, jiangcui_school
 ):

@@ -15,8 +15,9 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from portal.models import District
-from signups import bureau_template, resources, selectors, services, tasks, todo
+from signups import bureau_template, columns, resources, selectors, services, tasks, todo
 from signups.models import FiledBy, ImportRun, Reminder, Response, Status
+from signups.rules import RuleError
 from tests import factories
 from tests.signups.test_any_table import keys, row_post
 from tests.signups.test_bureau_template import SIX, sheet
@@ -73,7 +74,11 @@ def test_only_the_convener_opens_and_files_the_districts_answer(
     assert r.status_code == 302
     response = Response.objects.get(survey=timetables, school=beixin_school)
     assert response.status == Status.SUBMITTED and response.submissions.get().number == 1
-    assert response.offers.get().values[keys(timetables)["學校"]] == "北新國小"
+    # blank: the convener school, stored by its code as well as its name
+    assert response.offers.get().values[keys(timetables)["學校"]] == {
+        "code": "014631",
+        "name": "北新國小",
+    }
 
     # a plain coordinator of another school of the district: not asked, cannot open or post it
     client = login(coordinator)
@@ -238,3 +243,115 @@ def test_the_survey_forms_set_who_files(db, login, bureau):
         {"field": "filed_by", "label": "填報單位", "old": "分區召集學校填報（每分區一份）",
          "new": "每校填報"}
     ]  # fmt: skip
+
+
+# --- a convener fills in rows for its district's schools -----------------------------------
+
+WENSHAN = columns.DistrictSchools(
+    district="文山分區", convener=("014631", "北新國小"),
+    schools=(("014631", "北新國小"), ("014632", "新店國小"), ("014633", "安坑國小")),
+)  # fmt: skip
+SCHOOL = columns.Column("school", "承辦學校", "school", required=False)
+
+
+def parsed(text, schools=WENSHAN):
+    return columns.parse(SCHOOL, text, school_year=115, schools=schools)
+
+
+def test_a_district_school_is_read_by_its_name_or_code_and_blank_is_the_convener():
+    assert parsed("新店國小") == {"code": "014632", "name": "新店國小"}
+    assert parsed(" 新店　國小 ") == {"code": "014632", "name": "新店國小"}  # full-width space
+    assert parsed("０１４６３３") == {"code": "014633", "name": "安坑國小"}  # full-width digits
+    assert parsed("") == parsed("　") == {"code": "014631", "name": "北新國小"}
+    assert columns.show(SCHOOL, parsed("014632"), school_year=115) == "新店國小"
+    assert columns.show(SCHOOL, "北新國小", school_year=115) == "北新國小"  # stored before
+
+
+@pytest.mark.parametrize("text", ["江翠國中", "=HYPERLINK(\"http://evil\",\"新店國小\")",
+                                  "新店國小" * 200, "新店國小\n安坑國小", "014501"])  # fmt: skip
+def test_anything_but_a_school_of_the_district_is_refused_naming_the_district(text):
+    with pytest.raises(RuleError) as caught:
+        parsed(text)
+    message = str(caught.value)
+    assert "不是文山分區的學校" in message and "留空代表召集學校（北新國小）" in message
+    assert len(message) < 120 and "\n" not in message  # a long value is not echoed whole
+
+
+def test_two_schools_of_one_name_ask_for_the_code():
+    twins = columns.DistrictSchools("文山分區", ("014631", "北新國小"),
+                                    (("014631", "北新國小"), ("1", "中正國小"), ("2", "中正國小")))  # fmt: skip
+    with pytest.raises(RuleError, match="有 2 所學校名為「中正國小」，請改填學校代碼（1、2）"):
+        parsed("中正國小", twins)
+    assert parsed("2", twins) == {"code": "2", "name": "中正國小"}
+
+
+def test_a_school_filed_table_still_takes_only_the_filing_school():
+    with pytest.raises(RuleError, match="須為貴校（新店國小）"):
+        columns.parse(SCHOOL, "安坑國小", school_year=115, school_name="新店國小")
+
+
+def test_the_convener_files_rows_for_two_of_its_schools_and_the_export_names_them(
+    timetables, login, bureau, convener, coordinator, other_coordinator, beixin_school,
+    xindian_school, jiangcui_school,
+):  # fmt: skip
+    url = file_url(timetables, beixin_school)
+    client = login(convener)
+    page = client.get(url).content.decode()
+    assert '<datalist id="district-schools">' in page and '<option value="新店國小">' in page
+    assert "江翠國中" not in page  # another district's school is not offered
+    # one bad row refuses the whole table, naming the row and column; nothing is saved
+    bad = row_post(timetables, [{**LESSON, "學校": "新店國小"}, {**LESSON, "學校": "江翠國中"}],
+                   "submit")  # fmt: skip
+    page = client.post(url, bad).content.decode()
+    assert "第 2 列，欄位 學校：學校「江翠國中」不是文山分區的學校" in page
+    response = Response.objects.get(survey=timetables, school=beixin_school)
+    assert response.status != Status.SUBMITTED and response.offers.count() == 0
+    good = row_post(timetables, [{**LESSON, "學校": "新店國小"},
+                                 {**LESSON, "學校": "", "授課教師": "林老師"}], "submit")  # fmt: skip
+    assert client.post(url, good).status_code == 302
+    response.refresh_from_db()
+    k = keys(timetables)["學校"]
+    assert [o.values[k]["name"] for o in response.offers.order_by("position")] == [
+        "新店國小", "北新國小"]  # fmt: skip
+
+    ws = load_workbook(io.BytesIO(
+        login(bureau).get(reverse("signups:export", args=[timetables.pk])).content)).active  # fmt: skip
+    body = [[c.value for c in row] for row in ws.iter_rows(min_row=3)
+            if isinstance(row[0].value, int)]  # fmt: skip
+    assert [(r[1], r[2], r[6]) for r in body] == [("文山分區", "新店國小", "陳老師"),
+                                                  ("文山分區", "北新國小", "林老師")]  # fmt: skip
+    rows_page = login(bureau).get(reverse("signups:rows", args=[timetables.pk])).content.decode()
+    assert rows_page.count("新店國小") == 1 and "{'code'" not in rows_page
+    # neither 新店國小's coordinator nor another district's may file it or open its page
+    for user in (coordinator, other_coordinator):
+        assert login(user).post(url, good).status_code == 403
+        assert login(user).get(url).status_code == 403
+    assert response.offers.count() == 2
+
+
+def test_the_districts_import_takes_its_schools_and_refuses_the_whole_file_otherwise(
+    timetables, login, convener, beixin_school, django_capture_on_commit_callbacks
+):
+    def upload(schools):
+        blank = load_workbook(io.BytesIO(resources.template_xlsx(timetables, beixin_school))).active
+        labels = [c.value for c in blank[2]][1:]
+        for n, name in enumerate(schools, start=1):
+            blank.append([str(n)] + [{"學校": name, **LESSON}.get(x, "") for x in labels])
+        out = io.BytesIO()
+        blank.parent.save(out)
+        file = SimpleUploadedFile("課表.xlsx", out.getvalue(), content_type=resources.XLSX_MIME)
+        url = reverse("signups:import", args=[timetables.pk, beixin_school.pk])
+        with django_capture_on_commit_callbacks(execute=True):
+            login(convener).post(url, {"file": file})
+        return ImportRun.objects.latest("pk")
+
+    blank = load_workbook(io.BytesIO(resources.template_xlsx(timetables, beixin_school))).active
+    notes = [r[0].value for r in blank.iter_rows(min_row=4) if r[0].value]
+    assert notes == ["學校欄可填文山分區的任一學校（校名或學校代碼）：北新國小（014631）、"
+                     "新店國小（014632）；留空即召集學校北新國小。"]  # fmt: skip
+    run = upload(["新店國小", "江翠國中"])
+    assert run.outcome == "refused" and len(run.problems) == 1
+    assert "第 7 列，欄位 學校：" in run.problems[0] and "不是文山分區的學校" in run.problems[0]
+    assert not Response.objects.get(school=beixin_school).offers.exists()
+    run = upload(["新店國小", "014631"])
+    assert run.outcome == "saved" and run.rows_saved == 2, run.problems
