@@ -19,7 +19,9 @@ hypervisors' requests spread evenly over the minute as independent collectors po
 own phase would. 1 % of the VMs run at CPU 97 (an open streak of the 95 % alert rule), 0.5 % at
 24 000 KB/s (the network alert rule), 1 % are hot every other minute (streaks that start and
 end). Sample times advance one minute per real minute; `--speed S` sends S minutes of samples per
-real minute (S × the rate, times starting in the past; the output says so).
+real minute (S × the rate, times starting in the past; the output says so; once the
+times lag real time by more than max_gap + the no-data grace, 7 minutes, the evaluator closes
+the hot VMs' streaks for no data, another workload).
 
 Evaluation lag, the figure: for each request, from its answer (the samples committed) to the
 first moment every shard's EvaluationCursor has passed the request's newest sample id (polled
