@@ -15,6 +15,10 @@ postgres://postgres@127.0.0.1:5432/portal_bench, filled by `manage.py generate_l
 the app benchmarks create and drop their own test database next to it (test_portal_bench).
 A module that takes longer than --module-timeout seconds is stopped and reported, so the whole
 run stays bounded (about 10 minutes on the 2-core machine).
+
+`--feed` also runs the 100 000-VM feed (bench/bench_feed.py: 10 minutes × 1 and 2 worker
+processes, about 25 minutes with its setup, on its own throw-away database
+BENCH_FEED_DATABASE_URL); it is left out by default because it is longer than all the rest.
 """
 
 import argparse
@@ -55,6 +59,7 @@ def main(argv=None):
     parser.add_argument("--only", action="append", help="run only these bench_* modules")
     parser.add_argument("--module-timeout", type=int, default=240)
     parser.add_argument("--before", metavar="REF", help="the load benchmark also measures REF")
+    parser.add_argument("--feed", action="store_true", help="also the 100 000-VM feed (~25 min)")
     args = parser.parse_args(argv)
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     python = str(ROOT / ".venv" / "bin" / "python")
@@ -79,7 +84,7 @@ def main(argv=None):
             "Ingest's cost, server and Python CPU a batch (bench/ingest_cost.py)",
             [python, "-m", "bench.ingest_cost"], env, timeout=args.module_timeout,
         )  # fmt: skip
-    modules = sorted(p.stem for p in BENCH.glob("bench_*.py"))
+    modules = sorted(p.stem for p in BENCH.glob("bench_*.py") if p.stem != "bench_feed")
     if args.only:
         modules = [m for m in modules if m in args.only]
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
@@ -89,6 +94,11 @@ def main(argv=None):
             f"{module} (bench/{module}.py)",
             [python, "-m", f"bench.{module}", *MODULE_ARGS.get(module, [])],
             env, timeout=args.module_timeout,
+        )  # fmt: skip
+    if args.feed:
+        results["bench_feed"] = run(
+            "The 100 000-VM feed (bench/bench_feed.py)", [python, "-m", "bench.bench_feed"],
+            {**os.environ, "LOG_LEVEL": "WARNING"}, timeout=45 * 60,
         )  # fmt: skip
     print(f"\n## Summary ({time.monotonic() - started:.0f} s in all)\n")
     for name, status in results.items():
