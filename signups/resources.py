@@ -284,8 +284,9 @@ def _values(ws, width):
 
 
 def formula_cells(rows):
-    """Refuse the table's rows if any cell is a formula, naming every such cell (up to a limit)."""
-    found = [v for row in rows for v in row if isinstance(v, Formula)]
+    """Refuse the table's rows if any cell is a formula, naming every such cell (up to a limit).
+    項次 (the first cell) is never read, so its numbering formula (=ROW()-2) is let through."""
+    found = [v for row in rows for v in row[1:] if isinstance(v, Formula)]
     if not found:
         return
     messages = [f"{f.coordinate} 是公式（{f[:60]}），請改填數值或文字後再上傳。"

@@ -62,6 +62,15 @@ def test_a_formula_in_the_title_or_a_note_under_the_table_is_ignored(xindian_sch
     assert [n for n, _ in sheet.rows] == [3]
 
 
+def test_a_numbering_formula_in_the_item_column_is_let_through(xindian_school, survey):
+    # 項次 is never read: bureau templates number their rows with =ROW()-2
+    data = book([SEED_ROW, SEED_ROW], cells=[("A3", "=ROW()-2"), ("A4", "=ROW()-2")])
+    sheet = resources.read_rows(
+        io.BytesIO(data), survey_rules=survey.rules(), school=xindian_school
+    )
+    assert [n for n, _ in sheet.rows] == [3, 4]
+
+
 def test_text_that_starts_with_an_equals_sign_is_not_a_formula(xindian_school, survey):
     data = book([SEED_ROW], text_cells=[("D3", "=A1+1 程式設計")])
     sheet = resources.read_rows(
