@@ -250,11 +250,57 @@ def _cell_text(value, school_year):
     return str(value).strip()
 
 
+class Formula(str):
+    """A formula cell's text (「=A1+1」) where its value would be: the workbook is opened without
+    cached values, and `formula_cells` refuses any in the table's rows."""
+
+    def __new__(cls, text, coordinate):
+        self = super().__new__(cls, text)
+        self.coordinate = coordinate
+        return self
+
+
+MAX_FORMULAS_LISTED = 20
+
+
+def _values(ws, width):
+    """The sheet's first `width` columns down to row SCAN_ROWS + 1 (bounded whatever the file
+    claims), a formula cell as its `Formula` rather than a cached value, which Excel may never
+    have written and which would read as blank."""
+    ws.reset_dimensions()  # openpyxl would pad the rows out to what <dimension> claims
+    rows = []
+    for row in ws.iter_rows(max_col=width, max_row=SCAN_ROWS + 1):
+        values = []
+        for cell in row:
+            if cell.data_type == "f":
+                text = getattr(cell.value, "text", cell.value)  # an array formula is an object
+                text = str(text or "")
+                values.append(Formula(text if text.startswith("=") else f"={text}",
+                                      cell.coordinate))  # fmt: skip
+            else:
+                values.append(cell.value)
+        rows.append(tuple(values))
+    return rows
+
+
+def formula_cells(rows):
+    """Refuse the table's rows if any cell is a formula, naming every such cell (up to a limit).
+    項次 (the first cell) is never read, so its numbering formula (=ROW()-2) is let through."""
+    found = [v for row in rows for v in row[1:] if isinstance(v, Formula)]
+    if not found:
+        return
+    messages = [f"{f.coordinate} 是公式（{f[:60]}），請改填數值或文字後再上傳。"
+                for f in found[:MAX_FORMULAS_LISTED]]  # fmt: skip
+    if len(found) > MAX_FORMULAS_LISTED:
+        messages.append(f"另有 {len(found) - MAX_FORMULAS_LISTED} 個公式儲存格未列出，"
+                        "請一併改為數值或文字。")  # fmt: skip
+    raise ImportRefused(messages)
+
+
 def _rows_with_data(ws):
     """The sheet's rows (values of the table's columns) down to the last one with a value.
     Reads at most SCAN_ROWS rows; a sheet with any row below that is refused."""
-    ws.reset_dimensions()  # openpyxl would pad the rows out to what <dimension> claims
-    rows = list(ws.iter_rows(values_only=True, max_col=len(HEADERS), max_row=SCAN_ROWS + 1))
+    rows = _values(ws, len(HEADERS))
     if len(rows) > SCAN_ROWS:
         raise ImportRefused([
             f"工作表在第 {SCAN_ROWS:,} 列之後還有內容（或有格式的空白列）。每校最多 {MAX_ROWS} 列"
@@ -285,7 +331,7 @@ def read_rows(upload, *, survey_rules, school, progress=None, survey=None):
     check_xlsx(upload)
     unreadable = ImportRefused(["檔案無法讀取，請確認是 Excel 活頁簿（.xlsx）且沒有損毀。"])
     try:
-        wb = load_workbook(upload, read_only=True, data_only=True)
+        wb = load_workbook(upload, read_only=True, data_only=False)
     except Exception:  # noqa: BLE001 – any parser failure means "not a readable workbook"
         raise unreadable from None
     try:
@@ -317,6 +363,7 @@ def read_rows(upload, *, survey_rules, school, progress=None, survey=None):
     if filled > MAX_ROWS:  # refused before any row is judged
         raise ImportRefused([f"表中有 {filled} 列資料，超過每校上限 {MAX_ROWS} 列；"
                              f"請分開填報或刪除多餘的列後再上傳。"])  # fmt: skip
+    formula_cells(row for row in body if _is_entry(row))
     every = max(PROGRESS_EVERY, -(-len(body) // PROGRESS_UPDATES))
     for index, row in enumerate(body, start=header_at + 2):
         if progress and (index - header_at - 2) % every == 0:
@@ -363,13 +410,11 @@ def _sheet_rows(upload, width):
     check_xlsx(upload)
     unreadable = ImportRefused(["檔案無法讀取，請確認是 Excel 活頁簿（.xlsx）且沒有損毀。"])
     try:
-        wb = load_workbook(upload, read_only=True, data_only=True)
+        wb = load_workbook(upload, read_only=True, data_only=False)
     except Exception:  # noqa: BLE001 – any parser failure means "not a readable workbook"
         raise unreadable from None
     try:
-        ws = wb.worksheets[0]
-        ws.reset_dimensions()
-        rows = list(ws.iter_rows(values_only=True, max_col=width, max_row=SCAN_ROWS + 1))
+        rows = _values(wb.worksheets[0], width)
     except Exception:  # noqa: BLE001
         raise unreadable from None
     finally:
@@ -401,6 +446,7 @@ def _read_table_rows(upload, *, survey, school, progress=None):
         if all(not v for i, v in enumerate(rest) if i not in school_column):
             continue  # only the school filled in: the blank template's row
         entries.append((index, dict(zip((c.key for c in table), rest, strict=True))))
+    formula_cells(rows[n - 1] for n, _ in entries)
     if len(entries) > MAX_ROWS:
         raise ImportRefused([f"表中有 {len(entries)} 列資料，超過每校上限 {MAX_ROWS} 列；"
                              f"請分開填報或刪除多餘的列後再上傳。"])  # fmt: skip
