@@ -83,3 +83,29 @@ def reachable(survey):
         ).exclude(user__email="")
         found |= Q(Exists(conveners))
     return found
+
+
+def filed_by_convener(survey, school):
+    """Whether `school`'s answer to `survey` is filed by its district's convener school
+    (reads `school.district`, no query)."""
+    district = school.district
+    return (survey.by_district and district.convener_school_id is not None
+            and (not survey.district_ids or district.pk in survey.district_ids))  # fmt: skip
+
+
+def filed_for(survey, school):
+    """The rows `school`'s district convener filed for it in a district-filed survey, as sent:
+    only an answer 已送出 (never a draft, nor an edit kept apart), matched by the stored 學校代碼.
+    None when its district is not asked (no convener school, or left out of the survey)."""
+    from .models import Offer, Status
+
+    if not filed_by_convener(survey, school):
+        return None
+    convener = school.district.convener_school_id
+    keys = [c.key for c in survey.table()[0] if c.type == "school"]
+    if not keys:
+        return Offer.objects.none()
+    return Offer.objects.filter(
+        response__survey=survey, response__school=convener, response__status=Status.SUBMITTED,
+        **{f"values__{keys[0]}__code": school.code},
+    ).order_by("position", "id")  # fmt: skip

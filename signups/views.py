@@ -100,6 +100,9 @@ def survey_list(request):
     for s in surveys:
         # only the schools asked; a district-filed survey is the convener schools' alone
         asked = [school for school in (convened if s.by_district else schools) if s.asks(school)]
+        # a district school's coordinator reads what its convener filed for it
+        filed_for_us = (not asked and not access.is_staff(request.user)
+                        and any(filers.filed_by_convener(s, school) for school in schools))  # fmt: skip
         entries.append({
             "survey": s,
             "is_open": s.is_open(now),
@@ -107,7 +110,9 @@ def survey_list(request):
                         for school in asked],
             "district_answered": answered.get(s.pk, 0),
             "linked": access.is_staff(request.user) or bool(asked)
-            or (bool(district) and not s.by_district),
+            or (bool(district) and not s.by_district)
+            or bool(filed_for_us),
+            "filed_for_us": filed_for_us,
         })  # fmt: skip
     return render(
         request,
@@ -306,7 +311,7 @@ def survey_detail(request, pk):
         if len(mine) == 1:
             return redirect("signups:file", survey.pk, mine[0].pk)
         if not mine:
-            raise Http404("本調查由各分區召集學校填報，貴校不需填報。")
+            return _filed_for_us(request, survey)
         rows = selectors.schools_status(survey, mine)
         return render(request, "signups/schools.html", {
             "survey": survey, "rows": rows, "is_open": survey.is_open(),
@@ -323,6 +328,20 @@ def survey_detail(request, pk):
         "signups/schools.html",
         {"survey": survey, "rows": rows, "answered": answered, "is_open": survey.is_open()},
     )
+
+
+def _filed_for_us(request, survey):
+    """A district school's coordinator reads (only) the rows its convener sent for it."""
+    schools = access.schools_of(request.user).select_related("district__convener_school")
+    found = [(school, filers.filed_for(survey, school)) for school in schools]
+    found = [(school, offers) for school, offers in found if offers is not None]
+    if not found:
+        raise Http404("本調查由各分區召集學校填報，貴校不需填報。")
+    table = survey.table()[0]
+    shown = [(school, [_row_display(o, school, table, survey.school_year) for o in offers])
+             for school, offers in found]  # fmt: skip
+    return render(request, "signups/filed_for_us.html",
+                  {"survey": survey, "shown": shown, "headers": _headers(table)})  # fmt: skip
 
 
 WINTER_HEADERS = ["類型", "承辦學校", "課程名稱", "活動日期", "活動地點", "費用", "報名日期",

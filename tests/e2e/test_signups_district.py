@@ -69,7 +69,7 @@ def test_the_filing_table_is_no_wider_than_the_header_at_375_px(page, screenshot
 def test_a_district_filed_survey_is_filed_by_the_convener_in_the_browser(page, screenshot):
     """The conveners collect the timetables (捌、一、(八)): 文山分區's convener opens the survey
     from the home page's to-do, types one row and sends it for the district; 新店國小's
-    coordinator is not asked and has no link to it; the bureau's grid lists the nine districts."""
+    coordinator is not asked and only reads the row sent for it; the bureau's grid lists the nine districts."""
     from datetime import timedelta
 
     from django.contrib.auth import get_user_model
@@ -115,9 +115,13 @@ def test_a_district_filed_survey_is_filed_by_the_convener_in_the_browser(page, s
     assert f"填報「{title}」" not in page.locator("#todo-h").locator("..").inner_text()
     page.goto("/signups/")
     card = page.locator("section.card", has_text=title)
-    assert "本調查由各分區召集學校填報，貴校不需填報。" in card.inner_text()
-    assert card.locator("a").count() == 0
+    assert "本調查由分區召集學校代填" in card.inner_text()
     hrefs_answer(page)
+    # it reads, without a form, the row its convener sent for it
+    card.get_by_role("link", name="查看為貴校填寫的資料").click()
+    assert "陳老師" in page.locator("main").inner_text()
+    assert page.locator("[name='action']").count() == 0
+    assert serious_violations(page) == []
 
     page.get_by_role("button", name="登出").click()
     browser_login(page, "bureau", "bureau-demo-108")

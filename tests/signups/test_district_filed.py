@@ -86,10 +86,12 @@ def test_only_the_convener_opens_and_files_the_districts_answer(
     assert client.get(file_url(timetables, beixin_school)).status_code == 403
     r = client.post(file_url(timetables, beixin_school), row_post(timetables, [LESSON], "submit"))
     assert r.status_code == 403
-    assert client.get(reverse("signups:survey", args=[timetables.pk])).status_code == 404
+    # it only reads what its convener filed for it (see test_a_district_school_reads_…)
+    page = client.get(reverse("signups:survey", args=[timetables.pk])).content.decode()
+    assert "由分區召集學校代填" in page and 'name="action"' not in page
     listing = client.get(reverse("signups:list")).content.decode()
-    assert "本調查由各分區召集學校填報，貴校不需填報。" in listing
-    assert reverse("signups:survey", args=[timetables.pk]) not in listing
+    assert "本調查由分區召集學校代填" in listing
+    assert reverse("signups:survey", args=[timetables.pk]) in listing
     assert file_url(timetables, beixin_school) not in listing
     survey_url = reverse("signups:survey", args=[timetables.pk])
     assert survey_url not in client.get("/").content.decode()  # nor on the home page
@@ -355,3 +357,56 @@ def test_the_districts_import_takes_its_schools_and_refuses_the_whole_file_other
     assert not Response.objects.get(school=beixin_school).offers.exists()
     run = upload(["新店國小", "014631"])
     assert run.outcome == "saved" and run.rows_saved == 2, run.problems
+
+
+def test_a_district_school_reads_only_the_rows_sent_for_it(
+    timetables, login, convener, coordinator, beixin_school, xindian_school, jiangcui_school,
+):  # fmt: skip
+    wenshan = xindian_school.district
+    jingmei = factories.SchoolFactory(name="景美國小", code="014633", district=wenshan)
+    url = file_url(timetables, beixin_school)
+    survey_url = reverse("signups:survey", args=[timetables.pk])
+    client = login(convener)
+    # an unsent draft is not shown
+    draft = row_post(timetables, [{**LESSON, "學校": "新店國小", "授課教師": "草稿老師"}], "save")
+    assert client.post(url, draft).status_code == 302
+    page = login(coordinator).get(survey_url).content.decode()
+    assert "由分區召集學校代填" in page and "草稿老師" not in page and "沒有資料列" in page
+
+    sent = row_post(timetables, [{**LESSON, "學校": "新店國小"},
+                                 {**LESSON, "學校": "景美國小", "授課教師": "景美老師"},
+                                 {**LESSON, "學校": "", "授課教師": "北新老師"}], "submit")  # fmt: skip
+    client = login(convener)
+    assert client.post(url, sent).status_code == 302
+    # an edit kept apart from the sent answer is not shown either
+    edit = row_post(timetables, [{**LESSON, "學校": "新店國小", "授課教師": "修改老師"}], "save")
+    assert client.post(url, edit).status_code == 302
+    assert Response.objects.get(survey=timetables, school=beixin_school).has_pending_edits
+
+    reader = login(coordinator)
+    page = reader.get(survey_url).content.decode()
+    assert "陳老師" in page and "新店國小" in page
+    hidden = ("景美老師", "北新老師", "修改老師", "草稿老師", 'name="action"', "{'code'")
+    for text in hidden:
+        assert text not in page
+    # read-only: the filing URLs stay closed
+    assert reader.get(url).status_code == 403
+    assert reader.post(url, sent).status_code == 403
+    reader.post(survey_url, sent)  # the reading page takes nothing
+    assert Response.objects.get(survey=timetables, school=beixin_school).offers.count() == 3
+
+    # 景美國小 reads its own row only
+    page = login(factories.coordinator_of(jingmei, username="jingmei")).get(survey_url)
+    assert "景美老師" in page.content.decode() and "陳老師" not in page.content.decode()
+    # another district's school reads nothing of 文山's; a district without a convener: 404
+    banqiao_school = factories.SchoolFactory(name="板橋國小", code="014502",
+                                             district=jiangcui_school.district)  # fmt: skip
+    page = login(factories.coordinator_of(banqiao_school, username="bq")).get(survey_url)
+    assert page.status_code == 200 and "陳老師" not in page.content.decode()
+    tamsui = factories.coordinator_of(
+        factories.SchoolFactory(name="淡水二國小", code="014652",
+                                district=District.objects.get(name="淡水分區")),
+        username="tamsui")  # fmt: skip
+    assert login(tamsui).get(survey_url).status_code == 404
+    listing = login(tamsui).get(reverse("signups:list")).content.decode()
+    assert "貴校不需填報" in listing and survey_url not in listing
