@@ -321,6 +321,14 @@ def page(browser, live_server):
     context.close()
 
 
+def both_widths(page, screenshot, name):
+    """The page at its desktop width, then at a phone's (375 px), then back at 1 280 px."""
+    screenshot(page, name)
+    page.set_viewport_size({"width": 375, "height": 800})
+    screenshot(page, name)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
 @pytest.fixture
 def screenshot(request):
     """screenshot(page, "name") writes var/screenshots/<name>-<width>.png for people to look at."""

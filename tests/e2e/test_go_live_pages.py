@@ -5,18 +5,11 @@ import pytest
 
 from portal.models import Invitation, School
 from tests import factories
-from tests.conftest import browser_login
+from tests.conftest import both_widths, browser_login
 from tests.e2e.a11y import serious_violations
 from tests.portal.test_go_live import HEADERS, as_csv, city_schools
 
 pytestmark = pytest.mark.browser
-
-
-def both_widths(page, screenshot, name):
-    screenshot(page, name)
-    page.set_viewport_size({"width": 375, "height": 800})
-    screenshot(page, name)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def choose(page, label, name, data):

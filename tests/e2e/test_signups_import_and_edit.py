@@ -6,20 +6,13 @@ import pytest
 from portal.demo import load as load_portal_demo
 from signups.demo import load as load_signups_demo
 from signups.models import Offer, Survey, SurveyChange
-from tests.conftest import browser_login
+from tests.conftest import both_widths, browser_login
 from tests.e2e.a11y import serious_violations
 from tests.signups.test_excel import SEED_ROW, xlsx
 
 pytestmark = pytest.mark.browser
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def both_widths(page, screenshot, name):
-    screenshot(page, name)
-    page.set_viewport_size({"width": 375, "height": 800})
-    screenshot(page, name)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def upload(page, rows, name):

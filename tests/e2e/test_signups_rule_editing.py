@@ -4,18 +4,11 @@ is refused next to its field in Chinese, the saved rule is shown in words."""
 
 import pytest
 
-from tests.conftest import browser_login
+from tests.conftest import both_widths, browser_login
 from tests.e2e.a11y import serious_violations
 from tests.signups.test_any_table import equipment  # noqa: F401
 
 pytestmark = pytest.mark.browser
-
-
-def both_widths(page, screenshot, name):
-    screenshot(page, name)
-    page.set_viewport_size({"width": 375, "height": 800})
-    screenshot(page, name)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 @pytest.mark.django_db(transaction=True)
